@@ -1,0 +1,13 @@
+//! One cell: a complete shop for the shoppers the edge pins to it, with its own
+//! MySQL, Redis and Kafka topics (DESIGN.md §1, §5).
+//!
+//! `main.rs` stays thin — config → telemetry → [`startup::build`] → run — so the
+//! integration tests start the very same app on port 0. Domains live in their
+//! own folders (`auth/`, `catalog/`, `cart/`, …) and are merged by [`http`].
+
+pub mod config;
+pub mod http;
+pub mod startup;
+
+pub use config::Config;
+pub use startup::{App, build};

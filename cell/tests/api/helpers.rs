@@ -1,0 +1,78 @@
+use std::net::SocketAddr;
+
+use cell::Config;
+use chassis::testing;
+use figment::Figment;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Settings for a test cell: a fresh database, its own Redis key prefix, its
+/// own cell id (so its own Kafka topics), port 0.
+pub fn test_settings() -> Figment {
+    let database = testing::unique("test_cell_");
+    Figment::new()
+        .merge(("cell.id", testing::unique("t-")))
+        .merge(("http.port", 0))
+        .merge(("http.shutdown_grace_ms", 5000))
+        .merge(("mysql.url", format!("{}/{database}", testing::mysql_server())))
+        .merge(("mysql.connect_timeout_ms", 2000))
+        .merge(("redis.url", testing::redis_url()))
+        .merge(("redis.key_prefix", format!("{database}:")))
+        .merge(("kafka.brokers", testing::kafka_brokers()))
+        .merge(("log.format", "pretty"))
+}
+
+pub fn config_with(overrides: Figment) -> Config {
+    Config::with_overrides(test_settings().merge(overrides)).expect("test settings are valid")
+}
+
+/// The MySQL server address the tests use, for a relay to stand in front of.
+pub fn mysql_address() -> SocketAddr {
+    let server = testing::mysql_server();
+    let host_port = server.rsplit('@').next().unwrap().trim_start_matches("mysql://");
+    host_port.parse().expect("CELLWEAR_TEST_MYSQL ends in ip:port")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Figment::new()).await
+}
+
+pub async fn spawn_app_with(overrides: Figment) -> TestApp {
+    let app = cell::build(config_with(overrides)).await.expect("the cell starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until(async {
+        let _ = signal.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        shutdown: Some(shutdown),
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the request reaches the cell")
+    }
+
+    /// Starts a graceful shutdown and returns the server task to await.
+    pub fn begin_shutdown(&mut self) -> JoinHandle<anyhow::Result<()>> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.task.take().expect("shut down once")
+    }
+}

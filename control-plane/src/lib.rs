@@ -1,0 +1,12 @@
+//! The control plane: owner of what is global — the catalog, promotions, the
+//! stock ledger and the cell map — and runner of cell operations (DESIGN.md §6).
+//!
+//! `main.rs` stays thin — config → telemetry → [`startup::build`] → run — so
+//! the integration tests start the very same app on port 0.
+
+pub mod config;
+pub mod http;
+pub mod startup;
+
+pub use config::Config;
+pub use startup::{App, build};

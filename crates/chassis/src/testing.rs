@@ -1,0 +1,141 @@
+//! What the services' integration tests share: where the test MySQL, Redis and
+//! broker are, unique names so tests never see each other's data, and a TCP
+//! relay that can stall or cut a dependency under a running service (the
+//! sabotage tests). Not used by production code.
+//!
+//! Addresses come from `CELLWEAR_TEST_MYSQL`, `CELLWEAR_TEST_REDIS` and
+//! `CELLWEAR_TEST_KAFKA` (set by `cargo xtask test`), defaulting to the
+//! machine's own services.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+pub fn mysql_server() -> String {
+    std::env::var("CELLWEAR_TEST_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("CELLWEAR_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+pub fn kafka_brokers() -> String {
+    std::env::var("CELLWEAR_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// `prefix` plus 12 random hex digits: a database name, key prefix or cell id
+/// no other test uses. `cargo xtask test` drops `test_%` databases left over
+/// from earlier runs.
+pub fn unique(prefix: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}{}", &id[..12])
+}
+
+const PASS: u8 = 0;
+const STALL: u8 = 1;
+const CUT: u8 = 2;
+
+/// A TCP relay in front of a dependency. `stall` keeps connections open but
+/// stops moving bytes (a hung server); `cut` drops every connection and
+/// refuses new ones (a dead server).
+#[derive(Debug)]
+pub struct Relay {
+    address: SocketAddr,
+    mode: Arc<AtomicU8>,
+    connections: Arc<Mutex<JoinSet<()>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    pub async fn start(upstream: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let mode = Arc::new(AtomicU8::new(PASS));
+        let connections = Arc::new(Mutex::new(JoinSet::new()));
+        let accept = tokio::spawn({
+            let mode = mode.clone();
+            let connections = connections.clone();
+            async move {
+                while let Ok((client, _)) = listener.accept().await {
+                    if mode.load(Ordering::SeqCst) == CUT {
+                        continue;
+                    }
+                    if let Ok(mut set) = connections.lock() {
+                        set.spawn(pipe(client, upstream, mode.clone()));
+                    }
+                }
+            }
+        });
+        Ok(Self {
+            address,
+            mode,
+            connections,
+            accept,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn stall(&self) {
+        self.mode.store(STALL, Ordering::SeqCst);
+    }
+
+    pub fn pass(&self) {
+        self.mode.store(PASS, Ordering::SeqCst);
+    }
+
+    pub fn cut(&self) {
+        self.mode.store(CUT, Ordering::SeqCst);
+        if let Ok(mut set) = self.connections.lock() {
+            set.abort_all();
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut();
+    }
+}
+
+async fn pipe(mut client: TcpStream, upstream: SocketAddr, mode: Arc<AtomicU8>) {
+    let Ok(mut server) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    let (mut client_read, mut client_write) = client.split();
+    let (mut server_read, mut server_write) = server.split();
+    let up = copy_while_passing(&mut client_read, &mut server_write, &mode);
+    let down = copy_while_passing(&mut server_read, &mut client_write, &mode);
+    let _ = tokio::join!(up, down);
+    let _ = client.shutdown().await;
+}
+
+async fn copy_while_passing(
+    from: &mut (impl tokio::io::AsyncRead + Unpin),
+    to: &mut (impl tokio::io::AsyncWrite + Unpin),
+    mode: &AtomicU8,
+) {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        // A stalled relay swallows what it reads: the peer waits for an answer
+        // that never comes, as with a hung server.
+        while mode.load(Ordering::SeqCst) == STALL {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if mode.load(Ordering::SeqCst) == CUT || to.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Types that cross a process boundary: HTTP bodies, the error envelope, health
+//! reports and the routing table. No I/O and no rules live here — only the shapes
+//! that the edge, the cells, the control plane and the frontend agree on. Each
+//! type derives `ToSchema` so the OpenAPI documents are generated from these
+//! definitions rather than written twice.
+
+mod error;
+mod health;
+mod routing;
+
+pub use error::ErrorBody;
+pub use health::{CheckReport, HealthStatus, ReadinessResponse, LivenessResponse};
+pub use routing::{CellState, RoutedCell};

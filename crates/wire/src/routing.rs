@@ -1,0 +1,34 @@
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Where a cell stands in its life cycle (DESIGN.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CellState {
+    /// Takes new shoppers and serves its own.
+    Active,
+    /// Takes no new shoppers; its shoppers are being migrated away.
+    Draining,
+    /// Holds no shoppers any more; may be removed.
+    Drained,
+    /// Failed its health checks; its shoppers get degraded service.
+    Failed,
+}
+
+impl CellState {
+    /// Whether placement may put a shopper without an override on this cell.
+    pub fn accepts_new_shoppers(self) -> bool {
+        matches!(self, CellState::Active)
+    }
+}
+
+/// A cell as the routing layer sees it: its id, its share of new shoppers and
+/// its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RoutedCell {
+    #[schema(example = "cell-0")]
+    pub id: String,
+    /// Relative share of new shoppers; 0 takes none.
+    pub weight: u32,
+    pub state: CellState,
+}

@@ -1,0 +1,63 @@
+//! The edge's settings: `config/base.toml`, then `config/$APP_ENV.toml`, then
+//! `EDGE__…` environment variables. Checked once at boot.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use serde::Deserialize;
+use settings::{ConfigError, Sources, extract};
+use telemetry::LogSettings;
+
+pub const BASE: &str = include_str!("../config/base.toml");
+
+const SOURCES: Sources = Sources {
+    base: BASE,
+    env_prefix: "EDGE",
+};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub edge: EdgeSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeSettings {
+    pub listen: SocketAddr,
+    pub topology: PathBuf,
+    pub static_dir: PathBuf,
+    pub threads: usize,
+    pub grace_period_s: u64,
+    pub graceful_shutdown_timeout_s: u64,
+    pub upstream_connect_timeout_ms: u64,
+    pub upstream_read_timeout_ms: u64,
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_figment(SOURCES.figment()?)
+    }
+
+    /// The base settings with `overrides` merged on top (tests).
+    pub fn with_overrides(overrides: Figment) -> Result<Self, ConfigError> {
+        Self::from_figment(SOURCES.base_with(overrides))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = extract(figment)?;
+        let edge = &config.edge;
+        if edge.threads == 0 {
+            return Err(ConfigError("edge.threads: must be at least 1".into()));
+        }
+        if edge.upstream_connect_timeout_ms == 0 || edge.upstream_read_timeout_ms == 0 {
+            return Err(ConfigError(
+                "edge.upstream_connect_timeout_ms and edge.upstream_read_timeout_ms: must be greater than 0".into(),
+            ));
+        }
+        Ok(config)
+    }
+}

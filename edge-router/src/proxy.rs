@@ -1,0 +1,316 @@
+//! The one `ProxyHttp` implementation. Each hook is short and calls a named
+//! function: route in `request_filter`, pick the peer in `upstream_peer`, tag
+//! the upstream request and the response, answer failures with our JSON
+//! envelope, and log and count in `logging`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use async_trait::async_trait;
+use bytes::Bytes;
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::prelude::*;
+use pingora::proxy::FailToProxy;
+use wire::{CheckReport, ErrorBody, HealthStatus, LivenessResponse, ReadinessResponse};
+
+use crate::metrics::EdgeMetrics;
+use crate::routing::{self, OwnEndpoint, Route, RoutingTable, SHOPPER_COOKIE};
+use crate::static_files;
+
+pub const CELL_HEADER: &str = "x-cellwear-cell";
+pub const SHOPPER_KEY_HEADER: &str = "x-cellwear-shopper-key";
+const REQUEST_ID_HEADER: &str = "x-request-id";
+/// A guest key lives a year; signing in replaces it with the account's key.
+const GUEST_COOKIE_MAX_AGE_S: u64 = 365 * 24 * 3600;
+
+#[derive(Debug)]
+pub struct EdgeProxy {
+    pub table: Arc<ArcSwap<RoutingTable>>,
+    pub metrics: EdgeMetrics,
+    pub static_dir: PathBuf,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub secure_cookies: bool,
+}
+
+/// What one request carries from hook to hook.
+#[derive(Debug)]
+pub struct RequestContext {
+    started: Instant,
+    request_id: String,
+    route: Option<Route>,
+    upstream_failed: bool,
+}
+
+impl RequestContext {
+    /// The metrics and log label of the destination.
+    fn target(&self) -> &str {
+        match &self.route {
+            Some(Route::Cell { id, .. }) => id,
+            Some(Route::ControlPlane(_)) => "control-plane",
+            Some(Route::Static) => "static",
+            Some(Route::Own(_)) | None => "edge",
+        }
+    }
+
+    fn cell(&self) -> Option<&str> {
+        match &self.route {
+            Some(Route::Cell { id, .. }) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+#[async_trait]
+impl ProxyHttp for EdgeProxy {
+    type CTX = RequestContext;
+
+    fn new_ctx(&self) -> RequestContext {
+        RequestContext {
+            started: Instant::now(),
+            request_id: String::new(),
+            route: None,
+            upstream_failed: false,
+        }
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestContext) -> Result<bool> {
+        ctx.request_id = request_id(session.req_header());
+        let table = self.table.load();
+        let route = match routing::route(session.req_header(), &table) {
+            Ok(route) => route,
+            Err(error) => {
+                let body = error_body("no_cell_available", &format!("No cell can take this request now ({error}). Try again shortly."), ctx);
+                respond_json(session, 503, &body, ctx, &[("retry-after", "5")]).await?;
+                return Ok(true);
+            }
+        };
+        ctx.route = Some(route.clone());
+        match route {
+            Route::Own(endpoint) => {
+                self.answer_own(session, endpoint, &table, ctx).await?;
+                Ok(true)
+            }
+            Route::Static => {
+                self.serve_static(session, ctx).await?;
+                Ok(true)
+            }
+            Route::Cell { .. } | Route::ControlPlane(_) => Ok(false),
+        }
+    }
+
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestContext) -> Result<Box<HttpPeer>> {
+        let address = match &ctx.route {
+            Some(Route::Cell { address, .. }) | Some(Route::ControlPlane(address)) => *address,
+            _ => return Error::e_explain(ErrorType::InternalError, "request has no upstream"),
+        };
+        let mut peer = HttpPeer::new(address, false, String::new());
+        peer.options.connection_timeout = Some(self.connect_timeout);
+        peer.options.read_timeout = Some(self.read_timeout);
+        Ok(Box::new(peer))
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        _session: &mut Session,
+        upstream: &mut RequestHeader,
+        ctx: &mut RequestContext,
+    ) -> Result<()> {
+        upstream.insert_header(REQUEST_ID_HEADER, &ctx.request_id)?;
+        // Only the edge says who the shopper is; a client cannot pick a key
+        // by sending this header itself.
+        upstream.remove_header(SHOPPER_KEY_HEADER);
+        if let Some(Route::Cell { key, .. }) = &ctx.route {
+            upstream.insert_header(SHOPPER_KEY_HEADER, key.to_string())?;
+        }
+        Ok(())
+    }
+
+    async fn response_filter(
+        &self,
+        _session: &mut Session,
+        response: &mut ResponseHeader,
+        ctx: &mut RequestContext,
+    ) -> Result<()> {
+        response.insert_header(REQUEST_ID_HEADER, &ctx.request_id)?;
+        if let Some(Route::Cell { id, key, new_guest, .. }) = &ctx.route {
+            response.insert_header(CELL_HEADER, id)?;
+            if *new_guest {
+                response.append_header("set-cookie", self.guest_cookie(&key.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn fail_to_proxy(&self, session: &mut Session, error: &Error, ctx: &mut RequestContext) -> FailToProxy
+    where
+        RequestContext: Send + Sync,
+    {
+        ctx.upstream_failed = true;
+        let target = ctx.target().to_owned();
+        tracing::warn!(request_id = %ctx.request_id, target = %target, error = %error, "upstream failed");
+        let body = error_body(
+            "upstream_unavailable",
+            &format!("{target} did not answer. Try again shortly."),
+            ctx,
+        );
+        let mut extra = vec![("retry-after", "5")];
+        let cell;
+        if let Some(id) = ctx.cell() {
+            cell = id.to_owned();
+            extra.push((CELL_HEADER, cell.as_str()));
+        }
+        let status = 502;
+        let written = respond_json(session, status, &body, ctx, &extra).await;
+        FailToProxy {
+            error_code: if written.is_ok() { status } else { 0 },
+            can_reuse_downstream: false,
+        }
+    }
+
+    async fn logging(&self, session: &mut Session, _error: Option<&Error>, ctx: &mut RequestContext) {
+        let status = session
+            .response_written()
+            .map(|response| response.status.as_u16())
+            .unwrap_or(0);
+        let elapsed = ctx.started.elapsed();
+        self.metrics.observe(ctx.target(), status, elapsed, ctx.upstream_failed);
+        let request = session.req_header();
+        tracing::info!(
+            request_id = %ctx.request_id,
+            http.method = %request.method,
+            http.path = request.uri.path(),
+            http.status = status,
+            target = ctx.target(),
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "request finished"
+        );
+    }
+}
+
+impl EdgeProxy {
+    async fn answer_own(
+        &self,
+        session: &mut Session,
+        endpoint: OwnEndpoint,
+        table: &RoutingTable,
+        ctx: &RequestContext,
+    ) -> Result<()> {
+        match endpoint {
+            OwnEndpoint::Live => {
+                let body = LivenessResponse { status: HealthStatus::Ok, service: "edge".into() };
+                respond_json(session, 200, &body, ctx, &[]).await
+            }
+            OwnEndpoint::Ready => {
+                let report = readiness(table);
+                let status = if report.status == HealthStatus::Ok { 200 } else { 503 };
+                respond_json(session, status, &report, ctx, &[]).await
+            }
+            OwnEndpoint::Metrics => match self.metrics.render() {
+                Ok(text) => {
+                    respond(session, 200, "text/plain; version=0.0.4; charset=utf-8", Bytes::from(text), ctx, &[]).await
+                }
+                Err(error) => {
+                    tracing::error!(%error, "cannot render metrics");
+                    let body = error_body("internal", "The metrics could not be rendered.", ctx);
+                    respond_json(session, 500, &body, ctx, &[]).await
+                }
+            },
+        }
+    }
+
+    async fn serve_static(&self, session: &mut Session, ctx: &RequestContext) -> Result<()> {
+        let method = session.req_header().method.clone();
+        if method != http::Method::GET && method != http::Method::HEAD {
+            let body = error_body("method_not_allowed", &format!("{method} is not accepted here."), ctx);
+            return respond_json(session, 405, &body, ctx, &[]).await;
+        }
+        let path = session.req_header().uri.path().to_owned();
+        match static_files::lookup(&self.static_dir, &path).await {
+            Some(file) => {
+                let extra = [("cache-control", file.cache_control)];
+                respond(session, 200, file.content_type, Bytes::from(file.body), ctx, &extra).await
+            }
+            None => {
+                let body = error_body("not_found", &format!("Nothing is served at {path}: the frontend is not built (run `cargo xtask up`)."), ctx);
+                respond_json(session, 404, &body, ctx, &[]).await
+            }
+        }
+    }
+
+    fn guest_cookie(&self, key: &str) -> String {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        format!("{SHOPPER_COOKIE}={key}; Path=/; Max-Age={GUEST_COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Lax{secure}")
+    }
+}
+
+fn readiness(table: &RoutingTable) -> ReadinessResponse {
+    let placeable = table.can_place();
+    ReadinessResponse {
+        status: if placeable { HealthStatus::Ok } else { HealthStatus::Failing },
+        service: "edge".into(),
+        checks: vec![CheckReport {
+            name: "routing_table".into(),
+            status: if placeable { HealthStatus::Ok } else { HealthStatus::Failing },
+            target: format!("version {} with {} cells", table.version, table.cells.len()),
+            duration_ms: 0,
+            error: (!placeable).then(|| "no cell accepts new shoppers".to_owned()),
+        }],
+    }
+}
+
+/// The caller's request id when it is a sane token, else a fresh UUIDv7.
+fn request_id(request: &RequestHeader) -> String {
+    request
+        .headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+fn error_body(code: &str, message: &str, ctx: &RequestContext) -> ErrorBody {
+    ErrorBody {
+        code: code.into(),
+        message: message.into(),
+        request_id: Some(ctx.request_id.clone()),
+    }
+}
+
+async fn respond_json(
+    session: &mut Session,
+    status: u16,
+    body: &impl serde::Serialize,
+    ctx: &RequestContext,
+    extra: &[(&'static str, &str)],
+) -> Result<()> {
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| Error::because(ErrorType::InternalError, "encoding a JSON body", e))?;
+    respond(session, status, "application/json", Bytes::from(bytes), ctx, extra).await
+}
+
+async fn respond(
+    session: &mut Session,
+    status: u16,
+    content_type: &str,
+    body: Bytes,
+    ctx: &RequestContext,
+    extra: &[(&'static str, &str)],
+) -> Result<()> {
+    let mut header = ResponseHeader::build(status, Some(4 + extra.len()))?;
+    header.insert_header("content-type", content_type)?;
+    header.insert_header("content-length", body.len().to_string())?;
+    header.insert_header(REQUEST_ID_HEADER, &ctx.request_id)?;
+    for (name, value) in extra {
+        header.insert_header(*name, *value)?;
+    }
+    let head_only = session.req_header().method == http::Method::HEAD;
+    session.write_response_header(Box::new(header), head_only).await?;
+    if !head_only {
+        session.write_response_body(Some(body), true).await?;
+    }
+    Ok(())
+}

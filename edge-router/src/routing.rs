@@ -1,0 +1,221 @@
+//! Where a request goes: a pure function of the request head and the routing
+//! table, so it is tested without a socket (pingora's load-balancer example
+//! keeps selection apart from proxying the same way).
+
+use std::net::SocketAddr;
+
+use pingora::http::RequestHeader;
+use placement::{PlacementError, ShopperKey};
+use topology::Topology;
+use wire::RoutedCell;
+
+/// The cookie a guest's shopper key travels in.
+pub const SHOPPER_COOKIE: &str = "sk";
+
+/// The routing table the edge works from: the cells with their addresses and
+/// the control plane. Built from `cells.yaml` for now; the control plane
+/// publishes it once cell operations exist.
+#[derive(Debug, Clone)]
+pub struct RoutingTable {
+    pub version: u64,
+    pub cells: Vec<RoutedCell>,
+    addresses: Vec<SocketAddr>,
+    pub control_plane: SocketAddr,
+}
+
+impl RoutingTable {
+    pub fn from_topology(topology: &Topology) -> Self {
+        Self {
+            version: 1,
+            cells: topology.routed_cells(),
+            addresses: topology.cells.iter().map(|cell| cell.http).collect(),
+            control_plane: topology.control_plane.http,
+        }
+    }
+
+    fn address_of(&self, cell: &RoutedCell) -> Option<SocketAddr> {
+        self.cells
+            .iter()
+            .position(|candidate| candidate.id == cell.id)
+            .map(|index| self.addresses[index])
+    }
+
+    /// Whether a shopper without an override could be placed at all.
+    pub fn can_place(&self) -> bool {
+        self.cells
+            .iter()
+            .any(|cell| cell.weight > 0 && cell.state.accepts_new_shoppers())
+    }
+}
+
+/// What the edge does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `/livez`, `/readyz`, `/metrics`: answered by the edge itself.
+    Own(OwnEndpoint),
+    /// `/api/*`: proxied to the shopper's cell.
+    Cell {
+        id: String,
+        address: SocketAddr,
+        key: ShopperKey,
+        /// The key was minted for this request: set the cookie on the response.
+        new_guest: bool,
+    },
+    /// `/admin/api/*` and `/control/api/*`: proxied to the control plane.
+    ControlPlane(SocketAddr),
+    /// Anything else: the built frontend.
+    Static,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnEndpoint {
+    Live,
+    Ready,
+    Metrics,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    #[error(transparent)]
+    Placement(#[from] PlacementError),
+}
+
+pub fn route(request: &RequestHeader, table: &RoutingTable) -> Result<Route, RouteError> {
+    let path = request.uri.path();
+    match path {
+        "/livez" => return Ok(Route::Own(OwnEndpoint::Live)),
+        "/readyz" => return Ok(Route::Own(OwnEndpoint::Ready)),
+        "/metrics" => return Ok(Route::Own(OwnEndpoint::Metrics)),
+        _ => {}
+    }
+    if under(path, "/admin/api") || under(path, "/control/api") {
+        return Ok(Route::ControlPlane(table.control_plane));
+    }
+    if !under(path, "/api") {
+        return Ok(Route::Static);
+    }
+    let (key, new_guest) = match shopper_key(request) {
+        Some(key) => (key, false),
+        None => (ShopperKey::random(), true),
+    };
+    let cell = placement::place(key, &table.cells)?;
+    let address = table
+        .address_of(cell)
+        .ok_or(RouteError::Placement(PlacementError::NoCellAcceptsShoppers))?;
+    Ok(Route::Cell {
+        id: cell.id.clone(),
+        address,
+        key,
+        new_guest,
+    })
+}
+
+/// `path` is `prefix` or lies below it (`/api` and `/api/x`, not `/apix`).
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The shopper key from the `sk` cookie, if one is there and well formed. A
+/// malformed key is treated as absent: the shopper becomes a new guest rather
+/// than being refused.
+pub fn shopper_key(request: &RequestHeader) -> Option<ShopperKey> {
+    request
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SHOPPER_COOKIE)
+        .and_then(|(_, value)| ShopperKey::parse(value.trim()).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wire::CellState;
+
+    fn table() -> RoutingTable {
+        let cells = vec![
+            RoutedCell { id: "cell-0".into(), weight: 100, state: CellState::Active },
+            RoutedCell { id: "cell-1".into(), weight: 100, state: CellState::Active },
+        ];
+        RoutingTable {
+            version: 1,
+            cells,
+            addresses: vec!["127.0.0.1:9100".parse().unwrap(), "127.0.0.1:9101".parse().unwrap()],
+            control_plane: "127.0.0.1:9000".parse().unwrap(),
+        }
+    }
+
+    fn request(path: &str, cookie: Option<&str>) -> RequestHeader {
+        let mut request = RequestHeader::build("GET", path.as_bytes(), None).unwrap();
+        if let Some(cookie) = cookie {
+            request.insert_header("cookie", cookie).unwrap();
+        }
+        request
+    }
+
+    #[test]
+    fn the_same_cookie_always_reaches_the_same_cell() {
+        let table = table();
+        let cookie = "theme=dark; sk=0123456789abcdef";
+        let first = route(&request("/api/products", Some(cookie)), &table).unwrap();
+        for _ in 0..10 {
+            assert_eq!(route(&request("/api/cart", Some(cookie)), &table).unwrap().cell_id(), first.cell_id());
+        }
+        let Route::Cell { key, new_guest, .. } = first else { panic!("not a cell route") };
+        assert_eq!(key.to_string(), "0123456789abcdef");
+        assert!(!new_guest);
+    }
+
+    #[test]
+    fn the_cell_is_the_one_placement_picks() {
+        let table = table();
+        for raw in 0..200u64 {
+            let key = ShopperKey::from(raw.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let cookie = format!("sk={key}");
+            let routed = route(&request("/api/x", Some(&cookie)), &table).unwrap();
+            assert_eq!(routed.cell_id(), Some(placement::place(key, &table.cells).unwrap().id.as_str()));
+        }
+    }
+
+    #[test]
+    fn a_missing_or_malformed_cookie_makes_a_new_guest() {
+        for cookie in [None, Some("sk=nothex!"), Some("sk=")] {
+            let routed = route(&request("/api/x", cookie), &table()).unwrap();
+            assert!(matches!(routed, Route::Cell { new_guest: true, .. }), "{cookie:?}");
+        }
+    }
+
+    #[test]
+    fn prefixes_match_whole_segments() {
+        let table = table();
+        assert_eq!(route(&request("/apix", None), &table).unwrap(), Route::Static);
+        assert_eq!(route(&request("/", None), &table).unwrap(), Route::Static);
+        assert!(matches!(route(&request("/api", None), &table).unwrap(), Route::Cell { .. }));
+        assert!(matches!(route(&request("/admin/api/cells", None), &table).unwrap(), Route::ControlPlane(_)));
+        assert!(matches!(route(&request("/control/api/cells", None), &table).unwrap(), Route::ControlPlane(_)));
+        assert_eq!(route(&request("/readyz", None), &table).unwrap(), Route::Own(OwnEndpoint::Ready));
+    }
+
+    #[test]
+    fn no_placeable_cell_is_an_error() {
+        let mut table = table();
+        for cell in &mut table.cells {
+            cell.state = CellState::Draining;
+        }
+        assert!(route(&request("/api/x", None), &table).is_err());
+        assert!(!table.can_place());
+    }
+
+    impl Route {
+        fn cell_id(&self) -> Option<&str> {
+            match self {
+                Route::Cell { id, .. } => Some(id),
+                _ => None,
+            }
+        }
+    }
+}
