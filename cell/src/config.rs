@@ -1,7 +1,9 @@
 //! The cell's settings: `config/base.toml`, then `config/$APP_ENV.toml`, then
 //! `CELL__…` environment variables. Checked once at boot.
 
-use chassis::config::{ConfigError, HttpSettings, MySqlSettings, ReadinessSettings, RedisSettings, Sources, extract};
+use chassis::config::{
+    ConfigError, HttpSettings, MySqlSettings, ReadinessSettings, RedisSettings, Sources, extract,
+};
 use events::KafkaSettings;
 use figment::Figment;
 use serde::Deserialize;

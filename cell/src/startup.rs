@@ -31,7 +31,15 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         service: format!("cell {cell}"),
         cell: Some(cell),
     };
-    Service::build(identity, &config.http, &config.readiness, backends, metrics, crate::http::router()).await
+    Service::build(
+        identity,
+        &config.http,
+        &config.readiness,
+        backends,
+        metrics,
+        crate::http::router(),
+    )
+    .await
 }
 
 /// Records this cell as the owner of its database, or refuses to start when

@@ -1,7 +1,9 @@
 //! The control plane's settings: `config/base.toml`, then
 //! `config/$APP_ENV.toml`, then `CONTROL__…` environment variables.
 
-use chassis::config::{ConfigError, HttpSettings, MySqlSettings, ReadinessSettings, RedisSettings, Sources, extract};
+use chassis::config::{
+    ConfigError, HttpSettings, MySqlSettings, ReadinessSettings, RedisSettings, Sources, extract,
+};
 use events::KafkaSettings;
 use figment::Figment;
 use serde::Deserialize;

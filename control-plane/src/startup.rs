@@ -26,5 +26,13 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         service: "control-plane".into(),
         cell: None,
     };
-    Service::build(identity, &config.http, &config.readiness, backends, metrics, crate::http::router()).await
+    Service::build(
+        identity,
+        &config.http,
+        &config.readiness,
+        backends,
+        metrics,
+        crate::http::router(),
+    )
+    .await
 }

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 #[derive(Debug, Clone)]
 pub struct EdgeMetrics {
@@ -17,16 +19,24 @@ impl EdgeMetrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("cellwear_edge".into()), None)?;
         let requests = IntCounterVec::new(
-            Opts::new("requests_total", "Requests answered, by destination and status"),
+            Opts::new(
+                "requests_total",
+                "Requests answered, by destination and status",
+            ),
             &["target", "status"],
         )?;
         let duration = HistogramVec::new(
             HistogramOpts::new("request_duration_seconds", "Time to answer, by destination")
-                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+                .buckets(vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ]),
             &["target"],
         )?;
         let upstream_errors = IntCounterVec::new(
-            Opts::new("upstream_errors_total", "Requests that could not be proxied, by destination"),
+            Opts::new(
+                "upstream_errors_total",
+                "Requests that could not be proxied, by destination",
+            ),
             &["target"],
         )?;
         registry.register(Box::new(requests.clone()))?;

@@ -76,13 +76,21 @@ impl ProxyHttp for EdgeProxy {
         }
     }
 
-    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestContext) -> Result<bool> {
+    async fn request_filter(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestContext,
+    ) -> Result<bool> {
         ctx.request_id = request_id(session.req_header());
         let table = self.table.load();
         let route = match routing::route(session.req_header(), &table) {
             Ok(route) => route,
             Err(error) => {
-                let body = error_body("no_cell_available", &format!("No cell can take this request now ({error}). Try again shortly."), ctx);
+                let body = error_body(
+                    "no_cell_available",
+                    &format!("No cell can take this request now ({error}). Try again shortly."),
+                    ctx,
+                );
                 respond_json(session, 503, &body, ctx, &[("retry-after", "5")]).await?;
                 return Ok(true);
             }
@@ -101,7 +109,11 @@ impl ProxyHttp for EdgeProxy {
         }
     }
 
-    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestContext) -> Result<Box<HttpPeer>> {
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        ctx: &mut RequestContext,
+    ) -> Result<Box<HttpPeer>> {
         let address = match &ctx.route {
             Some(Route::Cell { address, .. }) | Some(Route::ControlPlane(address)) => *address,
             _ => return Error::e_explain(ErrorType::InternalError, "request has no upstream"),
@@ -135,7 +147,10 @@ impl ProxyHttp for EdgeProxy {
         ctx: &mut RequestContext,
     ) -> Result<()> {
         response.insert_header(REQUEST_ID_HEADER, &ctx.request_id)?;
-        if let Some(Route::Cell { id, key, new_guest, .. }) = &ctx.route {
+        if let Some(Route::Cell {
+            id, key, new_guest, ..
+        }) = &ctx.route
+        {
             response.insert_header(CELL_HEADER, id)?;
             if *new_guest {
                 response.append_header("set-cookie", self.guest_cookie(&key.to_string()))?;
@@ -144,7 +159,12 @@ impl ProxyHttp for EdgeProxy {
         Ok(())
     }
 
-    async fn fail_to_proxy(&self, session: &mut Session, error: &Error, ctx: &mut RequestContext) -> FailToProxy
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        error: &Error,
+        ctx: &mut RequestContext,
+    ) -> FailToProxy
     where
         RequestContext: Send + Sync,
     {
@@ -170,13 +190,19 @@ impl ProxyHttp for EdgeProxy {
         }
     }
 
-    async fn logging(&self, session: &mut Session, _error: Option<&Error>, ctx: &mut RequestContext) {
+    async fn logging(
+        &self,
+        session: &mut Session,
+        _error: Option<&Error>,
+        ctx: &mut RequestContext,
+    ) {
         let status = session
             .response_written()
             .map(|response| response.status.as_u16())
             .unwrap_or(0);
         let elapsed = ctx.started.elapsed();
-        self.metrics.observe(ctx.target(), status, elapsed, ctx.upstream_failed);
+        self.metrics
+            .observe(ctx.target(), status, elapsed, ctx.upstream_failed);
         let request = session.req_header();
         tracing::info!(
             request_id = %ctx.request_id,
@@ -200,17 +226,32 @@ impl EdgeProxy {
     ) -> Result<()> {
         match endpoint {
             OwnEndpoint::Live => {
-                let body = LivenessResponse { status: HealthStatus::Ok, service: "edge".into() };
+                let body = LivenessResponse {
+                    status: HealthStatus::Ok,
+                    service: "edge".into(),
+                };
                 respond_json(session, 200, &body, ctx, &[]).await
             }
             OwnEndpoint::Ready => {
                 let report = readiness(table);
-                let status = if report.status == HealthStatus::Ok { 200 } else { 503 };
+                let status = if report.status == HealthStatus::Ok {
+                    200
+                } else {
+                    503
+                };
                 respond_json(session, status, &report, ctx, &[]).await
             }
             OwnEndpoint::Metrics => match self.metrics.render() {
                 Ok(text) => {
-                    respond(session, 200, "text/plain; version=0.0.4; charset=utf-8", Bytes::from(text), ctx, &[]).await
+                    respond(
+                        session,
+                        200,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                        Bytes::from(text),
+                        ctx,
+                        &[],
+                    )
+                    .await
                 }
                 Err(error) => {
                     tracing::error!(%error, "cannot render metrics");
@@ -224,17 +265,35 @@ impl EdgeProxy {
     async fn serve_static(&self, session: &mut Session, ctx: &RequestContext) -> Result<()> {
         let method = session.req_header().method.clone();
         if method != http::Method::GET && method != http::Method::HEAD {
-            let body = error_body("method_not_allowed", &format!("{method} is not accepted here."), ctx);
+            let body = error_body(
+                "method_not_allowed",
+                &format!("{method} is not accepted here."),
+                ctx,
+            );
             return respond_json(session, 405, &body, ctx, &[]).await;
         }
         let path = session.req_header().uri.path().to_owned();
         match static_files::lookup(&self.static_dir, &path).await {
             Some(file) => {
                 let extra = [("cache-control", file.cache_control)];
-                respond(session, 200, file.content_type, Bytes::from(file.body), ctx, &extra).await
+                respond(
+                    session,
+                    200,
+                    file.content_type,
+                    Bytes::from(file.body),
+                    ctx,
+                    &extra,
+                )
+                .await
             }
             None => {
-                let body = error_body("not_found", &format!("Nothing is served at {path}: the frontend is not built (run `cargo xtask up`)."), ctx);
+                let body = error_body(
+                    "not_found",
+                    &format!(
+                        "Nothing is served at {path}: the frontend is not built (run `cargo xtask up`)."
+                    ),
+                    ctx,
+                );
                 respond_json(session, 404, &body, ctx, &[]).await
             }
         }
@@ -242,18 +301,28 @@ impl EdgeProxy {
 
     fn guest_cookie(&self, key: &str) -> String {
         let secure = if self.secure_cookies { "; Secure" } else { "" };
-        format!("{SHOPPER_COOKIE}={key}; Path=/; Max-Age={GUEST_COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Lax{secure}")
+        format!(
+            "{SHOPPER_COOKIE}={key}; Path=/; Max-Age={GUEST_COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Lax{secure}"
+        )
     }
 }
 
 fn readiness(table: &RoutingTable) -> ReadinessResponse {
     let placeable = table.can_place();
     ReadinessResponse {
-        status: if placeable { HealthStatus::Ok } else { HealthStatus::Failing },
+        status: if placeable {
+            HealthStatus::Ok
+        } else {
+            HealthStatus::Failing
+        },
         service: "edge".into(),
         checks: vec![CheckReport {
             name: "routing_table".into(),
-            status: if placeable { HealthStatus::Ok } else { HealthStatus::Failing },
+            status: if placeable {
+                HealthStatus::Ok
+            } else {
+                HealthStatus::Failing
+            },
             target: format!("version {} with {} cells", table.version, table.cells.len()),
             duration_ms: 0,
             error: (!placeable).then(|| "no cell accepts new shoppers".to_owned()),
@@ -289,7 +358,15 @@ async fn respond_json(
 ) -> Result<()> {
     let bytes = serde_json::to_vec(body)
         .map_err(|e| Error::because(ErrorType::InternalError, "encoding a JSON body", e))?;
-    respond(session, status, "application/json", Bytes::from(bytes), ctx, extra).await
+    respond(
+        session,
+        status,
+        "application/json",
+        Bytes::from(bytes),
+        ctx,
+        extra,
+    )
+    .await
 }
 
 async fn respond(
@@ -308,7 +385,9 @@ async fn respond(
         header.insert_header(*name, *value)?;
     }
     let head_only = session.req_header().method == http::Method::HEAD;
-    session.write_response_header(Box::new(header), head_only).await?;
+    session
+        .write_response_header(Box::new(header), head_only)
+        .await?;
     if !head_only {
         session.write_response_body(Some(body), true).await?;
     }

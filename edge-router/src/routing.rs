@@ -138,13 +138,24 @@ mod tests {
 
     fn table() -> RoutingTable {
         let cells = vec![
-            RoutedCell { id: "cell-0".into(), weight: 100, state: CellState::Active },
-            RoutedCell { id: "cell-1".into(), weight: 100, state: CellState::Active },
+            RoutedCell {
+                id: "cell-0".into(),
+                weight: 100,
+                state: CellState::Active,
+            },
+            RoutedCell {
+                id: "cell-1".into(),
+                weight: 100,
+                state: CellState::Active,
+            },
         ];
         RoutingTable {
             version: 1,
             cells,
-            addresses: vec!["127.0.0.1:9100".parse().unwrap(), "127.0.0.1:9101".parse().unwrap()],
+            addresses: vec![
+                "127.0.0.1:9100".parse().unwrap(),
+                "127.0.0.1:9101".parse().unwrap(),
+            ],
             control_plane: "127.0.0.1:9000".parse().unwrap(),
         }
     }
@@ -163,9 +174,16 @@ mod tests {
         let cookie = "theme=dark; sk=0123456789abcdef";
         let first = route(&request("/api/products", Some(cookie)), &table).unwrap();
         for _ in 0..10 {
-            assert_eq!(route(&request("/api/cart", Some(cookie)), &table).unwrap().cell_id(), first.cell_id());
+            assert_eq!(
+                route(&request("/api/cart", Some(cookie)), &table)
+                    .unwrap()
+                    .cell_id(),
+                first.cell_id()
+            );
         }
-        let Route::Cell { key, new_guest, .. } = first else { panic!("not a cell route") };
+        let Route::Cell { key, new_guest, .. } = first else {
+            panic!("not a cell route")
+        };
         assert_eq!(key.to_string(), "0123456789abcdef");
         assert!(!new_guest);
     }
@@ -177,7 +195,10 @@ mod tests {
             let key = ShopperKey::from(raw.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let cookie = format!("sk={key}");
             let routed = route(&request("/api/x", Some(&cookie)), &table).unwrap();
-            assert_eq!(routed.cell_id(), Some(placement::place(key, &table.cells).unwrap().id.as_str()));
+            assert_eq!(
+                routed.cell_id(),
+                Some(placement::place(key, &table.cells).unwrap().id.as_str())
+            );
         }
     }
 
@@ -185,19 +206,43 @@ mod tests {
     fn a_missing_or_malformed_cookie_makes_a_new_guest() {
         for cookie in [None, Some("sk=nothex!"), Some("sk=")] {
             let routed = route(&request("/api/x", cookie), &table()).unwrap();
-            assert!(matches!(routed, Route::Cell { new_guest: true, .. }), "{cookie:?}");
+            assert!(
+                matches!(
+                    routed,
+                    Route::Cell {
+                        new_guest: true,
+                        ..
+                    }
+                ),
+                "{cookie:?}"
+            );
         }
     }
 
     #[test]
     fn prefixes_match_whole_segments() {
         let table = table();
-        assert_eq!(route(&request("/apix", None), &table).unwrap(), Route::Static);
+        assert_eq!(
+            route(&request("/apix", None), &table).unwrap(),
+            Route::Static
+        );
         assert_eq!(route(&request("/", None), &table).unwrap(), Route::Static);
-        assert!(matches!(route(&request("/api", None), &table).unwrap(), Route::Cell { .. }));
-        assert!(matches!(route(&request("/admin/api/cells", None), &table).unwrap(), Route::ControlPlane(_)));
-        assert!(matches!(route(&request("/control/api/cells", None), &table).unwrap(), Route::ControlPlane(_)));
-        assert_eq!(route(&request("/readyz", None), &table).unwrap(), Route::Own(OwnEndpoint::Ready));
+        assert!(matches!(
+            route(&request("/api", None), &table).unwrap(),
+            Route::Cell { .. }
+        ));
+        assert!(matches!(
+            route(&request("/admin/api/cells", None), &table).unwrap(),
+            Route::ControlPlane(_)
+        ));
+        assert!(matches!(
+            route(&request("/control/api/cells", None), &table).unwrap(),
+            Route::ControlPlane(_)
+        ));
+        assert_eq!(
+            route(&request("/readyz", None), &table).unwrap(),
+            Route::Own(OwnEndpoint::Ready)
+        );
     }
 
     #[test]

@@ -23,8 +23,12 @@ pub fn prepare(config: &Config) -> anyhow::Result<EdgeProxy> {
     let edge = &config.edge;
     // pingora would only log a failed bind from a worker thread; a person
     // starting the edge wants one clear line and a non-zero exit instead.
-    TcpListener::bind(edge.listen)
-        .with_context(|| format!("cannot listen on {} (edge.listen): is another edge or program using it?", edge.listen))?;
+    TcpListener::bind(edge.listen).with_context(|| {
+        format!(
+            "cannot listen on {} (edge.listen): is another edge or program using it?",
+            edge.listen
+        )
+    })?;
     let table = RoutingTable::from_topology(&topology);
     tracing::info!(
         cells = table.cells.len(),
@@ -43,7 +47,8 @@ pub fn prepare(config: &Config) -> anyhow::Result<EdgeProxy> {
 }
 
 fn load_topology(path: &Path) -> anyhow::Result<Topology> {
-    Topology::load(path).with_context(|| "edge.topology: the routing table cannot be seeded".to_owned())
+    Topology::load(path)
+        .with_context(|| "edge.topology: the routing table cannot be seeded".to_owned())
 }
 
 /// Runs the proxy until SIGTERM (graceful: stop accepting, finish what is in

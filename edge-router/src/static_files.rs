@@ -53,7 +53,11 @@ fn safe_relative(request_path: &str) -> Option<PathBuf> {
 }
 
 fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or_default() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+    {
         "html" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -78,8 +82,14 @@ mod tests {
         assert_eq!(safe_relative("/../etc/passwd"), None);
         assert_eq!(safe_relative("/a/../../b"), None);
         assert_eq!(safe_relative("/"), Some(PathBuf::from("index.html")));
-        assert_eq!(safe_relative("/docs/"), Some(PathBuf::from("docs/index.html")));
-        assert_eq!(safe_relative("/assets/app.js"), Some(PathBuf::from("assets/app.js")));
+        assert_eq!(
+            safe_relative("/docs/"),
+            Some(PathBuf::from("docs/index.html"))
+        );
+        assert_eq!(
+            safe_relative("/assets/app.js"),
+            Some(PathBuf::from("assets/app.js"))
+        );
     }
 
     #[tokio::test]

@@ -13,7 +13,12 @@ use utoipa::OpenApi;
         title = "Cellwear cell API",
         description = "The API of one cell: a complete shop serving the shoppers the edge pins to it."
     ),
-    paths(chassis::health::livez, chassis::health::readyz, chassis::health::metrics, openapi_json),
+    paths(
+        chassis::health::livez,
+        chassis::health::readyz,
+        chassis::health::metrics,
+        openapi_json
+    ),
     components(schemas(wire::ErrorBody))
 )]
 pub struct ApiDoc;

@@ -4,7 +4,9 @@ use figment::Figment;
 use crate::helpers::test_settings;
 
 fn error_of(overrides: Figment) -> String {
-    Config::with_overrides(test_settings().merge(overrides)).unwrap_err().to_string()
+    Config::with_overrides(test_settings().merge(overrides))
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -21,7 +23,10 @@ fn a_wrongly_typed_value_names_its_setting() {
 #[test]
 fn an_unknown_key_is_rejected() {
     let error = error_of(Figment::new().merge(("http.prot", 1)));
-    assert!(error.contains("unknown field") && error.contains("prot"), "{error}");
+    assert!(
+        error.contains("unknown field") && error.contains("prot"),
+        "{error}"
+    );
 }
 
 #[test]

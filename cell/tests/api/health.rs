@@ -23,9 +23,21 @@ async fn readyz_reports_every_dependency_ok() {
 
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    let names: Vec<&str> = body["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["mysql", "redis", "kafka"]);
-    assert!(body["checks"].as_array().unwrap().iter().all(|c| c["status"] == "ok"), "{body}");
+    assert!(
+        body["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "ok"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -36,12 +48,29 @@ async fn metrics_expose_request_counts_in_prometheus_text() {
     let response = app.get("/metrics").await;
 
     assert_eq!(response.status(), 200);
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-    assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
     let text = response.text().await.unwrap();
-    assert!(text.contains("# TYPE cellwear_http_requests_total counter"), "{text}");
-    assert!(text.contains(r#"cellwear_http_requests_total{method="GET",route="/livez",status="200"} 1"#), "{text}");
-    assert!(text.contains(r#"cellwear_build_info{service="cell""#), "{text}");
+    assert!(
+        text.contains("# TYPE cellwear_http_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"cellwear_http_requests_total{method="GET",route="/livez",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"cellwear_build_info{service="cell""#),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -61,7 +90,12 @@ async fn an_unknown_route_gets_the_error_envelope_with_the_request_id() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "not_found");
     assert_eq!(body["request_id"], "req-123");
-    assert!(body["message"].as_str().unwrap().contains("/api/nothing-here"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("/api/nothing-here")
+    );
 }
 
 #[tokio::test]
@@ -103,7 +137,12 @@ async fn readyz_names_mysql_when_it_is_unreachable_while_livez_stays_ok() {
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
-    let failing: Vec<&Value> = body["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "failing").collect();
+    let failing: Vec<&Value> = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "failing")
+        .collect();
     assert_eq!(failing.len(), 1, "{body}");
     assert_eq!(failing[0]["name"], "mysql");
     assert!(failing[0]["error"].is_string());

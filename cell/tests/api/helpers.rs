@@ -14,7 +14,10 @@ pub fn test_settings() -> Figment {
         .merge(("cell.id", testing::unique("t-")))
         .merge(("http.port", 0))
         .merge(("http.shutdown_grace_ms", 5000))
-        .merge(("mysql.url", format!("{}/{database}", testing::mysql_server())))
+        .merge((
+            "mysql.url",
+            format!("{}/{database}", testing::mysql_server()),
+        ))
         .merge(("mysql.connect_timeout_ms", 2000))
         .merge(("redis.url", testing::redis_url()))
         .merge(("redis.key_prefix", format!("{database}:")))
@@ -29,8 +32,14 @@ pub fn config_with(overrides: Figment) -> Config {
 /// The MySQL server address the tests use, for a relay to stand in front of.
 pub fn mysql_address() -> SocketAddr {
     let server = testing::mysql_server();
-    let host_port = server.rsplit('@').next().unwrap().trim_start_matches("mysql://");
-    host_port.parse().expect("CELLWEAR_TEST_MYSQL ends in ip:port")
+    let host_port = server
+        .rsplit('@')
+        .next()
+        .unwrap()
+        .trim_start_matches("mysql://");
+    host_port
+        .parse()
+        .expect("CELLWEAR_TEST_MYSQL ends in ip:port")
 }
 
 pub struct TestApp {
@@ -45,7 +54,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(overrides: Figment) -> TestApp {
-    let app = cell::build(config_with(overrides)).await.expect("the cell starts");
+    let app = cell::build(config_with(overrides))
+        .await
+        .expect("the cell starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async {

@@ -6,38 +6,64 @@ use figment::Figment;
 use crate::helpers::{config_with, mysql_address, spawn_app, spawn_app_with};
 
 async fn start_error(overrides: Figment) -> String {
-    format!("{:#}", cell::build(config_with(overrides)).await.unwrap_err())
+    format!(
+        "{:#}",
+        cell::build(config_with(overrides)).await.unwrap_err()
+    )
 }
 
 #[tokio::test]
 async fn a_missing_mysql_names_it_its_address_and_how_to_start_it() {
-    let error = start_error(Figment::new().merge(("mysql.url", "mysql://root@127.0.0.1:1/x"))).await;
-    assert!(error.starts_with("MySQL is not reachable at mysql://127.0.0.1:1"), "{error}");
+    let error =
+        start_error(Figment::new().merge(("mysql.url", "mysql://root@127.0.0.1:1/x"))).await;
+    assert!(
+        error.starts_with("MySQL is not reachable at mysql://127.0.0.1:1"),
+        "{error}"
+    );
     assert!(error.contains("cargo xtask up"), "{error}");
 }
 
 #[tokio::test]
 async fn a_missing_redis_names_it_and_its_address() {
     let error = start_error(Figment::new().merge(("redis.url", "redis://127.0.0.1:1"))).await;
-    assert!(error.starts_with("Redis is not reachable at redis://127.0.0.1:1"), "{error}");
+    assert!(
+        error.starts_with("Redis is not reachable at redis://127.0.0.1:1"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn a_missing_broker_names_it_and_its_address() {
     let error = start_error(Figment::new().merge(("kafka.brokers", "127.0.0.1:1"))).await;
-    assert!(error.starts_with("Kafka broker is not reachable at 127.0.0.1:1"), "{error}");
+    assert!(
+        error.starts_with("Kafka broker is not reachable at 127.0.0.1:1"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn a_database_owned_by_another_cell_is_refused() {
     let database = testing::unique("test_cell_");
     let url = format!("{}/{database}", testing::mysql_server());
-    let mut first = spawn_app_with(Figment::new().merge(("mysql.url", &url)).merge(("cell.id", "cell-a"))).await;
+    let mut first = spawn_app_with(
+        Figment::new()
+            .merge(("mysql.url", &url))
+            .merge(("cell.id", "cell-a")),
+    )
+    .await;
     first.begin_shutdown().await.unwrap().unwrap();
 
-    let error = start_error(Figment::new().merge(("mysql.url", &url)).merge(("cell.id", "cell-b"))).await;
+    let error = start_error(
+        Figment::new()
+            .merge(("mysql.url", &url))
+            .merge(("cell.id", "cell-b")),
+    )
+    .await;
 
-    assert!(error.contains("points at the database of cell cell-a, not of cell cell-b"), "{error}");
+    assert!(
+        error.contains("points at the database of cell cell-a, not of cell cell-b"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -45,7 +71,10 @@ async fn a_port_in_use_is_named() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let error = start_error(Figment::new().merge(("http.port", port))).await;
-    assert!(error.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{error}");
+    assert!(
+        error.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -70,13 +99,27 @@ async fn shutdown_lets_the_request_in_flight_finish_and_refuses_new_ones() {
     let started = Instant::now();
     let server = app.begin_shutdown();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let refused = reqwest::Client::new().get(format!("{}/livez", app.address)).send().await;
+    let refused = reqwest::Client::new()
+        .get(format!("{}/livez", app.address))
+        .send()
+        .await;
 
-    assert_eq!(in_flight.await.unwrap().unwrap(), 503, "the request in flight got its answer");
-    assert!(refused.is_err(), "a new connection was accepted after shutdown began");
+    assert_eq!(
+        in_flight.await.unwrap().unwrap(),
+        503,
+        "the request in flight got its answer"
+    );
+    assert!(
+        refused.is_err(),
+        "a new connection was accepted after shutdown began"
+    );
     relay.pass();
     server.await.unwrap().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(5), "shutdown took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -84,5 +127,9 @@ async fn an_idle_cell_stops_promptly() {
     let mut app = spawn_app().await;
     let started = Instant::now();
     app.begin_shutdown().await.unwrap().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }

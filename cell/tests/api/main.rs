@@ -1,6 +1,10 @@
 //! The cell's integration tests: the real app on port 0 against real MySQL,
 //! Redis and Kafka, one module per area.
 
+// Helpers outside #[test] functions panic on purpose: a broken fixture should
+// fail the test at the line that broke.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod config;
 mod health;
 mod helpers;

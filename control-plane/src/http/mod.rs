@@ -13,7 +13,12 @@ use utoipa::OpenApi;
         title = "Cellwear control plane API",
         description = "The global catalog, promotions, stock allocations and cell operations."
     ),
-    paths(chassis::health::livez, chassis::health::readyz, chassis::health::metrics, openapi_json),
+    paths(
+        chassis::health::livez,
+        chassis::health::readyz,
+        chassis::health::metrics,
+        openapi_json
+    ),
     components(schemas(wire::ErrorBody))
 )]
 pub struct ApiDoc;

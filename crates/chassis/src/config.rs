@@ -116,7 +116,10 @@ mod tests {
 
     #[test]
     fn database_name_reads_the_path() {
-        assert_eq!(database_name("mysql://root@h:1/cellwear?x=1"), Some("cellwear"));
+        assert_eq!(
+            database_name("mysql://root@h:1/cellwear?x=1"),
+            Some("cellwear")
+        );
         assert_eq!(database_name("mysql://root@h:1/"), None);
         assert_eq!(database_name("mysql://root@h:1"), None);
     }

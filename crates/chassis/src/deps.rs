@@ -71,9 +71,11 @@ async fn create_database(url: &str, timeout_ms: u64) -> Result<(), String> {
     let attempt = async {
         let mut conn = options.connect().await?;
         // The name was checked above to hold only [A-Za-z0-9_].
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE IF NOT EXISTS `{name}`")))
-            .execute(&mut conn)
-            .await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE IF NOT EXISTS `{name}`"
+        )))
+        .execute(&mut conn)
+        .await?;
         conn.close().await
     };
     match tokio::time::timeout(millis(timeout_ms), attempt).await {
@@ -100,7 +102,9 @@ pub async fn connect_redis(settings: &RedisSettings) -> Result<ConnectionManager
         .set_max_delay(Duration::from_millis(200));
     let connect = async {
         let mut manager = ConnectionManager::new_with_config(client, config).await?;
-        redis::cmd("PING").query_async::<String>(&mut manager).await?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut manager)
+            .await?;
         Ok::<_, redis::RedisError>(manager)
     };
     // The manager retries on its own; bound the whole attempt so a dead

@@ -24,9 +24,17 @@ use crate::metrics::Metrics;
 /// A dependency that readiness probes.
 #[derive(Clone)]
 pub enum Dependency {
-    MySql { pool: MySqlPool, target: String },
-    Redis { connection: ConnectionManager, target: String },
-    Kafka { producer: events::Producer },
+    MySql {
+        pool: MySqlPool,
+        target: String,
+    },
+    Redis {
+        connection: ConnectionManager,
+        target: String,
+    },
+    Kafka {
+        producer: events::Producer,
+    },
 }
 
 impl std::fmt::Debug for Dependency {
@@ -164,7 +172,10 @@ pub async fn readyz(State(health): State<Arc<Health>>) -> (StatusCode, Json<Read
 pub async fn metrics(State(health): State<Arc<Health>>) -> Result<impl IntoResponse, ApiError> {
     let text = health.metrics.render().map_err(ApiError::unexpected)?;
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         text,
     ))
 }

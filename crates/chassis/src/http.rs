@@ -6,17 +6,19 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 use wire::ErrorBody;
@@ -44,7 +46,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             code: code.into(),
@@ -76,8 +82,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
             match &self.cause {
-                Some(cause) => tracing::error!(error.code = %self.code, error.cause = format!("{cause:#}"), "request failed"),
-                None => tracing::error!(error.code = %self.code, error.message = %self.message, "request failed"),
+                Some(cause) => {
+                    tracing::error!(error.code = %self.code, error.cause = format!("{cause:#}"), "request failed")
+                }
+                None => {
+                    tracing::error!(error.code = %self.code, error.message = %self.message, "request failed")
+                }
             }
         }
         let body = ErrorBody {
@@ -118,7 +128,9 @@ impl<T: Serialize> IntoResponse for Json<T> {
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     let (code, status) = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        JsonRejection::MissingJsonContentType(_) => {
+            ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        }
         JsonRejection::JsonSyntaxError(_) => ("malformed_json", StatusCode::BAD_REQUEST),
         JsonRejection::JsonDataError(_) => ("invalid_body", StatusCode::UNPROCESSABLE_ENTITY),
         JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -169,7 +181,10 @@ pub fn wrap(router: Router, stack: Stack) -> Router {
                     })
                     .on_failure(()),
             )
-            .layer(middleware::from_fn_with_state(stack.metrics, record_metrics))
+            .layer(middleware::from_fn_with_state(
+                stack.metrics,
+                record_metrics,
+            ))
             .layer(middleware::from_fn(scope_request_id))
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(middleware::from_fn(move |req: Request, next: Next| {
@@ -225,7 +240,12 @@ async fn record_metrics(
     let started = Instant::now();
     metrics.started();
     let response = next.run(request).await;
-    metrics.finished(method.as_str(), &route, response.status().as_u16(), started.elapsed());
+    metrics.finished(
+        method.as_str(),
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     response
 }
 
@@ -245,7 +265,10 @@ async fn enforce_timeout(request: Request, next: Next, limit: Duration) -> Respo
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
-            format!("The request took longer than {} ms and was abandoned; try again.", limit.as_millis()),
+            format!(
+                "The request took longer than {} ms and was abandoned; try again.",
+                limit.as_millis()
+            ),
         )
         .into_response(),
     }

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -19,7 +21,10 @@ impl Metrics {
     pub fn new(service: &str) -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("cellwear".into()), None)?;
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests answered, by route and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by route and status",
+            ),
             &["method", "route", "status"],
         )?;
         let duration = HistogramVec::new(
@@ -27,7 +32,9 @@ impl Metrics {
                 "http_request_duration_seconds",
                 "Time from request to response head, by route",
             )
-            .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
             &["method", "route"],
         )?;
         let in_flight = IntGauge::new("http_requests_in_flight", "HTTP requests being served")?;

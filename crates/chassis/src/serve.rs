@@ -36,11 +36,17 @@ pub async fn serve(
         finished = &mut server => return finished,
         _ = fired_rx => {}
     }
-    tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: no new connections, draining requests in flight");
+    tracing::info!(
+        grace_ms = grace.as_millis() as u64,
+        "shutting down: no new connections, draining requests in flight"
+    );
     match tokio::time::timeout(grace, server).await {
         Ok(finished) => finished,
         Err(_) => {
-            tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still in flight after the grace period were dropped");
+            tracing::warn!(
+                grace_ms = grace.as_millis() as u64,
+                "requests still in flight after the grace period were dropped"
+            );
             Ok(())
         }
     }

@@ -79,7 +79,10 @@ impl Service {
 
     /// Serves until `shutdown` resolves, drains the requests in flight, then
     /// flushes the producer and closes the pool.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         crate::serve::serve(self.listener, self.router, shutdown, self.grace).await?;
         self.backends.close(FLUSH_TIMEOUT).await;
         tracing::info!("stopped");

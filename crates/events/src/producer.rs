@@ -22,7 +22,10 @@ impl KafkaSettings {
             return Err("kafka.brokers: must name at least one host:port".into());
         }
         for broker in self.brokers.split(',') {
-            let port = broker.trim().rsplit_once(':').map(|(_, p)| p.parse::<u16>());
+            let port = broker
+                .trim()
+                .rsplit_once(':')
+                .map(|(_, p)| p.parse::<u16>());
             if !matches!(port, Some(Ok(p)) if p > 0) {
                 return Err(format!("kafka.brokers: \"{broker}\" is not host:port"));
             }
@@ -41,7 +44,9 @@ impl KafkaSettings {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("Kafka broker is not reachable at {brokers}: {reason}. Is the broker running? `cargo xtask up` starts one (tansu); `cargo xtask test` starts one for the tests")]
+#[error(
+    "Kafka broker is not reachable at {brokers}: {reason}. Is the broker running? `cargo xtask up` starts one (tansu); `cargo xtask test` starts one for the tests"
+)]
 pub struct BrokerUnreachable {
     pub brokers: String,
     pub reason: String,
@@ -58,14 +63,19 @@ pub struct Producer {
 
 impl std::fmt::Debug for Producer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Producer").field("brokers", &self.brokers).finish()
+        f.debug_struct("Producer")
+            .field("brokers", &self.brokers)
+            .finish()
     }
 }
 
 impl Producer {
     /// Creates the producer and waits until the broker answers a metadata
     /// request, so a missing broker fails start-up rather than the first send.
-    pub async fn connect(settings: &KafkaSettings, client_id: &str) -> Result<Self, BrokerUnreachable> {
+    pub async fn connect(
+        settings: &KafkaSettings,
+        client_id: &str,
+    ) -> Result<Self, BrokerUnreachable> {
         let unreachable = |reason: String| BrokerUnreachable {
             brokers: settings.brokers.clone(),
             reason,
@@ -75,8 +85,14 @@ impl Producer {
             .set("client.id", client_id)
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("message.timeout.ms", settings.message_timeout_ms.to_string())
-            .set("socket.connection.setup.timeout.ms", settings.connect_timeout_ms.max(1000).to_string())
+            .set(
+                "message.timeout.ms",
+                settings.message_timeout_ms.to_string(),
+            )
+            .set(
+                "socket.connection.setup.timeout.ms",
+                settings.connect_timeout_ms.max(1000).to_string(),
+            )
             .create()
             .map_err(|e| unreachable(e.to_string()))?;
         let producer = Self {

@@ -12,4 +12,4 @@ mod key;
 mod rendezvous;
 
 pub use key::{ParseShopperKeyError, ShopperKey};
-pub use rendezvous::{place, PlacementError};
+pub use rendezvous::{PlacementError, place};

@@ -5,7 +5,9 @@ use crate::ShopperKey;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlacementError {
-    #[error("no cell accepts new shoppers (every cell is draining, drained, failed or has weight 0)")]
+    #[error(
+        "no cell accepts new shoppers (every cell is draining, drained, failed or has weight 0)"
+    )]
     NoCellAcceptsShoppers,
 }
 
@@ -16,10 +18,7 @@ pub enum PlacementError {
 /// uniform draw in (0, 1) from hashing the key with the cell id; the highest
 /// score wins. A cell's chance of winning is its share of the total weight,
 /// and a change to one cell only moves keys to or from that cell.
-pub fn place<'t>(
-    key: ShopperKey,
-    cells: &'t [RoutedCell],
-) -> Result<&'t RoutedCell, PlacementError> {
+pub fn place(key: ShopperKey, cells: &[RoutedCell]) -> Result<&RoutedCell, PlacementError> {
     cells
         .iter()
         .filter(|cell| cell.weight > 0 && cell.state.accepts_new_shoppers())
@@ -85,7 +84,9 @@ mod tests {
         let mut table = cells(2);
         table[1].weight = 300;
         let total = 100_000;
-        let heavy = keys(total).filter(|k| owner(*k, &table) == "cell-1").count();
+        let heavy = keys(total)
+            .filter(|k| owner(*k, &table) == "cell-1")
+            .count();
         let share = heavy as f64 / total as f64;
         assert!((share - 0.75).abs() < 0.02, "cell-1 share was {share}");
     }

@@ -44,7 +44,8 @@ impl Sources {
                 "APP_ENV=\"{app_env}\" is not an environment name (letters, digits, '-', '_')"
             )));
         }
-        let dir = PathBuf::from(std::env::var("APP_CONFIG_DIR").unwrap_or_else(|_| "config".into()));
+        let dir =
+            PathBuf::from(std::env::var("APP_CONFIG_DIR").unwrap_or_else(|_| "config".into()));
         let file = dir.join(format!("{app_env}.toml"));
         if explicit_env.is_some() && !file.exists() {
             return Err(ConfigError(format!(
@@ -125,7 +126,10 @@ mod tests {
         }
         let figment = Figment::from(Toml::string("[http]\nport = 1\nprot = 2\n"));
         let error = extract::<Config>(figment).unwrap_err().to_string();
-        assert!(error.contains("unknown field") && error.contains("prot"), "{error}");
+        assert!(
+            error.contains("unknown field") && error.contains("prot"),
+            "{error}"
+        );
         assert!(error.contains("http"), "{error}");
     }
 }

@@ -29,7 +29,10 @@ pub struct LogSettings {
 /// first subscriber and is not an error.
 pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(&settings.filter).map_err(|error| {
-        anyhow::anyhow!("log.filter: \"{}\" is not a valid filter: {error}", settings.filter)
+        anyhow::anyhow!(
+            "log.filter: \"{}\" is not a valid filter: {error}",
+            settings.filter
+        )
     })?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

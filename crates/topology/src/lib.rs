@@ -11,10 +11,10 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use wire::{CellState, RoutedCell};
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Topology {
     /// Kafka bootstrap address (`host:port`).
@@ -24,13 +24,13 @@ pub struct Topology {
     pub cells: Vec<CellSettings>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeSettings {
     pub listen: SocketAddr,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ControlPlaneSettings {
     pub http: SocketAddr,
@@ -38,7 +38,7 @@ pub struct ControlPlaneSettings {
     pub redis: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CellSettings {
     pub id: String,
@@ -54,7 +54,7 @@ pub struct CellSettings {
     pub kafka: KafkaSettings,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaSettings {
     /// Partitions of each of the cell's topics.
@@ -112,6 +112,12 @@ impl Topology {
         Ok(topology)
     }
 
+    /// The same topology as YAML (what `xtask up` hands the edge after
+    /// trimming it to the cells it runs).
+    pub fn to_yaml(&self) -> Result<String, serde_yaml_ng::Error> {
+        serde_yaml_ng::to_string(self)
+    }
+
     pub fn cell(&self, id: &str) -> Option<&CellSettings> {
         self.cells.iter().find(|cell| cell.id == id)
     }
@@ -151,7 +157,11 @@ impl Topology {
                 return Err(format!("cell \"{}\": field `id`: listed twice", cell.id));
             }
         }
-        if !self.cells.iter().any(|cell| cell.weight > 0 && cell.state.accepts_new_shoppers()) {
+        if !self
+            .cells
+            .iter()
+            .any(|cell| cell.weight > 0 && cell.state.accepts_new_shoppers())
+        {
             return Err("field `cells`: no cell is active with a weight above 0, so no new shopper could be placed".into());
         }
         self.check_ports_unique()
@@ -168,7 +178,10 @@ impl Topology {
         };
         claim(self.control_plane.http.port(), "control_plane.http".into())?;
         for cell in &self.cells {
-            claim(cell.http.port(), format!("cell \"{}\": field `http`", cell.id))?;
+            claim(
+                cell.http.port(),
+                format!("cell \"{}\": field `http`", cell.id),
+            )?;
         }
         Ok(())
     }
@@ -197,7 +210,9 @@ impl CellSettings {
 pub fn check_cell_id(id: &str) -> Result<(), String> {
     let well_formed = !id.is_empty()
         && id.len() <= 32
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
         && !id.ends_with('-');
     if well_formed {
@@ -277,7 +292,10 @@ cells:
 
     #[test]
     fn a_bad_field_is_named_with_its_cell() {
-        let text = VALID.replace("weight: 100\n    state: draining", "weight: 100\n    state: sleeping");
+        let text = VALID.replace(
+            "weight: 100\n    state: draining",
+            "weight: 100\n    state: sleeping",
+        );
         let error = error_of(&text);
         assert!(error.contains("cells[1].state"), "{error}");
         assert!(error.contains("sleeping"), "{error}");
@@ -285,14 +303,20 @@ cells:
 
     #[test]
     fn an_unknown_key_is_rejected() {
-        let error = error_of(&VALID.replace("kafka: { partitions: 6 }", "kafka: { partitions: 6 }\n    colour: blue"));
+        let error = error_of(&VALID.replace(
+            "kafka: { partitions: 6 }",
+            "kafka: { partitions: 6 }\n    colour: blue",
+        ));
         assert!(error.contains("unknown field `colour`"), "{error}");
     }
 
     #[test]
     fn a_duplicate_cell_id_is_rejected() {
         let error = error_of(&VALID.replace("id: cell-1", "id: cell-0"));
-        assert!(error.contains("cell \"cell-0\": field `id`: listed twice"), "{error}");
+        assert!(
+            error.contains("cell \"cell-0\": field `id`: listed twice"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -313,7 +337,10 @@ cells:
     #[test]
     fn two_cells_on_one_port_are_rejected() {
         let error = error_of(&VALID.replace("http: 127.0.0.1:9101", "http: 127.0.0.1:9100"));
-        assert!(error.contains("port 9100 is already used by cell \"cell-0\""), "{error}");
+        assert!(
+            error.contains("port 9100 is already used by cell \"cell-0\""),
+            "{error}"
+        );
     }
 
     #[test]
@@ -330,8 +357,18 @@ cells:
     }
 
     #[test]
+    fn a_topology_survives_a_round_trip_through_yaml() {
+        let topology = Topology::parse(VALID, "cells.yaml").unwrap();
+        let again = Topology::parse(&topology.to_yaml().unwrap(), "again").unwrap();
+        assert_eq!(again, topology);
+    }
+
+    #[test]
     fn endpoint_port_reads_user_host_port_and_path() {
-        assert_eq!(endpoint_port("mysql://root@127.0.0.1:13310/db", "mysql"), Ok(13310));
+        assert_eq!(
+            endpoint_port("mysql://root@127.0.0.1:13310/db", "mysql"),
+            Ok(13310)
+        );
         assert_eq!(endpoint_port("redis://127.0.0.1:6379", "redis"), Ok(6379));
         assert!(endpoint_port("redis://127.0.0.1", "redis").is_err());
         assert!(endpoint_port("redis://127.0.0.1:0", "redis").is_err());

@@ -9,5 +9,5 @@ mod health;
 mod routing;
 
 pub use error::ErrorBody;
-pub use health::{CheckReport, HealthStatus, ReadinessResponse, LivenessResponse};
+pub use health::{CheckReport, HealthStatus, LivenessResponse, ReadinessResponse};
 pub use routing::{CellState, RoutedCell};

@@ -1,0 +1,57 @@
+use chassis::testing;
+use control_plane::Config;
+use figment::Figment;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub address: String,
+    pub database: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// The control plane on port 0 with a fresh database and its own Redis prefix.
+pub async fn spawn_app() -> TestApp {
+    let database = testing::unique("test_control_");
+    let overrides = Figment::new()
+        .merge(("http.port", 0))
+        .merge((
+            "mysql.url",
+            format!("{}/{database}", testing::mysql_server()),
+        ))
+        .merge(("redis.url", testing::redis_url()))
+        .merge(("redis.key_prefix", format!("{database}:")))
+        .merge(("kafka.brokers", testing::kafka_brokers()))
+        .merge(("log.format", "pretty"));
+    let app = control_plane::build(Config::with_overrides(overrides).unwrap())
+        .await
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (stop, signal) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until(async {
+        let _ = signal.await;
+    }));
+    TestApp {
+        address,
+        database,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        reqwest::get(format!("{}{path}", self.address))
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
