@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chassis::testing;
 use figment::Figment;
 use placement::ShopperKey;
 use serde_json::Value;
@@ -28,17 +27,17 @@ struct TestCell {
 
 impl TestCell {
     async fn start(id: &str) -> Self {
-        let database = testing::unique("test_edge_");
+        let database = testkit::unique("test_edge_");
         let overrides = Figment::new()
             .merge(("cell.id", id))
             .merge(("http.port", 0))
             .merge((
                 "mysql.url",
-                format!("{}/{database}", testing::mysql_server()),
+                format!("{}/{database}", testkit::mysql_server()),
             ))
-            .merge(("redis.url", testing::redis_url()))
+            .merge(("redis.url", testkit::redis_url()))
             .merge(("redis.key_prefix", format!("{database}:")))
-            .merge(("kafka.brokers", testing::kafka_brokers()))
+            .merge(("kafka.brokers", testkit::kafka_brokers()))
             .merge(("log.format", "pretty"));
         let app = cell::build(cell::Config::with_overrides(overrides).unwrap())
             .await
@@ -102,7 +101,7 @@ fn topology_yaml(cells: &[&TestCell]) -> String {
 }
 
 fn start_edge(cells: &[&TestCell]) -> Edge {
-    let dir = std::env::temp_dir().join(testing::unique("cellwear-edge-"));
+    let dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
     std::fs::create_dir_all(dir.join("static")).unwrap();
     std::fs::write(dir.join("static/index.html"), "<html>shop</html>").unwrap();
     std::fs::write(dir.join("cells.yaml"), topology_yaml(cells)).unwrap();
@@ -310,7 +309,7 @@ fn a_port_in_use_is_one_clear_line_and_a_non_zero_exit() {
 
 #[test]
 fn a_malformed_topology_names_the_file_and_field() {
-    let dir = std::env::temp_dir().join(testing::unique("cellwear-topology-"));
+    let dir = std::env::temp_dir().join(testkit::unique("cellwear-topology-"));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("cells.yaml"), "broker: nope\n").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_edge-router"))

@@ -3,11 +3,15 @@
 //!
 //! * `up` / `down` — the whole platform on this machine ([`stack`]);
 //! * `test` — every check CI runs ([`test`]);
+//! * `events …`, `bench events` — the event backbone's tools ([`events`]);
 //!
-//! [`tools`] installs what is missing (Debian packages, the pinned broker) and
+//! [`tools`] installs what is missing (Debian packages, the pinned broker),
+//! [`services`] finds or starts MariaDB, Redis and a broker for tests, and
 //! [`procs`] starts, watches and stops the processes.
 
+mod events;
 mod procs;
+mod services;
 mod stack;
 mod test;
 mod tools;
@@ -43,6 +47,16 @@ enum Command {
     Down,
     /// Format check, clippy, every Rust test (and the frontend's).
     Test,
+    /// Operate the event backbone: tail a topic, re-drive dead letters.
+    Events {
+        #[command(subcommand)]
+        command: events::EventsCommand,
+    },
+    /// Benchmarks that print figures and write target/reports/bench-*.json.
+    Bench {
+        #[command(subcommand)]
+        target: events::BenchTarget,
+    },
 }
 
 fn main() -> ExitCode {
@@ -59,6 +73,8 @@ fn main() -> ExitCode {
         }),
         Command::Down => stack::down(),
         Command::Test => test::all(),
+        Command::Events { command } => events::tool(command),
+        Command::Bench { target } => events::bench(target),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

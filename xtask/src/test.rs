@@ -2,33 +2,29 @@
 //! answer (installing and starting them when they do not), then runs the
 //! format check, clippy with warnings as errors, and every test.
 
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::procs::{self, Managed};
+use crate::root;
+use crate::services::{self, BROKER, MYSQL, REDIS};
 use crate::stack::cargo;
 use crate::tools::{self, run, step};
-use crate::{root, state_dir};
-
-const MYSQL: &str = "127.0.0.1:3306";
-const REDIS: &str = "127.0.0.1:6379";
-/// The tests' broker; `xtask up` uses its own port (cells.yaml), so both can run.
-const BROKER: &str = "127.0.0.1:9092";
 
 pub fn all() -> anyhow::Result<()> {
     let started = Instant::now();
     let root = root();
     step("checking tools and services");
     tools::ensure_build_tools()?;
-    ensure_mysql()?;
-    ensure_redis()?;
-    let broker = ensure_broker()?;
+    services::ensure_mysql()?;
+    services::ensure_redis()?;
+    // The backbone's outage tests start brokers of their own.
+    let tansu = tools::ensure_tansu()?;
+    let broker = services::ensure_broker(&tansu)?;
     drop_test_databases()?;
 
-    let outcome = checks(&root);
+    let outcome = checks(&root, &tansu);
     if let Some(broker) = broker {
         broker.stop(Duration::from_secs(5));
     }
@@ -40,7 +36,7 @@ pub fn all() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn checks(root: &std::path::Path) -> anyhow::Result<()> {
+fn checks(root: &std::path::Path, tansu: &std::path::Path) -> anyhow::Result<()> {
     let timed = |name: &str, command: &mut Command| -> anyhow::Result<()> {
         step(name);
         let began = Instant::now();
@@ -75,91 +71,9 @@ fn checks(root: &std::path::Path) -> anyhow::Result<()> {
     tests
         .env("CELLWEAR_TEST_MYSQL", format!("mysql://root@{MYSQL}"))
         .env("CELLWEAR_TEST_REDIS", format!("redis://{REDIS}"))
-        .env("CELLWEAR_TEST_KAFKA", BROKER);
+        .env("CELLWEAR_TEST_KAFKA", BROKER)
+        .env("CELLWEAR_TANSU", tansu);
     timed("Rust tests", &mut tests)
-}
-
-fn ensure_mysql() -> anyhow::Result<()> {
-    let address: SocketAddr = MYSQL.parse()?;
-    if procs::port_open(address) {
-        return Ok(());
-    }
-    tools::ensure_data_stores()?;
-    step("starting the machine's MariaDB");
-    run(Command::new("start-stop-daemon").args([
-        "--start",
-        "--oknodo",
-        "--background",
-        "--exec",
-        "/usr/sbin/mariadbd",
-        "--",
-        "--user=root",
-    ]))?;
-    wait_for("MariaDB", || procs::port_open(address))
-}
-
-fn ensure_redis() -> anyhow::Result<()> {
-    let address: SocketAddr = REDIS.parse()?;
-    if procs::port_open(address) {
-        return Ok(());
-    }
-    tools::ensure_data_stores()?;
-    step("starting the machine's Redis");
-    run(Command::new("redis-server").args([
-        "--daemonize",
-        "yes",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        "6379",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]))?;
-    wait_for("Redis", || procs::port_open(address))
-}
-
-/// Starts a broker for the tests unless one already answers; returns it so
-/// it is stopped afterwards.
-fn ensure_broker() -> anyhow::Result<Option<Managed>> {
-    let address: SocketAddr = BROKER.parse()?;
-    if procs::port_open(address) {
-        return Ok(None);
-    }
-    let tansu = tools::ensure_tansu()?;
-    let dir = state_dir().join("test");
-    std::fs::create_dir_all(&dir)?;
-    let listener = format!("tcp://{BROKER}");
-    let mut broker = Managed::spawn(
-        "test broker",
-        Command::new(tansu).args([
-            "broker",
-            "--listener-url",
-            &listener,
-            "--advertised-listener-url",
-            &listener,
-            "--storage-engine",
-            "memory://tansu/",
-        ]),
-        &dir.join("broker.log"),
-        &dir.join("broker.pid"),
-    )?;
-    broker.wait_until("listening", Duration::from_secs(30), || {
-        procs::port_open(address)
-    })?;
-    Ok(Some(broker))
-}
-
-fn wait_for(what: &str, ready: impl Fn() -> bool) -> anyhow::Result<()> {
-    let started = Instant::now();
-    while !ready() {
-        if started.elapsed() > Duration::from_secs(30) {
-            bail!("{what} did not start within 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Ok(())
 }
 
 /// Test databases are named `test_…`; drop those earlier runs left behind.

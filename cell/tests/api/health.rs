@@ -1,6 +1,6 @@
-use chassis::testing::Relay;
 use figment::Figment;
 use serde_json::Value;
+use testkit::Relay;
 
 use crate::helpers::{mysql_address, spawn_app, spawn_app_with};
 
@@ -124,7 +124,7 @@ async fn the_openapi_document_lists_the_routes() {
 #[tokio::test]
 async fn readyz_names_mysql_when_it_is_unreachable_while_livez_stays_ok() {
     let relay = Relay::start(mysql_address()).await.unwrap();
-    let database = chassis::testing::unique("test_cell_");
+    let database = testkit::unique("test_cell_");
     let app = spawn_app_with(Figment::new().merge((
         "mysql.url",
         format!("mysql://root@{}/{database}", relay.address()),

@@ -1,7 +1,7 @@
 use std::net::SocketAddr;
 
 use cell::Config;
-use chassis::testing;
+
 use figment::Figment;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -9,19 +9,19 @@ use tokio::task::JoinHandle;
 /// Settings for a test cell: a fresh database, its own Redis key prefix, its
 /// own cell id (so its own Kafka topics), port 0.
 pub fn test_settings() -> Figment {
-    let database = testing::unique("test_cell_");
+    let database = testkit::unique("test_cell_");
     Figment::new()
-        .merge(("cell.id", testing::unique("t-")))
+        .merge(("cell.id", testkit::unique("t-")))
         .merge(("http.port", 0))
         .merge(("http.shutdown_grace_ms", 5000))
         .merge((
             "mysql.url",
-            format!("{}/{database}", testing::mysql_server()),
+            format!("{}/{database}", testkit::mysql_server()),
         ))
         .merge(("mysql.connect_timeout_ms", 2000))
-        .merge(("redis.url", testing::redis_url()))
+        .merge(("redis.url", testkit::redis_url()))
         .merge(("redis.key_prefix", format!("{database}:")))
-        .merge(("kafka.brokers", testing::kafka_brokers()))
+        .merge(("kafka.brokers", testkit::kafka_brokers()))
         .merge(("log.format", "pretty"))
 }
 
@@ -31,7 +31,7 @@ pub fn config_with(overrides: Figment) -> Config {
 
 /// The MySQL server address the tests use, for a relay to stand in front of.
 pub fn mysql_address() -> SocketAddr {
-    let server = testing::mysql_server();
+    let server = testkit::mysql_server();
     let host_port = server
         .rsplit('@')
         .next()

@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant};
 
-use chassis::testing::{self, Relay};
 use figment::Figment;
+use testkit::Relay;
 
 use crate::helpers::{config_with, mysql_address, spawn_app, spawn_app_with};
 
@@ -43,8 +43,8 @@ async fn a_missing_broker_names_it_and_its_address() {
 
 #[tokio::test]
 async fn a_database_owned_by_another_cell_is_refused() {
-    let database = testing::unique("test_cell_");
-    let url = format!("{}/{database}", testing::mysql_server());
+    let database = testkit::unique("test_cell_");
+    let url = format!("{}/{database}", testkit::mysql_server());
     let mut first = spawn_app_with(
         Figment::new()
             .merge(("mysql.url", &url))
@@ -82,7 +82,7 @@ async fn shutdown_lets_the_request_in_flight_finish_and_refuses_new_ones() {
     // A stalled MySQL keeps /readyz waiting for its probe's time-out (1 s):
     // that is the request in flight.
     let relay = Relay::start(mysql_address()).await.unwrap();
-    let database = testing::unique("test_cell_");
+    let database = testkit::unique("test_cell_");
     let mut app = spawn_app_with(Figment::new().merge((
         "mysql.url",
         format!("mysql://root@{}/{database}", relay.address()),

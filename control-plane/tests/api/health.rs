@@ -37,7 +37,7 @@ async fn migrations_create_the_audit_log_at_start() {
     let mut app = spawn_app().await;
     app.stop().await;
 
-    let url = format!("{}/{}", chassis::testing::mysql_server(), app.database);
+    let url = format!("{}/{}", testkit::mysql_server(), app.database);
     let mut conn = sqlx::MySqlConnection::connect(&url).await.unwrap();
     let tables: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'audit_log'",

@@ -1,4 +1,3 @@
-use chassis::testing;
 use control_plane::Config;
 use figment::Figment;
 use tokio::sync::oneshot;
@@ -12,16 +11,16 @@ pub struct TestApp {
 
 /// The control plane on port 0 with a fresh database and its own Redis prefix.
 pub async fn spawn_app() -> TestApp {
-    let database = testing::unique("test_control_");
+    let database = testkit::unique("test_control_");
     let overrides = Figment::new()
         .merge(("http.port", 0))
         .merge((
             "mysql.url",
-            format!("{}/{database}", testing::mysql_server()),
+            format!("{}/{database}", testkit::mysql_server()),
         ))
-        .merge(("redis.url", testing::redis_url()))
+        .merge(("redis.url", testkit::redis_url()))
         .merge(("redis.key_prefix", format!("{database}:")))
-        .merge(("kafka.brokers", testing::kafka_brokers()))
+        .merge(("kafka.brokers", testkit::kafka_brokers()))
         .merge(("log.format", "pretty"));
     let app = control_plane::build(Config::with_overrides(overrides).unwrap())
         .await

@@ -26,7 +26,8 @@ pub struct Backends {
 }
 
 impl Backends {
-    /// Connects MySQL (and applies `migrations`), Redis and Kafka.
+    /// Connects MySQL (applying `migrations` and the event backbone's
+    /// outbox tables), Redis and Kafka.
     pub async fn connect(
         mysql: &MySqlSettings,
         migrations: &Migrator,
@@ -40,6 +41,9 @@ impl Backends {
             .run(&pool)
             .await
             .with_context(|| format!("applying the migrations to MySQL at {mysql_target}"))?;
+        events::MIGRATIONS.run(&pool).await.with_context(|| {
+            format!("applying the event tables' migrations to MySQL at {mysql_target}")
+        })?;
         tracing::info!(mysql = %mysql_target, "MySQL connected, migrations applied");
         let redis_target = redact(redis.url.expose_secret());
         let connection = connect_redis(redis).await?;

@@ -23,4 +23,3 @@ pub mod http;
 pub mod metrics;
 pub mod serve;
 pub mod service;
-pub mod testing;

@@ -1,6 +1,9 @@
+use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use rdkafka::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, Producer as _};
 use serde::Deserialize;
 
@@ -55,9 +58,15 @@ pub struct BrokerUnreachable {
 /// The service's one Kafka producer: idempotent (`enable.idempotence`,
 /// `acks=all`), so a retried send never duplicates or reorders a message
 /// within a partition.
+///
+/// An idempotent producer that hits a fatal error (a fenced producer id after
+/// its messages timed out, for one) refuses every later message; librdkafka's
+/// answer is a new instance, which [`Producer::renew_if_fatal`] makes in place
+/// for every clone.
 #[derive(Clone)]
 pub struct Producer {
-    inner: FutureProducer,
+    inner: Arc<ArcSwap<FutureProducer>>,
+    config: ClientConfig,
     brokers: String,
 }
 
@@ -80,11 +89,14 @@ impl Producer {
             brokers: settings.brokers.clone(),
             reason,
         };
-        let inner: FutureProducer = ClientConfig::new()
+        let mut config = ClientConfig::new();
+        config
             .set("bootstrap.servers", &settings.brokers)
             .set("client.id", client_id)
             .set("enable.idempotence", "true")
             .set("acks", "all")
+            // Batching costs latency; a few milliseconds still batch well.
+            .set("linger.ms", "2")
             .set(
                 "message.timeout.ms",
                 settings.message_timeout_ms.to_string(),
@@ -92,11 +104,11 @@ impl Producer {
             .set(
                 "socket.connection.setup.timeout.ms",
                 settings.connect_timeout_ms.max(1000).to_string(),
-            )
-            .create()
-            .map_err(|e| unreachable(e.to_string()))?;
+            );
+        let inner: FutureProducer = config.create().map_err(|e| unreachable(e.to_string()))?;
         let producer = Self {
-            inner,
+            inner: Arc::new(ArcSwap::from_pointee(inner)),
+            config,
             brokers: settings.brokers.clone(),
         };
         producer
@@ -108,7 +120,7 @@ impl Producer {
 
     /// Asks the broker for cluster metadata; `Err` says why it did not answer.
     pub async fn ping(&self, timeout: Duration) -> Result<(), String> {
-        let producer = self.inner.clone();
+        let producer = self.current();
         // librdkafka's metadata call blocks its thread.
         let answer = tokio::task::spawn_blocking(move || {
             producer
@@ -130,13 +142,48 @@ impl Producer {
         &self.brokers
     }
 
-    pub fn inner(&self) -> &FutureProducer {
-        &self.inner
+    /// The librdkafka producer in use now.
+    pub fn current(&self) -> Arc<FutureProducer> {
+        self.inner.load_full()
+    }
+
+    /// Replaces the producer when `error` (what a send failed with) or the
+    /// client says it cannot go on: a fatal error, or a producer id the broker
+    /// fenced or forgot. `true` if it did. Messages queued on the old instance
+    /// fail and are sent again by their caller (the outbox keeps them unsent).
+    pub fn renew_if_broken(&self, error: &KafkaError) -> bool {
+        let broken_id = matches!(
+            error.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::ProducerFenced
+                    | RDKafkaErrorCode::InvalidProducerEpoch
+                    | RDKafkaErrorCode::InvalidProducerIdMapping
+                    | RDKafkaErrorCode::UnknownProducerId
+                    | RDKafkaErrorCode::OutOfOrderSequenceNumber
+                    | RDKafkaErrorCode::Fatal
+            )
+        );
+        let fatal = self.current().client().fatal_error();
+        if !broken_id && fatal.is_none() {
+            return false;
+        }
+        let (code, reason) = fatal.unwrap_or((RDKafkaErrorCode::Fatal, error.to_string()));
+        match self.config.create::<FutureProducer>() {
+            Ok(fresh) => {
+                tracing::warn!(?code, %reason, "Kafka producer hit a fatal error; replaced it with a new instance");
+                self.inner.store(Arc::new(fresh));
+                true
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot create a replacement Kafka producer");
+                false
+            }
+        }
     }
 
     /// Waits for every message in flight to be acknowledged (shutdown).
     pub async fn flush(&self, timeout: Duration) -> Result<(), String> {
-        let producer = self.inner.clone();
+        let producer = self.current();
         tokio::task::spawn_blocking(move || producer.flush(timeout))
             .await
             .map_err(|e| format!("flush task failed: {e}"))?

@@ -5,6 +5,7 @@
 //! definitions rather than written twice.
 
 mod error;
+pub mod events;
 mod health;
 mod routing;
 

@@ -1,7 +1,7 @@
-//! What the services' integration tests share: where the test MySQL, Redis and
-//! broker are, unique names so tests never see each other's data, and a TCP
-//! relay that can stall or cut a dependency under a running service (the
-//! sabotage tests). Not used by production code.
+//! What the integration tests of every crate share: where the test MySQL,
+//! Redis and broker are, unique names so tests never see each other's data,
+//! and a TCP relay that can stall or cut a dependency under a running service
+//! (the sabotage tests). A dev-dependency only; production code never uses it.
 //!
 //! Addresses come from `CELLWEAR_TEST_MYSQL`, `CELLWEAR_TEST_REDIS` and
 //! `CELLWEAR_TEST_KAFKA` (set by `cargo xtask test`), defaulting to the

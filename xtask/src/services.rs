@@ -1,0 +1,100 @@
+//! The machine's own MariaDB and Redis and a broker for tests and benchmarks:
+//! found when they answer, else installed and started.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+
+use crate::procs::{self, Managed};
+use crate::state_dir;
+use crate::tools::{self, run, step};
+
+pub const MYSQL: &str = "127.0.0.1:3306";
+pub const REDIS: &str = "127.0.0.1:6379";
+/// The tests' broker; `xtask up` uses its own port (cells.yaml), so both can run.
+pub const BROKER: &str = "127.0.0.1:9092";
+
+pub fn ensure_mysql() -> anyhow::Result<()> {
+    let address: SocketAddr = MYSQL.parse()?;
+    if procs::port_open(address) {
+        return Ok(());
+    }
+    tools::ensure_data_stores()?;
+    step("starting the machine's MariaDB");
+    run(Command::new("start-stop-daemon").args([
+        "--start",
+        "--oknodo",
+        "--background",
+        "--exec",
+        "/usr/sbin/mariadbd",
+        "--",
+        "--user=root",
+    ]))?;
+    wait_for("MariaDB", || procs::port_open(address))
+}
+
+pub fn ensure_redis() -> anyhow::Result<()> {
+    let address: SocketAddr = REDIS.parse()?;
+    if procs::port_open(address) {
+        return Ok(());
+    }
+    tools::ensure_data_stores()?;
+    step("starting the machine's Redis");
+    run(Command::new("redis-server").args([
+        "--daemonize",
+        "yes",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "6379",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]))?;
+    wait_for("Redis", || procs::port_open(address))
+}
+
+/// Starts a broker for the tests unless one already answers; returns it so
+/// it is stopped afterwards.
+pub fn ensure_broker(tansu: &Path) -> anyhow::Result<Option<Managed>> {
+    let address: SocketAddr = BROKER.parse()?;
+    if procs::port_open(address) {
+        return Ok(None);
+    }
+    let dir = state_dir().join("test");
+    std::fs::create_dir_all(&dir)?;
+    let listener = format!("tcp://{BROKER}");
+    let mut broker = Managed::spawn(
+        "test broker",
+        Command::new(tansu).args([
+            "broker",
+            "--listener-url",
+            &listener,
+            "--advertised-listener-url",
+            &listener,
+            "--storage-engine",
+            "memory://tansu/",
+        ]),
+        &dir.join("broker.log"),
+        &dir.join("broker.pid"),
+    )?;
+    broker.wait_until("listening", Duration::from_secs(30), || {
+        procs::port_open(address)
+    })?;
+    Ok(Some(broker))
+}
+
+fn wait_for(what: &str, ready: impl Fn() -> bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    while !ready() {
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("{what} did not start within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(())
+}
