@@ -29,9 +29,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let metrics = Metrics::new("cell")?;
     let identity = Identity {
         service: format!("cell {cell}"),
-        cell: Some(cell),
+        cell: Some(cell.clone()),
     };
-    Service::build(
+    let mut service = Service::build(
         identity,
         &config.http,
         &config.readiness,
@@ -39,7 +39,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         metrics,
         crate::http::router(),
     )
-    .await
+    .await?;
+    service
+        .start_event_backbone(&events::topics::cell_topics(&cell, config.kafka.partitions))
+        .await?;
+    Ok(service)
 }
 
 /// Records this cell as the owner of its database, or refuses to start when

@@ -26,7 +26,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         service: "control-plane".into(),
         cell: None,
     };
-    Service::build(
+    let mut service = Service::build(
         identity,
         &config.http,
         &config.readiness,
@@ -34,5 +34,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         metrics,
         crate::http::router(),
     )
-    .await
+    .await?;
+    service
+        .start_event_backbone(&events::topics::global_topics(config.kafka.partitions))
+        .await?;
+    Ok(service)
 }

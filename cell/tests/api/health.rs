@@ -71,6 +71,10 @@ async fn metrics_expose_request_counts_in_prometheus_text() {
         text.contains(r#"cellwear_build_info{service="cell""#),
         "{text}"
     );
+    assert!(
+        text.contains("# TYPE cellwear_events_relay_lag_seconds gauge"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
