@@ -2,19 +2,13 @@
 //! `CELL__…` environment variables. Checked once at boot.
 
 use chassis::config::{
-    ConfigError, HttpSettings, MySqlSettings, ReadinessSettings, RedisSettings, Sources, extract,
+    ConfigError, HttpSettings, MySqlSettings, ReadinessSettings, RedisSettings, Settings, Sources,
 };
 use events::KafkaSettings;
-use figment::Figment;
 use serde::Deserialize;
 use telemetry::LogSettings;
 
 pub const BASE: &str = include_str!("../config/base.toml");
-
-const SOURCES: Sources = Sources {
-    base: BASE,
-    env_prefix: "CELL",
-};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,22 +30,11 @@ pub struct CellIdentity {
     pub id: String,
 }
 
-impl Config {
-    /// Reads the settings from files and the environment.
-    pub fn load() -> Result<Self, ConfigError> {
-        Self::from_figment(SOURCES.figment()?)
-    }
-
-    /// The base settings with `overrides` merged on top (tests).
-    pub fn with_overrides(overrides: Figment) -> Result<Self, ConfigError> {
-        Self::from_figment(SOURCES.base_with(overrides))
-    }
-
-    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let config: Config = extract(figment)?;
-        config.check()?;
-        Ok(config)
-    }
+impl Settings for Config {
+    const SOURCES: Sources = Sources {
+        base: BASE,
+        env_prefix: "CELL",
+    };
 
     fn check(&self) -> Result<(), ConfigError> {
         topology::check_cell_id(&self.cell.id).map_err(|e| ConfigError(format!("cell.id: {e}")))?;

@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use cell::Config;
+use chassis::config::Settings;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -2,19 +2,13 @@
 //! `config/$APP_ENV.toml`, then `CONTROL__…` environment variables.
 
 use chassis::config::{
-    ConfigError, HttpSettings, MySqlSettings, ReadinessSettings, RedisSettings, Sources, extract,
+    ConfigError, HttpSettings, MySqlSettings, ReadinessSettings, RedisSettings, Settings, Sources,
 };
 use events::KafkaSettings;
-use figment::Figment;
 use serde::Deserialize;
 use telemetry::LogSettings;
 
 pub const BASE: &str = include_str!("../config/base.toml");
-
-const SOURCES: Sources = Sources {
-    base: BASE,
-    env_prefix: "CONTROL",
-};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,23 +21,17 @@ pub struct Config {
     pub log: LogSettings,
 }
 
-impl Config {
-    pub fn load() -> Result<Self, ConfigError> {
-        Self::from_figment(SOURCES.figment()?)
-    }
+impl Settings for Config {
+    const SOURCES: Sources = Sources {
+        base: BASE,
+        env_prefix: "CONTROL",
+    };
 
-    /// The base settings with `overrides` merged on top (tests).
-    pub fn with_overrides(overrides: Figment) -> Result<Self, ConfigError> {
-        Self::from_figment(SOURCES.base_with(overrides))
-    }
-
-    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let config: Config = extract(figment)?;
-        config.http.check()?;
-        config.mysql.check()?;
-        config.redis.check()?;
-        config.kafka.check().map_err(ConfigError)?;
-        config.readiness.check()?;
-        Ok(config)
+    fn check(&self) -> Result<(), ConfigError> {
+        self.http.check()?;
+        self.mysql.check()?;
+        self.redis.check()?;
+        self.kafka.check().map_err(ConfigError)?;
+        self.readiness.check()
     }
 }

@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+use chassis::config::Settings;
 use control_plane::Config;
 
 #[tokio::main]

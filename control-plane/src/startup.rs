@@ -32,7 +32,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.readiness,
         backends,
         metrics,
-        crate::http::router(),
+        crate::http::router()?,
     )
     .await?;
     service

@@ -4,17 +4,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use figment::Figment;
 use serde::Deserialize;
-use settings::{ConfigError, Sources, extract};
+use settings::{ConfigError, Settings, Sources};
 use telemetry::LogSettings;
 
 pub const BASE: &str = include_str!("../config/base.toml");
-
-const SOURCES: Sources = Sources {
-    base: BASE,
-    env_prefix: "EDGE",
-};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,19 +31,14 @@ pub struct EdgeSettings {
     pub secure_cookies: bool,
 }
 
-impl Config {
-    pub fn load() -> Result<Self, ConfigError> {
-        Self::from_figment(SOURCES.figment()?)
-    }
+impl Settings for Config {
+    const SOURCES: Sources = Sources {
+        base: BASE,
+        env_prefix: "EDGE",
+    };
 
-    /// The base settings with `overrides` merged on top (tests).
-    pub fn with_overrides(overrides: Figment) -> Result<Self, ConfigError> {
-        Self::from_figment(SOURCES.base_with(overrides))
-    }
-
-    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let config: Config = extract(figment)?;
-        let edge = &config.edge;
+    fn check(&self) -> Result<(), ConfigError> {
+        let edge = &self.edge;
         if edge.threads == 0 {
             return Err(ConfigError("edge.threads: must be at least 1".into()));
         }
@@ -58,6 +47,6 @@ impl Config {
                 "edge.upstream_connect_timeout_ms and edge.upstream_read_timeout_ms: must be greater than 0".into(),
             ));
         }
-        Ok(config)
+        Ok(())
     }
 }

@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use edge_router::config::Config;
 use edge_router::startup;
+use settings::Settings;
 
 fn main() -> ExitCode {
     let prepared = Config::load()

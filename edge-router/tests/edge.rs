@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use figment::Figment;
 use placement::ShopperKey;
 use serde_json::Value;
+use settings::Settings;
 use tokio::sync::oneshot;
 use wire::{CellState, RoutedCell};
 
@@ -27,18 +27,8 @@ struct TestCell {
 
 impl TestCell {
     async fn start(id: &str) -> Self {
-        let database = testkit::unique("test_edge_");
-        let overrides = Figment::new()
-            .merge(("cell.id", id))
-            .merge(("http.port", 0))
-            .merge((
-                "mysql.url",
-                format!("{}/{database}", testkit::mysql_server()),
-            ))
-            .merge(("redis.url", testkit::redis_url()))
-            .merge(("redis.key_prefix", format!("{database}:")))
-            .merge(("kafka.brokers", testkit::kafka_brokers()))
-            .merge(("log.format", "pretty"));
+        let overrides =
+            testkit::service_settings(&testkit::unique("test_edge_")).merge(("cell.id", id));
         let app = cell::build(cell::Config::with_overrides(overrides).unwrap())
             .await
             .unwrap();

@@ -14,33 +14,6 @@ use crate::stack::{cargo, target_dir};
 use crate::tools::{self, run, step};
 
 #[derive(Debug, clap::Subcommand)]
-pub enum EventsCommand {
-    /// Print a topic's messages as JSON lines.
-    Tail {
-        topic: String,
-        /// Start at the oldest message instead of the next new one.
-        #[arg(long)]
-        from_beginning: bool,
-        /// Stop after this many messages.
-        #[arg(long)]
-        limit: Option<usize>,
-        /// Stop after this many milliseconds without a message.
-        #[arg(long, default_value_t = 10_000)]
-        idle_ms: u64,
-        /// Kafka bootstrap servers (default: the broker in cells.yaml).
-        #[arg(long)]
-        brokers: Option<String>,
-    },
-    /// Re-drive the dead letters of <topic> (from <topic>.dlq) after a fix.
-    ReplayDlq {
-        topic: String,
-        /// Kafka bootstrap servers (default: the broker in cells.yaml).
-        #[arg(long)]
-        brokers: Option<String>,
-    },
-}
-
-#[derive(Debug, clap::Subcommand)]
 pub enum BenchTarget {
     /// Outbox → broker → consumer: end-to-end latency and throughput.
     Events {
@@ -53,37 +26,21 @@ pub enum BenchTarget {
     },
 }
 
-pub fn tool(command: EventsCommand) -> anyhow::Result<()> {
+/// Runs `cellwear-events` with `args` (`tail <topic>`, `replay-dlq <topic>`,
+/// `--help`), against the broker in cells.yaml unless `--brokers` is given.
+pub fn tool(args: Vec<String>) -> anyhow::Result<()> {
     let tool = build_tool(false)?;
     let mut invocation = Command::new(tool);
-    match command {
-        EventsCommand::Tail {
-            topic,
-            from_beginning,
-            limit,
-            idle_ms,
-            brokers,
-        } => {
-            invocation.args([
-                "--brokers",
-                &local_broker(brokers)?,
-                "tail",
-                &topic,
-                "--idle-ms",
-                &idle_ms.to_string(),
-            ]);
-            if from_beginning {
-                invocation.arg("--from-beginning");
-            }
-            if let Some(limit) = limit {
-                invocation.args(["--limit", &limit.to_string()]);
-            }
-        }
-        EventsCommand::ReplayDlq { topic, brokers } => {
-            invocation.args(["--brokers", &local_broker(brokers)?, "replay-dlq", &topic]);
-        }
+    if !args
+        .iter()
+        .any(|arg| arg == "--brokers" || arg.starts_with("--brokers="))
+    {
+        let broker = Topology::load(&root().join("cells.yaml"))
+            .context("reading the broker's address from cells.yaml (or pass --brokers)")?
+            .broker;
+        invocation.args(["--brokers", &broker]);
     }
-    run(&mut invocation)
+    run(invocation.args(&args))
 }
 
 pub fn bench(target: BenchTarget) -> anyhow::Result<()> {
@@ -143,13 +100,4 @@ fn build_tool(release: bool) -> anyhow::Result<PathBuf> {
     run(build.current_dir(&root))?;
     let profile = if release { "release" } else { "debug" };
     Ok(target_dir(&root)?.join(profile).join("cellwear-events"))
-}
-
-fn local_broker(explicit: Option<String>) -> anyhow::Result<String> {
-    match explicit {
-        Some(brokers) => Ok(brokers),
-        None => Ok(Topology::load(&root().join("cells.yaml"))
-            .context("reading the broker's address from cells.yaml (or pass --brokers)")?
-            .broker),
-    }
 }

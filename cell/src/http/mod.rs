@@ -3,8 +3,6 @@
 //! handlers' annotations.
 
 use axum::Router;
-use axum::routing::get;
-use chassis::http::Json;
 use utoipa::OpenApi;
 
 #[derive(Debug, OpenApi)]
@@ -16,21 +14,13 @@ use utoipa::OpenApi;
     paths(
         chassis::health::livez,
         chassis::health::readyz,
-        chassis::health::metrics,
-        openapi_json
+        chassis::health::metrics
     ),
     components(schemas(wire::ErrorBody))
 )]
 pub struct ApiDoc;
 
 /// Every route of the cell but the health routes, which the chassis adds.
-pub fn router() -> Router {
-    Router::new().route("/api/openapi.json", get(openapi_json))
-}
-
-/// This document.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
-    responses((status = 200, description = "The OpenAPI 3.1 document of the cell API")))]
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub fn router() -> Result<Router, serde_json::Error> {
+    chassis::http::openapi_document("/api/openapi.json", ApiDoc::openapi())
 }

@@ -1,4 +1,5 @@
 use cell::Config;
+use chassis::config::Settings;
 use figment::Figment;
 
 use crate::helpers::test_settings;

@@ -1,6 +1,7 @@
 use std::net::SocketAddr;
 
 use cell::Config;
+use chassis::config::Settings;
 
 use figment::Figment;
 use tokio::sync::oneshot;
@@ -9,20 +10,10 @@ use tokio::task::JoinHandle;
 /// Settings for a test cell: a fresh database, its own Redis key prefix, its
 /// own cell id (so its own Kafka topics), port 0.
 pub fn test_settings() -> Figment {
-    let database = testkit::unique("test_cell_");
-    Figment::new()
+    testkit::service_settings(&testkit::unique("test_cell_"))
         .merge(("cell.id", testkit::unique("t-")))
-        .merge(("http.port", 0))
         .merge(("http.shutdown_grace_ms", 5000))
-        .merge((
-            "mysql.url",
-            format!("{}/{database}", testkit::mysql_server()),
-        ))
         .merge(("mysql.connect_timeout_ms", 2000))
-        .merge(("redis.url", testkit::redis_url()))
-        .merge(("redis.key_prefix", format!("{database}:")))
-        .merge(("kafka.brokers", testkit::kafka_brokers()))
-        .merge(("log.format", "pretty"))
 }
 
 pub fn config_with(overrides: Figment) -> Config {

@@ -1,3 +1,4 @@
+use chassis::config::Settings;
 use control_plane::Config;
 use figment::Figment;
 use serde_json::Value;

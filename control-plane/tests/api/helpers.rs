@@ -1,5 +1,5 @@
+use chassis::config::Settings;
 use control_plane::Config;
-use figment::Figment;
 use tokio::sync::oneshot;
 
 pub struct TestApp {
@@ -12,19 +12,10 @@ pub struct TestApp {
 /// The control plane on port 0 with a fresh database and its own Redis prefix.
 pub async fn spawn_app() -> TestApp {
     let database = testkit::unique("test_control_");
-    let overrides = Figment::new()
-        .merge(("http.port", 0))
-        .merge((
-            "mysql.url",
-            format!("{}/{database}", testkit::mysql_server()),
-        ))
-        .merge(("redis.url", testkit::redis_url()))
-        .merge(("redis.key_prefix", format!("{database}:")))
-        .merge(("kafka.brokers", testkit::kafka_brokers()))
-        .merge(("log.format", "pretty"));
-    let app = control_plane::build(Config::with_overrides(overrides).unwrap())
-        .await
-        .unwrap();
+    let app =
+        control_plane::build(Config::with_overrides(testkit::service_settings(&database)).unwrap())
+            .await
+            .unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let (stop, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async {

@@ -3,7 +3,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-pub use settings::{ConfigError, Sources, extract, millis, redact};
+pub use settings::{ConfigError, Settings, Sources, extract, millis, redact};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -298,3 +298,34 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
         format!("{} does not accept {method}.", uri.path()),
     )
 }
+
+/// Serves `document` at `path` (serialised once, at start) and lists `path`
+/// in it, so each service's OpenAPI document describes itself too.
+pub fn openapi_document(
+    path: &'static str,
+    mut document: utoipa::openapi::OpenApi,
+) -> Result<Router, serde_json::Error> {
+    use utoipa::openapi::HttpMethod;
+    use utoipa::openapi::ResponseBuilder;
+    use utoipa::openapi::path::OperationBuilder;
+
+    let operation = OperationBuilder::new()
+        .tag("operations")
+        .summary(Some("This OpenAPI document"))
+        .response(
+            "200",
+            ResponseBuilder::new().description("The OpenAPI 3.1 document of this API"),
+        )
+        .build();
+    document
+        .paths
+        .add_path_operation(path, vec![HttpMethod::Get], operation);
+    let body = bytes::Bytes::from(serde_json::to_vec(&document)?);
+    Ok(Router::new().route(
+        path,
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { ([(http::header::CONTENT_TYPE, "application/json")], body) }
+        }),
+    ))
+}

@@ -70,6 +70,33 @@ impl Sources {
     }
 }
 
+/// A binary's typed settings: where they come from and what, beyond their
+/// types, makes them valid. `load` is what `main` calls; `with_overrides` is
+/// what tests call.
+pub trait Settings: DeserializeOwned {
+    const SOURCES: Sources;
+
+    /// Checks that types cannot express: ranges, formats, rules across fields.
+    /// Each error names the setting.
+    fn check(&self) -> Result<(), ConfigError>;
+
+    /// Reads the settings from the files and the environment, and checks them.
+    fn load() -> Result<Self, ConfigError> {
+        Self::checked(Self::SOURCES.figment()?)
+    }
+
+    /// The base settings with `overrides` on top and nothing else (tests).
+    fn with_overrides(overrides: Figment) -> Result<Self, ConfigError> {
+        Self::checked(Self::SOURCES.base_with(overrides))
+    }
+
+    fn checked(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Self = extract(figment)?;
+        settings.check()?;
+        Ok(settings)
+    }
+}
+
 /// Extracts typed settings, folding every problem figment found into one
 /// message that names each key and where its value came from.
 pub fn extract<T: DeserializeOwned>(figment: Figment) -> Result<T, ConfigError> {

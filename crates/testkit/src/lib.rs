@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
+use figment::Figment;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
@@ -25,6 +26,19 @@ pub fn redis_url() -> String {
 
 pub fn kafka_brokers() -> String {
     std::env::var("CELLWEAR_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// What every test service (a cell, the control plane) runs with: port 0, the
+/// database `database` on the test MySQL (created at start), a Redis key
+/// prefix of its own, the test broker, logs for people.
+pub fn service_settings(database: &str) -> Figment {
+    Figment::new()
+        .merge(("http.port", 0))
+        .merge(("mysql.url", format!("{}/{database}", mysql_server())))
+        .merge(("redis.url", redis_url()))
+        .merge(("redis.key_prefix", format!("{database}:")))
+        .merge(("kafka.brokers", kafka_brokers()))
+        .merge(("log.format", "pretty"))
 }
 
 /// `prefix` plus 12 random hex digits: a database name, key prefix or cell id
