@@ -5,6 +5,8 @@ use chassis::config::{
     ConfigError, HttpSettings, MySqlSettings, ReadinessSettings, RedisSettings, Settings, Sources,
 };
 use events::KafkaSettings;
+use std::path::PathBuf;
+
 use serde::Deserialize;
 use telemetry::LogSettings;
 
@@ -20,6 +22,43 @@ pub struct Config {
     pub kafka: KafkaSettings,
     pub readiness: ReadinessSettings,
     pub log: LogSettings,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_s: u64,
+    pub refresh_ttl_s: u64,
+    pub bcrypt_cost: u32,
+    pub signing_key_files: Vec<PathBuf>,
+    pub ephemeral_key: bool,
+    pub cookie_secure: bool,
+}
+
+impl AuthConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return Err(ConfigError(format!(
+                "auth.bcrypt_cost: {} is outside 4-31",
+                self.bcrypt_cost
+            )));
+        }
+        if self.access_ttl_s == 0 || self.refresh_ttl_s <= self.access_ttl_s {
+            return Err(ConfigError(
+                "auth.access_ttl_s and auth.refresh_ttl_s: both above 0, the refresh TTL longer"
+                    .into(),
+            ));
+        }
+        if self.signing_key_files.is_empty() && !self.ephemeral_key {
+            return Err(ConfigError(
+                "auth.signing_key_files: list at least one Ed25519 key (make one with `openssl genpkey -algorithm ed25519 -out key.pem`), or set auth.ephemeral_key = true for a throw-away key".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +81,7 @@ impl Settings for Config {
         self.mysql.check()?;
         self.redis.check()?;
         self.kafka.check().map_err(ConfigError)?;
-        self.readiness.check()
+        self.readiness.check()?;
+        self.auth.check()
     }
 }

@@ -5,6 +5,7 @@
 //! integration tests start the very same app on port 0. Domains live in their
 //! own folders (`auth/`, `catalog/`, `cart/`, …) and are merged by [`http`].
 
+pub mod auth;
 pub mod config;
 pub mod http;
 pub mod startup;

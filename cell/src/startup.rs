@@ -1,12 +1,17 @@
 //! Building and running a cell: connect its back ends, claim its database,
 //! assemble the router, bind the port.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use anyhow::Context;
 use chassis::backends::Backends;
 use chassis::metrics::Metrics;
 use chassis::service::{Identity, Service};
 use sqlx::MySqlPool;
 
+use crate::auth::tokens::SigningKeys;
+use crate::auth::{Auth, AuthSettings, Sessions};
 use crate::config::Config;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -27,6 +32,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     .await?;
     claim_database(&backends.mysql, &cell).await?;
     let metrics = Metrics::new("cell")?;
+    let auth = auth(&config, &backends)?;
     let identity = Identity {
         service: format!("cell {cell}"),
         cell: Some(cell.clone()),
@@ -37,13 +43,45 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.readiness,
         backends,
         metrics,
-        crate::http::router()?,
+        crate::http::router(auth)?,
     )
     .await?;
     service
         .start_event_backbone(&events::topics::cell_topics(&cell, config.kafka.partitions))
         .await?;
     Ok(service)
+}
+
+fn auth(config: &Config, backends: &Backends) -> anyhow::Result<Arc<Auth>> {
+    let settings = &config.auth;
+    let keys = if settings.signing_key_files.is_empty() {
+        tracing::warn!(
+            "auth.ephemeral_key: signing with a key made at start; its tokens die with this process"
+        );
+        SigningKeys::ephemeral(&settings.issuer, &settings.audience)?
+    } else {
+        SigningKeys::from_files(
+            &settings.signing_key_files,
+            &settings.issuer,
+            &settings.audience,
+        )?
+    };
+    let sessions = Sessions::new(
+        backends.redis.clone(),
+        &config.redis.key_prefix,
+        Duration::from_secs(settings.refresh_ttl_s),
+    );
+    Ok(Auth::new(
+        backends.mysql.clone(),
+        sessions,
+        keys,
+        AuthSettings {
+            access_ttl: Duration::from_secs(settings.access_ttl_s),
+            refresh_ttl: Duration::from_secs(settings.refresh_ttl_s),
+            bcrypt_cost: settings.bcrypt_cost,
+            cookie_secure: settings.cookie_secure,
+        },
+    ))
 }
 
 /// Records this cell as the owner of its database, or refuses to start when

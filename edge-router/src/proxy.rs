@@ -22,6 +22,8 @@ use crate::static_files;
 pub const CELL_HEADER: &str = "x-cellwear-cell";
 pub const SHOPPER_KEY_HEADER: &str = "x-cellwear-shopper-key";
 const REQUEST_ID_HEADER: &str = "x-request-id";
+/// Sign-in and registration bodies are a few hundred bytes.
+const MAX_ROUTED_BODY: usize = 16 * 1024;
 /// A guest key lives a year; signing in replaces it with the account's key.
 const GUEST_COOKIE_MAX_AGE_S: u64 = 365 * 24 * 3600;
 
@@ -94,6 +96,15 @@ impl ProxyHttp for EdgeProxy {
                 respond_json(session, 503, &body, ctx, &[("retry-after", "5")]).await?;
                 return Ok(true);
             }
+        };
+        let route = match route {
+            Route::Cell { .. } if routing::routed_by_body(session.req_header()) => {
+                match self.route_by_body(session, &table, route, ctx).await? {
+                    Some(route) => route,
+                    None => return Ok(true),
+                }
+            }
+            route => route,
         };
         ctx.route = Some(route.clone());
         match route {
@@ -217,6 +228,46 @@ impl ProxyHttp for EdgeProxy {
 }
 
 impl EdgeProxy {
+    /// Reads a sign-in body (kept for the upstream by pingora's retry buffer)
+    /// and routes by its e-mail; `None` when it answered the client itself.
+    async fn route_by_body(
+        &self,
+        session: &mut Session,
+        table: &RoutingTable,
+        fallback: Route,
+        ctx: &RequestContext,
+    ) -> Result<Option<Route>> {
+        session.as_downstream_mut().enable_retry_buffering();
+        let mut body = Vec::new();
+        while let Some(chunk) = session.as_downstream_mut().read_request_body().await? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_ROUTED_BODY {
+                let error = error_body(
+                    "body_too_large",
+                    &format!("A sign-in body has at most {MAX_ROUTED_BODY} bytes."),
+                    ctx,
+                );
+                respond_json(session, 413, &error, ctx, &[]).await?;
+                return Ok(None);
+            }
+        }
+        let Some(key) = routing::body_shopper_key(&body) else {
+            // No e-mail to route by: any cell answers the validation error.
+            return Ok(Some(fallback));
+        };
+        let new_guest = matches!(
+            fallback,
+            Route::Cell {
+                new_guest: true,
+                ..
+            }
+        ) && routing::shopper_key(session.req_header()).is_none();
+        match routing::route_to_shopper(key, new_guest, table) {
+            Ok(route) => Ok(Some(route)),
+            Err(_) => Ok(Some(fallback)),
+        }
+    }
+
     async fn answer_own(
         &self,
         session: &mut Session,

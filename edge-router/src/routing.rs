@@ -91,13 +91,24 @@ pub fn route(request: &RequestHeader, table: &RoutingTable) -> Result<Route, Rou
     if under(path, "/admin/api") || under(path, "/control/api") {
         return Ok(Route::ControlPlane(table.control_plane));
     }
-    if !under(path, "/api") {
+    // `/.well-known/jwks.json` lives on every cell (they share their keys).
+    if !under(path, "/api") && !under(path, "/.well-known") {
         return Ok(Route::Static);
     }
-    let (key, new_guest) = match shopper_key(request) {
+    let (key, new_guest) = match bearer_shopper_key(request).or_else(|| shopper_key(request)) {
         Some(key) => (key, false),
         None => (ShopperKey::random(), true),
     };
+    route_to_shopper(key, new_guest, table)
+}
+
+/// The cell of an account, for a request routed by the e-mail in its body
+/// (sign-in and registration).
+pub fn route_to_shopper(
+    key: ShopperKey,
+    new_guest: bool,
+    table: &RoutingTable,
+) -> Result<Route, RouteError> {
     let cell = placement::place(key, &table.cells)?;
     let address = table
         .address_of(cell)
@@ -108,6 +119,40 @@ pub fn route(request: &RequestHeader, table: &RoutingTable) -> Result<Route, Rou
         key,
         new_guest,
     })
+}
+
+/// Sign-in and registration carry the e-mail, not yet a token: the edge
+/// reads their (small) JSON body to route them to the account's home cell.
+pub fn routed_by_body(request: &RequestHeader) -> bool {
+    request.method == http::Method::POST
+        && matches!(request.uri.path(), "/api/auth/login" | "/api/auth/register")
+}
+
+/// The account key for the `email` field of a JSON body, if it has one.
+pub fn body_shopper_key(body: &[u8]) -> Option<ShopperKey> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value.get("email")?.as_str().map(ShopperKey::for_email)
+}
+
+/// The `sk` claim of a bearer token. The signature is not checked here: a
+/// forged claim only sends the request to a cell that then refuses the
+/// token; an expired token still routes its shopper home.
+pub fn bearer_shopper_key(request: &RequestHeader) -> Option<ShopperKey> {
+    use base64::Engine;
+    let token = request
+        .headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    let payload = token.split('.').nth(1)?;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()?,
+    )
+    .ok()?;
+    ShopperKey::parse(claims.get("sk")?.as_str()?).ok()
 }
 
 /// `path` is `prefix` or lies below it (`/api` and `/api/x`, not `/apix`).
@@ -242,6 +287,40 @@ mod tests {
         assert_eq!(
             route(&request("/readyz", None), &table).unwrap(),
             Route::Own(OwnEndpoint::Ready)
+        );
+    }
+
+    #[test]
+    fn a_bearer_token_routes_by_its_sk_claim_before_the_cookie() {
+        use base64::Engine;
+        let table = table();
+        let account = ShopperKey::for_email("ada@example.com");
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!(r#"{{"sk":"{account}"}}"#));
+        let mut request = request("/api/me", Some("sk=0000000000000001"));
+        request
+            .insert_header("authorization", format!("Bearer e30.{claims}.sig"))
+            .unwrap();
+        let Route::Cell { key, new_guest, .. } = route(&request, &table).unwrap() else {
+            panic!("not a cell route")
+        };
+        assert_eq!(key, account);
+        assert!(!new_guest);
+    }
+
+    #[test]
+    fn sign_in_bodies_route_by_the_normalised_email() {
+        assert_eq!(
+            body_shopper_key(br#"{"email":"  Ada@Example.com ","password":"x"}"#),
+            Some(ShopperKey::for_email("ada@example.com"))
+        );
+        assert_eq!(body_shopper_key(br#"{"password":"x"}"#), None);
+        assert_eq!(body_shopper_key(b"not json"), None);
+        let login = RequestHeader::build("POST", b"/api/auth/login", None).unwrap();
+        assert!(routed_by_body(&login));
+        assert!(
+            !routed_by_body(&request("/api/auth/login", None)),
+            "a GET has no body to read"
         );
     }
 

@@ -27,8 +27,10 @@ struct TestCell {
 
 impl TestCell {
     async fn start(id: &str) -> Self {
-        let overrides =
-            testkit::service_settings(&testkit::unique("test_edge_")).merge(("cell.id", id));
+        let overrides = testkit::service_settings(&testkit::unique("test_edge_"))
+            .merge(("cell.id", id))
+            .merge(("auth.ephemeral_key", true))
+            .merge(("auth.bcrypt_cost", 4));
         let app = cell::build(cell::Config::with_overrides(overrides).unwrap())
             .await
             .unwrap();
@@ -314,4 +316,81 @@ fn a_malformed_topology_names_the_file_and_field() {
         stderr.contains("edge.topology") && stderr.contains("cells.yaml"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn sign_in_routes_by_email_and_the_token_routes_home_afterwards() {
+    let (a, b) = (
+        TestCell::start("cell-a").await,
+        TestCell::start("cell-b").await,
+    );
+    let edge = start_edge(&[&a, &b]);
+    let table = routed_cells(&[&a, &b]);
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("http://{}{path}", edge.address);
+
+    for email in [
+        "ada@example.com",
+        "bob@example.com",
+        "cy@example.com",
+        "di@example.com",
+    ] {
+        let home = placement::place(ShopperKey::for_email(email), &table)
+            .unwrap()
+            .id
+            .clone();
+        let body = serde_json::json!({"email": email, "password": "correct horse battery staple", "name": "N"});
+        let registered = client
+            .post(url("/api/auth/register"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), 201, "{email}");
+        assert_eq!(
+            cell_of(&registered),
+            home,
+            "{email} registered away from home"
+        );
+        let login = serde_json::json!({"email": email.to_uppercase(), "password": "correct horse battery staple"});
+        let signed_in = client
+            .post(url("/api/auth/login"))
+            .json(&login)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), 200, "{email}");
+        assert_eq!(cell_of(&signed_in), home);
+        let token: Value = signed_in.json().await.unwrap();
+        let me = client
+            .get(url("/api/me"))
+            .bearer_auth(token["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 200, "{email}");
+        assert_eq!(cell_of(&me), home);
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_sign_in_body_is_refused_at_the_edge() {
+    let a = TestCell::start("cell-a").await;
+    let edge = start_edge(&[&a]);
+    let body = format!(
+        r#"{{"email":"ada@example.com","password":"{}"}}"#,
+        "x".repeat(20_000)
+    );
+
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/api/auth/login", edge.address))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "body_too_large");
 }

@@ -207,6 +207,7 @@ fn start_all(
         .env("CONTROL__KAFKA__BROKERS", &topology.broker);
     start_service(stack, "control-plane", &mut command, control.http)?;
 
+    let signing_key = ensure_signing_key(&dirs)?;
     step(&format!("starting {} cells", topology.cells.len()));
     for cell in &topology.cells {
         let mut command = Command::new(bin.join("cell"));
@@ -219,7 +220,11 @@ fn start_all(
             .env("CELL__REDIS__URL", &cell.redis)
             .env("CELL__REDIS__KEY_PREFIX", format!("{}:", cell.id))
             .env("CELL__KAFKA__BROKERS", &topology.broker)
-            .env("CELL__KAFKA__PARTITIONS", cell.kafka.partitions.to_string());
+            .env("CELL__KAFKA__PARTITIONS", cell.kafka.partitions.to_string())
+            .env(
+                "CELL__AUTH__SIGNING_KEY_FILES",
+                format!("[\"{}\"]", signing_key.display()),
+            );
         start_service(stack, &cell.id, &mut command, cell.http)?;
     }
 
@@ -233,6 +238,22 @@ fn start_all(
         .env("EDGE__EDGE__TOPOLOGY", &routed)
         .env("EDGE__EDGE__STATIC_DIR", root.join("frontend/dist"));
     start_service(stack, "edge", &mut command, topology.edge.listen)
+}
+
+/// The Ed25519 key every local cell signs access tokens with, made once.
+fn ensure_signing_key(dirs: &Dirs) -> anyhow::Result<PathBuf> {
+    let key = dirs.data.join("keys/signing.pem");
+    if !key.exists() {
+        tools::ensure_command("openssl", "openssl")?;
+        if let Some(folder) = key.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        run(Command::new("openssl")
+            .args(["genpkey", "-algorithm", "ed25519", "-out"])
+            .arg(&key))
+        .context("making the cells' token signing key")?;
+    }
+    Ok(key)
 }
 
 fn start_service(

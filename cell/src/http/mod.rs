@@ -2,8 +2,12 @@
 //! health routes at the root, and the OpenAPI document generated from the
 //! handlers' annotations.
 
+use std::sync::Arc;
+
 use axum::Router;
 use utoipa::OpenApi;
+
+use crate::auth::Auth;
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -14,13 +18,22 @@ use utoipa::OpenApi;
     paths(
         chassis::health::livez,
         chassis::health::readyz,
-        chassis::health::metrics
+        chassis::health::metrics,
+        crate::auth::routes::register,
+        crate::auth::routes::login,
+        crate::auth::routes::refresh,
+        crate::auth::routes::logout,
+        crate::auth::routes::me,
+        crate::auth::routes::jwks
     ),
     components(schemas(wire::ErrorBody))
 )]
 pub struct ApiDoc;
 
 /// Every route of the cell but the health routes, which the chassis adds.
-pub fn router() -> Result<Router, serde_json::Error> {
-    chassis::http::openapi_document("/api/openapi.json", ApiDoc::openapi())
+pub fn router(auth: Arc<Auth>) -> Result<Router, serde_json::Error> {
+    Ok(
+        chassis::http::openapi_document("/api/openapi.json", ApiDoc::openapi())?
+            .merge(crate::auth::router(auth)),
+    )
 }

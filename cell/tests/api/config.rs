@@ -11,8 +11,23 @@ fn error_of(overrides: Figment) -> String {
 }
 
 #[test]
-fn the_base_settings_are_valid() {
-    Config::with_overrides(Figment::new()).unwrap();
+fn the_base_settings_ask_for_a_signing_key() {
+    let error = Config::with_overrides(Figment::new())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("auth.signing_key_files"), "{error}");
+    assert!(error.contains("openssl genpkey"), "{error}");
+}
+
+#[test]
+fn the_base_settings_with_a_throw_away_key_are_valid() {
+    Config::with_overrides(Figment::new().merge(("auth.ephemeral_key", true))).unwrap();
+}
+
+#[test]
+fn a_bcrypt_cost_out_of_range_is_rejected() {
+    let error = error_of(Figment::new().merge(("auth.bcrypt_cost", 40)));
+    assert!(error.contains("auth.bcrypt_cost"), "{error}");
 }
 
 #[test]

@@ -14,6 +14,8 @@ pub fn test_settings() -> Figment {
         .merge(("cell.id", testkit::unique("t-")))
         .merge(("http.shutdown_grace_ms", 5000))
         .merge(("mysql.connect_timeout_ms", 2000))
+        .merge(("auth.ephemeral_key", true))
+        .merge(("auth.bcrypt_cost", 4))
 }
 
 pub fn config_with(overrides: Figment) -> Config {

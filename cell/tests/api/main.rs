@@ -5,6 +5,7 @@
 // fail the test at the line that broke.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
 mod config;
 mod health;
 mod helpers;

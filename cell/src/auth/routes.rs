@@ -1,0 +1,221 @@
+//! HTTP for identity: parse, call the service, map to `wire` types.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use chassis::http::{ApiError, Json};
+use wire::auth::{JwksResponse, LoginRequest, RegisterRequest, TokenResponse, UserResponse};
+
+use super::service::{Auth, AuthError, Issued, User};
+use super::tokens::Claims;
+
+/// The refresh cookie; scoped to `/api/auth` so only refresh and logout
+/// ever carry it.
+pub const REFRESH_COOKIE: &str = "refresh_token";
+const REFRESH_PATH: &str = "/api/auth";
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        let (status, code) = match &error {
+            AuthError::InvalidEmail(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_email"),
+            AuthError::WeakPassword(_) => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
+            AuthError::InvalidName(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
+            AuthError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+            AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            AuthError::MissingToken => (StatusCode::UNAUTHORIZED, "missing_token"),
+            AuthError::TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired"),
+            AuthError::InvalidToken(_) => (StatusCode::UNAUTHORIZED, "invalid_token"),
+            AuthError::TokenRevoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
+            AuthError::InvalidRefresh => (StatusCode::UNAUTHORIZED, "invalid_refresh_token"),
+            AuthError::RefreshReused => (StatusCode::UNAUTHORIZED, "refresh_token_reused"),
+            AuthError::Unexpected(_) => return ApiError::unexpected(error),
+        };
+        if let AuthError::InvalidToken(reason) = &error {
+            // Why a token failed helps an operator, not a caller.
+            tracing::info!(reason = %reason, "access token refused");
+        }
+        ApiError::new(status, code, error.to_string())
+    }
+}
+
+/// A request with a valid, unrevoked bearer access token.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Claims);
+
+impl FromRequestParts<Arc<Auth>> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        auth: &Arc<Auth>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or(AuthError::MissingToken)?;
+        Ok(Authenticated(auth.authenticate(token).await?))
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+}
+
+fn user_response(user: User) -> UserResponse {
+    UserResponse {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        shopper_key: user.shopper_key.to_string(),
+    }
+}
+
+fn refresh_cookie(auth: &Auth, token: String) -> Cookie<'static> {
+    Cookie::build((REFRESH_COOKIE, token))
+        .http_only(true)
+        .secure(auth.cookie_secure())
+        .same_site(SameSite::Strict)
+        .path(REFRESH_PATH)
+        .max_age(time::Duration::seconds(auth.refresh_ttl().as_secs() as i64))
+        .build()
+}
+
+fn issued(auth: &Auth, jar: CookieJar, issued: Issued) -> (CookieJar, Json<TokenResponse>) {
+    let jar = jar.add(refresh_cookie(auth, issued.refresh_token));
+    let body = TokenResponse {
+        access_token: issued.access_token,
+        token_type: "Bearer".into(),
+        expires_in: auth.access_ttl().as_secs(),
+        user: user_response(issued.user),
+    };
+    (jar, Json(body))
+}
+
+/// The client's device and address, for the session list.
+fn client(headers: &HeaderMap) -> (String, String) {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    let device: String = text("user-agent").chars().take(200).collect();
+    let ip = text("x-forwarded-for")
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim();
+    (
+        device,
+        if ip.is_empty() {
+            "unknown".into()
+        } else {
+            ip.chars().take(45).collect()
+        },
+    )
+}
+
+/// Create an account.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "The account", body = UserResponse),
+        (status = 409, description = "The e-mail address has an account (`email_taken`)", body = wire::ErrorBody),
+        (status = 422, description = "`invalid_email`, `weak_password` or `invalid_name`", body = wire::ErrorBody)))]
+pub async fn register(
+    State(auth): State<Arc<Auth>>,
+    Json(body): Json<RegisterRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let user = auth
+        .register(&body.email, &body.password, &body.name)
+        .await?;
+    Ok((StatusCode::CREATED, Json(user_response(user))))
+}
+
+/// Sign in: an access token in the body, the refresh token in an HttpOnly cookie.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "`invalid_credentials`", body = wire::ErrorBody)))]
+pub async fn login(
+    State(auth): State<Arc<Auth>>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Json(body): Json<LoginRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (device, ip) = client(&headers);
+    let signed_in = auth
+        .login(&body.email, &body.password, &device, &ip)
+        .await?;
+    Ok(issued(&auth, jar, signed_in))
+}
+
+/// Swap the refresh cookie for a new one and a new access token.
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth",
+    responses(
+        (status = 200, description = "Rotated", body = TokenResponse),
+        (status = 401, description = "`invalid_refresh_token`, or `refresh_token_reused` (the session family is revoked)", body = wire::ErrorBody)))]
+pub async fn refresh(
+    State(auth): State<Arc<Auth>>,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, ApiError> {
+    let token = jar
+        .get(REFRESH_COOKIE)
+        .map(|c| c.value().to_owned())
+        .ok_or(AuthError::InvalidRefresh)?;
+    match auth.refresh(&token).await {
+        Ok(rotated) => Ok(issued(&auth, jar, rotated).into_response()),
+        Err(error) => {
+            let jar = jar.remove(Cookie::build(REFRESH_COOKIE).path(REFRESH_PATH));
+            Ok((jar, ApiError::from(error)).into_response())
+        }
+    }
+}
+
+/// Sign out: ends the refresh session and revokes the access token.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out (also when nothing was signed in)")))]
+pub async fn logout(
+    State(auth): State<Arc<Auth>>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, ApiError> {
+    let refresh = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned());
+    let access = match bearer(&headers) {
+        Some(token) => auth.authenticate(token).await.ok(),
+        None => None,
+    };
+    auth.logout(refresh.as_deref(), access.as_ref()).await?;
+    let jar = jar.remove(Cookie::build(REFRESH_COOKIE).path(REFRESH_PATH));
+    Ok((StatusCode::NO_CONTENT, jar))
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/me", tag = "auth",
+    responses(
+        (status = 200, description = "The account", body = UserResponse),
+        (status = 401, description = "`missing_token`, `invalid_token`, `token_expired` or `token_revoked`", body = wire::ErrorBody)))]
+pub async fn me(
+    State(auth): State<Arc<Auth>>,
+    Authenticated(claims): Authenticated,
+) -> Result<Json<UserResponse>, ApiError> {
+    Ok(Json(user_response(auth.user(&claims.sub).await?)))
+}
+
+/// The public keys that verify access tokens.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
+    responses((status = 200, description = "JSON Web Key Set", body = JwksResponse)))]
+pub async fn jwks(State(auth): State<Arc<Auth>>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(auth.keys().jwks()),
+    )
+}

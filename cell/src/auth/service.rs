@@ -1,0 +1,305 @@
+//! The rules of identity: registering, signing in, refreshing, signing out,
+//! and authenticating a bearer token. No HTTP types here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use placement::ShopperKey;
+use sqlx::MySqlPool;
+use tokio::sync::OnceCell;
+
+use super::domain::{Email, Password, Role};
+use super::repo::{self, InsertError, UserRecord};
+use super::sessions::{Refreshed, Sessions};
+use super::tokens::{Claims, SigningKeys, TokenError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{0}")]
+    InvalidEmail(String),
+    #[error("{0}")]
+    WeakPassword(String),
+    #[error("{0}")]
+    InvalidName(&'static str),
+    #[error("An account with this e-mail address exists already.")]
+    EmailTaken,
+    #[error("The e-mail address or the password is wrong.")]
+    InvalidCredentials,
+    #[error("This request needs a bearer access token.")]
+    MissingToken,
+    #[error("The access token has expired; refresh it.")]
+    TokenExpired,
+    #[error("The access token is not valid.")]
+    InvalidToken(String),
+    #[error("The access token was revoked; sign in again.")]
+    TokenRevoked,
+    #[error("The refresh token is missing, expired or revoked; sign in again.")]
+    InvalidRefresh,
+    #[error("This refresh token was used already; every session it belonged to is now signed out.")]
+    RefreshReused,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(error: sqlx::Error) -> Self {
+        AuthError::Unexpected(error.into())
+    }
+}
+
+impl From<redis::RedisError> for AuthError {
+    fn from(error: redis::RedisError) -> Self {
+        AuthError::Unexpected(error.into())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub bcrypt_cost: u32,
+    pub cookie_secure: bool,
+}
+
+/// A signed-in user as the API shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub shopper_key: ShopperKey,
+}
+
+impl From<UserRecord> for User {
+    fn from(record: UserRecord) -> Self {
+        Self {
+            shopper_key: ShopperKey::for_account(&record.email),
+            id: record.id,
+            email: record.email,
+            name: record.name,
+            roles: record.roles,
+        }
+    }
+}
+
+/// What a successful sign-in or refresh hands out.
+#[derive(Debug)]
+pub struct Issued {
+    pub user: User,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+#[derive(Debug)]
+pub struct Auth {
+    pool: MySqlPool,
+    sessions: Sessions,
+    keys: SigningKeys,
+    settings: AuthSettings,
+    /// A hash to check wrong e-mails against, so an unknown address costs as
+    /// much time as a wrong password (no enumeration by timing).
+    decoy_hash: OnceCell<String>,
+}
+
+impl Auth {
+    pub fn new(
+        pool: MySqlPool,
+        sessions: Sessions,
+        keys: SigningKeys,
+        settings: AuthSettings,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            pool,
+            sessions,
+            keys,
+            settings,
+            decoy_hash: OnceCell::new(),
+        })
+    }
+
+    pub fn keys(&self) -> &SigningKeys {
+        &self.keys
+    }
+
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        name: &str,
+    ) -> Result<User, AuthError> {
+        let email = Email::parse(email).map_err(|e| AuthError::InvalidEmail(e.to_string()))?;
+        let password = Password::parse(password, &email)
+            .map_err(|e| AuthError::WeakPassword(e.to_string()))?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AuthError::InvalidName("A name has 1 to 100 characters."));
+        }
+        let hash = self.hash(password.expose().to_owned()).await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        match repo::insert(&self.pool, &id, &email, name, &hash).await {
+            Ok(()) => {}
+            Err(InsertError::EmailTaken) => return Err(AuthError::EmailTaken),
+            Err(InsertError::Database(error)) => return Err(error.into()),
+        }
+        tracing::info!(user.id = %id, "account registered");
+        let record = repo::by_id(&self.pool, &id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the new account vanished"))?;
+        Ok(record.into())
+    }
+
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        device: &str,
+        ip: &str,
+    ) -> Result<Issued, AuthError> {
+        // Malformed input gets the same answer as a wrong password.
+        let email = Email::parse(email).ok();
+        let record = match &email {
+            Some(email) => repo::by_email(&self.pool, email).await?,
+            None => None,
+        };
+        let stored = record.as_ref().and_then(|r| r.password_hash.clone());
+        let matches = match stored {
+            Some(hash) => self.verify(password.to_owned(), hash).await?,
+            None => {
+                let decoy = self.decoy().await?;
+                let _ = self.verify(password.to_owned(), decoy).await?;
+                false
+            }
+        };
+        let Some(record) = record.filter(|_| matches) else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        let user = User::from(record);
+        let refresh_token = self.sessions.start(&user.id, device, ip).await?;
+        let access_token = self.access_token(&user)?;
+        tracing::info!(user.id = %user.id, "signed in");
+        Ok(Issued {
+            user,
+            access_token,
+            refresh_token,
+        })
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Issued, AuthError> {
+        match self.sessions.rotate(refresh_token).await? {
+            Refreshed::Rotated { token, user_id } => {
+                let record = repo::by_id(&self.pool, &user_id)
+                    .await?
+                    .ok_or(AuthError::InvalidRefresh)?;
+                let user = User::from(record);
+                let access_token = self.access_token(&user)?;
+                Ok(Issued {
+                    user,
+                    access_token,
+                    refresh_token: token,
+                })
+            }
+            Refreshed::Invalid => Err(AuthError::InvalidRefresh),
+            Refreshed::Reused { user_id, family } => {
+                tracing::warn!(user.id = %user_id, session.family = %family, "refresh token reused; session family revoked");
+                repo::audit(
+                    &self.pool,
+                    Some(&user_id),
+                    "refresh_token_reused",
+                    &format!("family {family} revoked"),
+                )
+                .await?;
+                Err(AuthError::RefreshReused)
+            }
+        }
+    }
+
+    /// Ends the session of `refresh_token` and refuses `access` until it
+    /// would have expired. Either may be absent; neither is an error.
+    pub async fn logout(
+        &self,
+        refresh_token: Option<&str>,
+        access: Option<&Claims>,
+    ) -> Result<(), AuthError> {
+        if let Some(token) = refresh_token {
+            self.sessions.end(token).await?;
+        }
+        if let Some(claims) = access {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            self.sessions
+                .deny(&claims.jti, (claims.exp - now).max(0) as u64)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The claims of a valid, unrevoked bearer token.
+    pub async fn authenticate(&self, bearer: &str) -> Result<Claims, AuthError> {
+        let claims = self.keys.verify(bearer).map_err(|error| match error {
+            TokenError::Expired => AuthError::TokenExpired,
+            TokenError::Invalid(reason) => AuthError::InvalidToken(reason),
+        })?;
+        if self.sessions.is_denied(&claims.jti).await? {
+            return Err(AuthError::TokenRevoked);
+        }
+        Ok(claims)
+    }
+
+    pub async fn user(&self, id: &str) -> Result<User, AuthError> {
+        let record = repo::by_id(&self.pool, id)
+            .await?
+            .ok_or(AuthError::TokenRevoked)?;
+        Ok(record.into())
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        self.settings.access_ttl
+    }
+
+    pub fn refresh_ttl(&self) -> Duration {
+        self.settings.refresh_ttl
+    }
+
+    pub fn cookie_secure(&self) -> bool {
+        self.settings.cookie_secure
+    }
+
+    fn access_token(&self, user: &User) -> Result<String, AuthError> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let claims = Claims {
+            sub: user.id.clone(),
+            sk: user.shopper_key.to_string(),
+            roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            iss: self.keys.issuer().to_owned(),
+            aud: self.keys.audience().to_owned(),
+            iat: now,
+            exp: now + self.settings.access_ttl.as_secs() as i64,
+        };
+        Ok(self.keys.sign(&claims)?)
+    }
+
+    /// bcrypt runs on the blocking pool: at cost 12 it takes a core for a
+    /// quarter of a second.
+    async fn hash(&self, password: String) -> Result<String, AuthError> {
+        let cost = self.settings.bcrypt_cost;
+        tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
+            .await
+            .map_err(anyhow::Error::from)?
+            .map_err(|e| AuthError::Unexpected(e.into()))
+    }
+
+    async fn verify(&self, password: String, hash: String) -> Result<bool, AuthError> {
+        tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash))
+            .await
+            .map_err(anyhow::Error::from)?
+            .map_err(|e| AuthError::Unexpected(e.into()))
+    }
+
+    async fn decoy(&self) -> Result<String, AuthError> {
+        self.decoy_hash
+            .get_or_try_init(|| self.hash(uuid::Uuid::new_v4().to_string()))
+            .await
+            .cloned()
+    }
+}

@@ -1,0 +1,371 @@
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use placement::ShopperKey;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn register(&self, email: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/auth/register",
+            &json!({"email": email, "password": PASSWORD, "name": "Ada Lovelace"}),
+        )
+        .await
+    }
+
+    /// Registers and signs in; returns the access token and the refresh cookie.
+    pub async fn sign_in(&self, email: &str) -> (String, String) {
+        assert_eq!(self.register(email).await.status(), 201);
+        let response = self
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let cookie = refresh_cookie(&response);
+        let body: Value = response.json().await.unwrap();
+        (body["access_token"].as_str().unwrap().to_owned(), cookie)
+    }
+
+    pub async fn me(&self, token: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}/api/me", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn with_cookie(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header("cookie", format!("refresh_token={cookie}"))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The refresh token from a response's Set-Cookie.
+fn refresh_cookie(response: &reqwest::Response) -> String {
+    let header = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("refresh_token="))
+        .expect("a refresh cookie");
+    header
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("refresh_token=")
+        .to_owned()
+}
+
+async fn code_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    (status, body["code"].as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn registering_creates_an_account_keyed_by_the_normalised_email() {
+    let app = spawn_app().await;
+
+    let response = app.register("  Ada@Example.COM ").await;
+
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["email"], "ada@example.com");
+    assert_eq!(body["roles"], json!(["user"]));
+    assert_eq!(
+        body["shopper_key"],
+        ShopperKey::for_account("ada@example.com").to_string()
+    );
+}
+
+#[tokio::test]
+async fn registration_rejects_bad_input_with_stable_codes() {
+    let app = spawn_app().await;
+    assert_eq!(app.register("ada@example.com").await.status(), 201);
+
+    let taken = app.register("ADA@example.com").await;
+    let weak = app
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": "b@example.com", "password": "password1234", "name": "B"}),
+        )
+        .await;
+    let bad_email = app
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": "nope", "password": PASSWORD, "name": "B"}),
+        )
+        .await;
+    let no_name = app
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": "c@example.com", "password": PASSWORD, "name": " "}),
+        )
+        .await;
+    let extra = app
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": "d@example.com", "password": PASSWORD, "name": "D", "admin": true}),
+        )
+        .await;
+
+    assert_eq!(code_of(taken).await, (409, "email_taken".into()));
+    assert_eq!(code_of(weak).await, (422, "weak_password".into()));
+    assert_eq!(code_of(bad_email).await, (422, "invalid_email".into()));
+    assert_eq!(code_of(no_name).await, (422, "invalid_name".into()));
+    assert_eq!(code_of(extra).await, (422, "invalid_body".into()));
+}
+
+#[tokio::test]
+async fn malformed_json_gets_the_error_envelope() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(format!("{}/api/auth/login", app.address))
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(code_of(response).await, (400, "malformed_json".into()));
+}
+
+#[tokio::test]
+async fn signing_in_returns_a_token_for_me_and_a_strict_refresh_cookie() {
+    let app = spawn_app().await;
+    assert_eq!(app.register("ada@example.com").await.status(), 201);
+
+    let response = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Path=/api/auth",
+        "Max-Age=604800",
+    ] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    let token = body["access_token"].as_str().unwrap();
+    let me: Value = app.me(token).await.json().await.unwrap();
+    assert_eq!(me["email"], "ada@example.com");
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["sk"], me["shopper_key"]);
+    assert_eq!(claims["sub"], me["id"]);
+    for claim in ["jti", "iss", "aud", "iat", "exp", "roles"] {
+        assert!(!claims[claim].is_null(), "{claim} missing");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_account_get_the_same_answer() {
+    let app = spawn_app().await;
+    assert_eq!(app.register("ada@example.com").await.status(), 201);
+
+    let wrong = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "ada@example.com", "password": "not the password at all"}),
+        )
+        .await;
+    let unknown = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "bob@example.com", "password": PASSWORD}),
+        )
+        .await;
+
+    let (wrong_status, unknown_status) = (wrong.status(), unknown.status());
+    let (wrong, unknown): (Value, Value) =
+        (wrong.json().await.unwrap(), unknown.json().await.unwrap());
+    assert_eq!(wrong_status, 401);
+    assert_eq!(unknown_status, 401);
+    assert_eq!(wrong["code"], "invalid_credentials");
+    assert_eq!(
+        (wrong["code"].clone(), wrong["message"].clone()),
+        (unknown["code"].clone(), unknown["message"].clone())
+    );
+}
+
+#[tokio::test]
+async fn tampered_foreign_and_missing_tokens_get_401() {
+    let app = spawn_app().await;
+    let (token, _) = app.sign_in("ada@example.com").await;
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
+    claims["roles"] = json!(["admin"]);
+    parts[1] = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let tampered = parts.join(".");
+    let none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        parts[1]
+    );
+
+    assert_eq!(
+        code_of(app.me(&tampered).await).await,
+        (401, "invalid_token".into())
+    );
+    assert_eq!(
+        code_of(app.me(&none).await).await,
+        (401, "invalid_token".into())
+    );
+    assert_eq!(
+        code_of(app.me("garbage").await).await,
+        (401, "invalid_token".into())
+    );
+    let missing = app
+        .client
+        .get(format!("{}/api/me", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(missing).await, (401, "missing_token".into()));
+    let other_cell = spawn_app().await;
+    assert_eq!(
+        code_of(other_cell.me(&token).await).await,
+        (401, "invalid_token".into()),
+        "a key this cell does not hold verified"
+    );
+}
+
+#[tokio::test]
+async fn refreshing_rotates_and_a_replayed_token_revokes_the_family() {
+    let app = spawn_app().await;
+    let (_, first) = app.sign_in("ada@example.com").await;
+
+    let rotated = app.with_cookie("/api/auth/refresh", &first).await;
+    assert_eq!(rotated.status(), 200);
+    let second = refresh_cookie(&rotated);
+    assert_ne!(second, first);
+    let body: Value = rotated.json().await.unwrap();
+    assert_eq!(
+        app.me(body["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+
+    let replay = app.with_cookie("/api/auth/refresh", &first).await;
+    assert_eq!(code_of(replay).await, (401, "refresh_token_reused".into()));
+    let after = app.with_cookie("/api/auth/refresh", &second).await;
+    assert_eq!(
+        code_of(after).await,
+        (401, "invalid_refresh_token".into()),
+        "the family survived the reuse"
+    );
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_revokes_the_access_token() {
+    let app = spawn_app().await;
+    let (token, cookie) = app.sign_in("ada@example.com").await;
+
+    let response = app
+        .client
+        .post(format!("{}/api/auth/logout", app.address))
+        .bearer_auth(&token)
+        .header("cookie", format!("refresh_token={cookie}"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 204);
+    let cleared = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cleared.starts_with("refresh_token=;") || cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    assert_eq!(
+        code_of(app.me(&token).await).await,
+        (401, "token_revoked".into())
+    );
+    assert_eq!(
+        code_of(app.with_cookie("/api/auth/refresh", &cookie).await).await,
+        (401, "invalid_refresh_token".into())
+    );
+}
+
+#[tokio::test]
+async fn the_jwks_lists_the_key_that_signed_the_token() {
+    let app = spawn_app().await;
+    let (token, _) = app.sign_in("ada@example.com").await;
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+
+    let jwks: Value = app
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(header["alg"], "EdDSA");
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kid"], header["kid"]);
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str()),
+        (Some("OKP"), Some("Ed25519"))
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_identity_routes() {
+    let app = spawn_app().await;
+    let body: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    for path in [
+        "/api/auth/register",
+        "/api/auth/login",
+        "/api/auth/refresh",
+        "/api/auth/logout",
+        "/api/me",
+        "/.well-known/jwks.json",
+    ] {
+        assert!(body["paths"][path].is_object(), "{path} missing");
+    }
+}
