@@ -70,6 +70,7 @@ fn auth(config: &Config, backends: &Backends) -> anyhow::Result<Arc<Auth>> {
         backends.redis.clone(),
         &config.redis.key_prefix,
         Duration::from_secs(settings.refresh_ttl_s),
+        Duration::from_secs(settings.access_ttl_s),
     );
     Ok(Auth::new(
         backends.mysql.clone(),

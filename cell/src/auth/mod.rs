@@ -14,7 +14,7 @@ pub mod tokens;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 pub use routes::Authenticated;
 pub use service::{Auth, AuthError, AuthSettings};
@@ -27,6 +27,12 @@ pub fn router(auth: Arc<Auth>) -> Router {
         .route("/api/auth/refresh", post(routes::refresh))
         .route("/api/auth/logout", post(routes::logout))
         .route("/api/me", get(routes::me))
+        .route(
+            "/api/me/sessions",
+            get(routes::sessions).delete(routes::revoke_all_sessions),
+        )
+        .route("/api/me/sessions/{id}", delete(routes::revoke_session))
+        .route("/api/me/password", post(routes::change_password))
         .route("/.well-known/jwks.json", get(routes::jwks))
         .with_state(auth)
 }

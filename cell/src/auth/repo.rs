@@ -94,3 +94,17 @@ pub async fn audit(
         .await?;
     Ok(())
 }
+
+#[tracing::instrument(skip_all, fields(user.id = id))]
+pub async fn set_password(
+    pool: &MySqlPool,
+    id: &str,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

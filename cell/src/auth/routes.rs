@@ -2,14 +2,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use chassis::http::{ApiError, Json};
-use wire::auth::{JwksResponse, LoginRequest, RegisterRequest, TokenResponse, UserResponse};
+use wire::auth::{
+    ChangePasswordRequest, JwksResponse, LoginRequest, RegisterRequest, SessionResponse,
+    SessionsResponse, TokenResponse, UserResponse,
+};
 
 use super::service::{Auth, AuthError, Issued, User};
 use super::tokens::Claims;
@@ -33,6 +36,8 @@ impl From<AuthError> for ApiError {
             AuthError::TokenRevoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
             AuthError::InvalidRefresh => (StatusCode::UNAUTHORIZED, "invalid_refresh_token"),
             AuthError::RefreshReused => (StatusCode::UNAUTHORIZED, "refresh_token_reused"),
+            AuthError::SessionNotFound => (StatusCode::NOT_FOUND, "session_not_found"),
+            AuthError::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password"),
             AuthError::Unexpected(_) => return ApiError::unexpected(error),
         };
         if let AuthError::InvalidToken(reason) = &error {
@@ -218,4 +223,69 @@ pub async fn jwks(State(auth): State<Arc<Auth>>) -> impl IntoResponse {
         [(header::CACHE_CONTROL, "public, max-age=300")],
         Json(auth.keys().jwks()),
     )
+}
+
+/// The caller's signed-in sessions.
+#[utoipa::path(get, path = "/api/me/sessions", tag = "auth",
+    responses((status = 200, description = "Newest first", body = SessionsResponse)))]
+pub async fn sessions(
+    State(auth): State<Arc<Auth>>,
+    Authenticated(claims): Authenticated,
+) -> Result<Json<SessionsResponse>, ApiError> {
+    let sessions = auth
+        .sessions(&claims.sub)
+        .await?
+        .into_iter()
+        .map(|session| SessionResponse {
+            current: session.id == claims.sid,
+            id: session.id,
+            device: session.device,
+            ip: session.ip,
+            created_at: session.created,
+            last_used_at: session.last_used,
+        })
+        .collect();
+    Ok(Json(SessionsResponse { sessions }))
+}
+
+/// Sign out one session (another device, or this one).
+#[utoipa::path(delete, path = "/api/me/sessions/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The session id")),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 404, description = "`session_not_found`: not a session of yours", body = wire::ErrorBody)))]
+pub async fn revoke_session(
+    State(auth): State<Arc<Auth>>,
+    Authenticated(claims): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    auth.revoke_session(&claims.sub, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sign out every session, this one included.
+#[utoipa::path(delete, path = "/api/me/sessions", tag = "auth",
+    responses((status = 204, description = "Every session signed out")))]
+pub async fn revoke_all_sessions(
+    State(auth): State<Arc<Auth>>,
+    Authenticated(claims): Authenticated,
+) -> Result<StatusCode, ApiError> {
+    auth.revoke_all_sessions(&claims.sub).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change the password; every other session is signed out.
+#[utoipa::path(post, path = "/api/me/password", tag = "auth", request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 403, description = "`wrong_password`: the current password is wrong", body = wire::ErrorBody),
+        (status = 422, description = "`weak_password`", body = wire::ErrorBody)))]
+pub async fn change_password(
+    State(auth): State<Arc<Auth>>,
+    Authenticated(claims): Authenticated,
+    Json(body): Json<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    auth.change_password(&claims, &body.current_password, &body.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

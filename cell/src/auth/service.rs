@@ -10,7 +10,7 @@ use tokio::sync::OnceCell;
 
 use super::domain::{Email, Password, Role};
 use super::repo::{self, InsertError, UserRecord};
-use super::sessions::{Refreshed, Sessions};
+use super::sessions::{Refreshed, SessionInfo, Sessions};
 use super::tokens::{Claims, SigningKeys, TokenError};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,10 @@ pub enum AuthError {
     InvalidRefresh,
     #[error("This refresh token was used already; every session it belonged to is now signed out.")]
     RefreshReused,
+    #[error("You have no session with this id.")]
+    SessionNotFound,
+    #[error("The current password is wrong.")]
+    WrongPassword,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -175,24 +179,28 @@ impl Auth {
             return Err(AuthError::InvalidCredentials);
         };
         let user = User::from(record);
-        let refresh_token = self.sessions.start(&user.id, device, ip).await?;
-        let access_token = self.access_token(&user)?;
-        tracing::info!(user.id = %user.id, "signed in");
+        let started = self.sessions.start(&user.id, device, ip).await?;
+        let access_token = self.access_token(&user, &started.session)?;
+        tracing::info!(user.id = %user.id, session.id = %started.session, "signed in");
         Ok(Issued {
             user,
             access_token,
-            refresh_token,
+            refresh_token: started.token,
         })
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Result<Issued, AuthError> {
         match self.sessions.rotate(refresh_token).await? {
-            Refreshed::Rotated { token, user_id } => {
+            Refreshed::Rotated {
+                token,
+                user_id,
+                session,
+            } => {
                 let record = repo::by_id(&self.pool, &user_id)
                     .await?
                     .ok_or(AuthError::InvalidRefresh)?;
                 let user = User::from(record);
-                let access_token = self.access_token(&user)?;
+                let access_token = self.access_token(&user, &session)?;
                 Ok(Issued {
                     user,
                     access_token,
@@ -200,13 +208,13 @@ impl Auth {
                 })
             }
             Refreshed::Invalid => Err(AuthError::InvalidRefresh),
-            Refreshed::Reused { user_id, family } => {
-                tracing::warn!(user.id = %user_id, session.family = %family, "refresh token reused; session family revoked");
+            Refreshed::Reused { user_id, session } => {
+                tracing::warn!(user.id = %user_id, session.id = %session, "refresh token reused; session revoked");
                 repo::audit(
                     &self.pool,
                     Some(&user_id),
                     "refresh_token_reused",
-                    &format!("family {family} revoked"),
+                    &format!("session {session} revoked"),
                 )
                 .await?;
                 Err(AuthError::RefreshReused)
@@ -239,10 +247,62 @@ impl Auth {
             TokenError::Expired => AuthError::TokenExpired,
             TokenError::Invalid(reason) => AuthError::InvalidToken(reason),
         })?;
-        if self.sessions.is_denied(&claims.jti).await? {
+        if self.sessions.is_revoked(&claims.jti, &claims.sid).await? {
             return Err(AuthError::TokenRevoked);
         }
         Ok(claims)
+    }
+
+    /// The caller's live sessions.
+    pub async fn sessions(&self, user_id: &str) -> Result<Vec<SessionInfo>, AuthError> {
+        Ok(self.sessions.list(user_id).await?)
+    }
+
+    /// Ends one of the caller's sessions; someone else's id is "not found".
+    pub async fn revoke_session(&self, user_id: &str, session: &str) -> Result<(), AuthError> {
+        if self.sessions.revoke(user_id, session).await? {
+            Ok(())
+        } else {
+            Err(AuthError::SessionNotFound)
+        }
+    }
+
+    /// Ends every session of the caller, this one included.
+    pub async fn revoke_all_sessions(&self, user_id: &str) -> Result<usize, AuthError> {
+        Ok(self.sessions.revoke_all(user_id, None).await?)
+    }
+
+    /// Checks the current password, sets the new one and signs out every
+    /// other session.
+    pub async fn change_password(
+        &self,
+        claims: &Claims,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AuthError> {
+        let record = repo::by_id(&self.pool, &claims.sub)
+            .await?
+            .ok_or(AuthError::TokenRevoked)?;
+        let stored = record
+            .password_hash
+            .clone()
+            .ok_or(AuthError::WrongPassword)?;
+        if !self.verify(current.to_owned(), stored).await? {
+            return Err(AuthError::WrongPassword);
+        }
+        let email = Email::parse(&record.email).map_err(|e| {
+            AuthError::Unexpected(anyhow::anyhow!("the stored e-mail does not parse: {e}"))
+        })?;
+        let password =
+            Password::parse(new, &email).map_err(|e| AuthError::WeakPassword(e.to_string()))?;
+        let hash = self.hash(password.expose().to_owned()).await?;
+        repo::set_password(&self.pool, &record.id, &hash).await?;
+        let signed_out = self
+            .sessions
+            .revoke_all(&record.id, Some(&claims.sid))
+            .await?;
+        tracing::info!(user.id = %record.id, other_sessions_revoked = signed_out, "password changed");
+        Ok(())
     }
 
     pub async fn user(&self, id: &str) -> Result<User, AuthError> {
@@ -264,12 +324,13 @@ impl Auth {
         self.settings.cookie_secure
     }
 
-    fn access_token(&self, user: &User) -> Result<String, AuthError> {
+    fn access_token(&self, user: &User, session: &str) -> Result<String, AuthError> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
             sub: user.id.clone(),
             sk: user.shopper_key.to_string(),
             roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            sid: session.to_owned(),
             jti: uuid::Uuid::new_v4().to_string(),
             iss: self.keys.issuer().to_owned(),
             aud: self.keys.audience().to_owned(),

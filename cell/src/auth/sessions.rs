@@ -1,42 +1,69 @@
 //! Refresh-token sessions in Redis.
 //!
-//! A login starts a *family*: `family:<id>` (a hash: user, the hash of the
-//! one valid token, device, IP, created, last used) and `refresh:<hash>` → the
-//! family id for every token the family ever issued. Only hashes are stored.
-//! A refresh swaps the family's current token atomically (a Lua script); a
-//! token that is no longer current was already rotated — someone replayed it
-//! — so the whole family is revoked. Everything expires with the refresh TTL.
+//! A sign-in starts a session *family*: `family:<id>` (a hash: user, the hash
+//! of the one valid token, device, IP, created, last used), `refresh:<hash>` →
+//! the family id for every token the family ever issued, and the user's set
+//! of families. Only hashes of tokens are stored. A refresh swaps the
+//! family's current token atomically (a Lua script); a token that is no
+//! longer current was already rotated — someone replayed it — so the whole
+//! family is revoked. A revoked family's id is kept for one access-token
+//! lifetime, so its access tokens stop working at once too. Everything
+//! expires with the refresh TTL.
 
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use sha2::{Digest, Sha256};
 
-/// A family's tokens and record live this long after their last use.
 #[derive(Debug, Clone)]
 pub struct Sessions {
     redis: ConnectionManager,
     prefix: String,
-    ttl: Duration,
+    refresh_ttl: Duration,
+    access_ttl: Duration,
+}
+
+/// A new session: its first refresh token and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub token: String,
+    pub session: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refreshed {
-    /// The new token and the family's user.
-    Rotated { token: String, user_id: String },
+    Rotated {
+        token: String,
+        user_id: String,
+        session: String,
+    },
     /// Unknown, expired or revoked.
     Invalid,
     /// Already rotated: the family is now revoked.
-    Reused { user_id: String, family: String },
+    Reused { user_id: String, session: String },
 }
 
+/// One session as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub created: i64,
+    pub last_used: i64,
+}
+
+/// KEYS: family, new token, revoked marker. ARGV: old hash, new hash, now,
+/// refresh TTL, family id, access TTL.
 const ROTATE: &str = r#"
 local user = redis.call('HGET', KEYS[1], 'user')
 if not user then return {-1, ''} end
 if redis.call('HGET', KEYS[1], 'current') ~= ARGV[1] then
   redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[3], 1, 'EX', ARGV[6])
   return {0, user}
 end
 redis.call('HSET', KEYS[1], 'current', ARGV[2], 'last_used', ARGV[3])
@@ -46,25 +73,36 @@ return {1, user}
 "#;
 
 impl Sessions {
-    pub fn new(redis: ConnectionManager, prefix: &str, ttl: Duration) -> Self {
+    pub fn new(
+        redis: ConnectionManager,
+        prefix: &str,
+        refresh_ttl: Duration,
+        access_ttl: Duration,
+    ) -> Self {
         Self {
             redis,
             prefix: prefix.to_owned(),
-            ttl,
+            refresh_ttl,
+            access_ttl,
         }
     }
 
-    /// Starts a family for `user_id`; returns its first token.
-    pub async fn start(&self, user_id: &str, device: &str, ip: &str) -> redis::RedisResult<String> {
-        let family = uuid::Uuid::new_v4().simple().to_string();
+    /// Starts a session for `user_id`.
+    pub async fn start(
+        &self,
+        user_id: &str,
+        device: &str,
+        ip: &str,
+    ) -> redis::RedisResult<Started> {
+        let session = uuid::Uuid::new_v4().simple().to_string();
         let token = new_token();
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let ttl = self.ttl.as_secs();
+        let now = now();
+        let ttl = self.refresh_ttl.as_secs();
         let mut redis = self.redis.clone();
         redis::pipe()
             .atomic()
             .hset_multiple(
-                self.family_key(&family),
+                self.family_key(&session),
                 &[
                     ("user", user_id.to_owned()),
                     ("current", hash(&token)),
@@ -74,60 +112,120 @@ impl Sessions {
                     ("last_used", now.to_string()),
                 ],
             )
-            .expire(self.family_key(&family), ttl as i64)
-            .set_ex(self.token_key(&hash(&token)), &family, ttl)
+            .expire(self.family_key(&session), ttl as i64)
+            .set_ex(self.token_key(&hash(&token)), &session, ttl)
+            .sadd(self.user_key(user_id), &session)
+            .expire(self.user_key(user_id), ttl as i64)
             .exec_async(&mut redis)
             .await?;
-        Ok(token)
+        Ok(Started { token, session })
     }
 
     /// Swaps `token` for a new one, or says why not.
     pub async fn rotate(&self, token: &str) -> redis::RedisResult<Refreshed> {
         let mut redis = self.redis.clone();
         let old = hash(token);
-        let family: Option<String> = redis::cmd("GET")
-            .arg(self.token_key(&old))
-            .query_async(&mut redis)
-            .await?;
-        let Some(family) = family else {
+        let session: Option<String> = redis.get(self.token_key(&old)).await?;
+        let Some(session) = session else {
             return Ok(Refreshed::Invalid);
         };
         let fresh = new_token();
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let (status, user_id): (i64, String) = redis::Script::new(ROTATE)
-            .key(self.family_key(&family))
+            .key(self.family_key(&session))
             .key(self.token_key(&hash(&fresh)))
+            .key(self.revoked_key(&session))
             .arg(&old)
             .arg(hash(&fresh))
-            .arg(now)
-            .arg(self.ttl.as_secs())
-            .arg(&family)
+            .arg(now())
+            .arg(self.refresh_ttl.as_secs())
+            .arg(&session)
+            .arg(self.access_ttl.as_secs())
             .invoke_async(&mut redis)
             .await?;
         Ok(match status {
             1 => Refreshed::Rotated {
                 token: fresh,
                 user_id,
+                session,
             },
-            0 => Refreshed::Reused { user_id, family },
+            0 => Refreshed::Reused { user_id, session },
             _ => Refreshed::Invalid,
         })
     }
 
-    /// Revokes the family `token` belongs to (logout).
+    /// Ends the session `token` belongs to (sign-out).
     pub async fn end(&self, token: &str) -> redis::RedisResult<()> {
         let mut redis = self.redis.clone();
-        let family: Option<String> = redis::cmd("GET")
-            .arg(self.token_key(&hash(token)))
-            .query_async(&mut redis)
-            .await?;
-        if let Some(family) = family {
-            redis::cmd("DEL")
-                .arg(self.family_key(&family))
-                .exec_async(&mut redis)
-                .await?;
+        let session: Option<String> = redis.get(self.token_key(&hash(token))).await?;
+        let Some(session) = session else {
+            return Ok(());
+        };
+        let user: Option<String> = redis.hget(self.family_key(&session), "user").await?;
+        if let Some(user) = user {
+            self.revoke(&user, &session).await?;
         }
         Ok(())
+    }
+
+    /// The user's live sessions, newest first.
+    pub async fn list(&self, user_id: &str) -> redis::RedisResult<Vec<SessionInfo>> {
+        let mut redis = self.redis.clone();
+        let ids: Vec<String> = redis.smembers(self.user_key(user_id)).await?;
+        let mut sessions = Vec::with_capacity(ids.len());
+        for id in ids {
+            let fields: std::collections::HashMap<String, String> =
+                redis.hgetall(self.family_key(&id)).await?;
+            if fields.is_empty() {
+                // Expired or revoked: forget it.
+                let _: () = redis.srem(self.user_key(user_id), &id).await?;
+                continue;
+            }
+            let number = |name: &str| fields.get(name).and_then(|v| v.parse().ok()).unwrap_or(0);
+            sessions.push(SessionInfo {
+                device: fields.get("device").cloned().unwrap_or_default(),
+                ip: fields.get("ip").cloned().unwrap_or_default(),
+                created: number("created"),
+                last_used: number("last_used"),
+                id,
+            });
+        }
+        sessions.sort_by(|a, b| b.created.cmp(&a.created));
+        Ok(sessions)
+    }
+
+    /// Revokes one of `user_id`'s sessions; `false` when the user has no such
+    /// session (someone else's id included).
+    pub async fn revoke(&self, user_id: &str, session: &str) -> redis::RedisResult<bool> {
+        let mut redis = self.redis.clone();
+        let owned: bool = redis.sismember(self.user_key(user_id), session).await?;
+        if !owned {
+            return Ok(false);
+        }
+        redis::pipe()
+            .atomic()
+            .del(self.family_key(session))
+            .srem(self.user_key(user_id), session)
+            .set_ex(
+                self.revoked_key(session),
+                1,
+                self.access_ttl.as_secs().max(1),
+            )
+            .exec_async(&mut redis)
+            .await?;
+        Ok(true)
+    }
+
+    /// Revokes every session of `user_id` but `keep`; returns how many.
+    pub async fn revoke_all(&self, user_id: &str, keep: Option<&str>) -> redis::RedisResult<usize> {
+        let mut redis = self.redis.clone();
+        let ids: Vec<String> = redis.smembers(self.user_key(user_id)).await?;
+        let mut revoked = 0;
+        for id in ids.iter().filter(|id| Some(id.as_str()) != keep) {
+            if self.revoke(user_id, id).await? {
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
     }
 
     /// Refuses an access token's `jti` until the token would have expired.
@@ -136,34 +234,43 @@ impl Sessions {
             return Ok(());
         }
         let mut redis = self.redis.clone();
-        redis::cmd("SET")
-            .arg(self.deny_key(jti))
-            .arg(1)
-            .arg("EX")
-            .arg(for_secs)
-            .exec_async(&mut redis)
-            .await
+        redis.set_ex(self.deny_key(jti), 1, for_secs).await
     }
 
-    pub async fn is_denied(&self, jti: &str) -> redis::RedisResult<bool> {
+    /// Whether the token `jti` of session `session` was revoked.
+    pub async fn is_revoked(&self, jti: &str, session: &str) -> redis::RedisResult<bool> {
         let mut redis = self.redis.clone();
-        redis::cmd("EXISTS")
+        let found: u32 = redis::cmd("EXISTS")
             .arg(self.deny_key(jti))
+            .arg(self.revoked_key(session))
             .query_async(&mut redis)
-            .await
+            .await?;
+        Ok(found > 0)
     }
 
-    fn family_key(&self, family: &str) -> String {
-        format!("{}auth:family:{family}", self.prefix)
+    fn family_key(&self, session: &str) -> String {
+        format!("{}auth:family:{session}", self.prefix)
     }
 
     fn token_key(&self, hash: &str) -> String {
         format!("{}auth:refresh:{hash}", self.prefix)
     }
 
+    fn user_key(&self, user_id: &str) -> String {
+        format!("{}auth:user-sessions:{user_id}", self.prefix)
+    }
+
     fn deny_key(&self, jti: &str) -> String {
         format!("{}auth:deny:{jti}", self.prefix)
     }
+
+    fn revoked_key(&self, session: &str) -> String {
+        format!("{}auth:revoked-session:{session}", self.prefix)
+    }
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// 256 bits from the OS's CSPRNG (two v4 UUIDs carry 244 random bits).

@@ -26,6 +26,8 @@ pub struct Claims {
     /// The shopper key: where the edge routes this shopper.
     pub sk: String,
     pub roles: Vec<String>,
+    /// The session (refresh family) the token was issued for.
+    pub sid: String,
     pub jti: String,
     pub iss: String,
     pub aud: String,
@@ -209,6 +211,7 @@ mod tests {
             sub: "u1".into(),
             sk: "0123456789abcdef".into(),
             roles: vec!["user".into()],
+            sid: "s1".into(),
             jti: "j1".into(),
             iss: "cellwear".into(),
             aud: "cellwear-shop".into(),

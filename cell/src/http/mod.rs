@@ -24,6 +24,10 @@ use crate::auth::Auth;
         crate::auth::routes::refresh,
         crate::auth::routes::logout,
         crate::auth::routes::me,
+        crate::auth::routes::sessions,
+        crate::auth::routes::revoke_session,
+        crate::auth::routes::revoke_all_sessions,
+        crate::auth::routes::change_password,
         crate::auth::routes::jwks
     ),
     components(schemas(wire::ErrorBody))

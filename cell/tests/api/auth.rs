@@ -369,3 +369,188 @@ async fn the_openapi_document_lists_the_identity_routes() {
         assert!(body["paths"][path].is_object(), "{path} missing");
     }
 }
+
+impl TestApp {
+    /// Signs in an existing account again (a second device).
+    pub async fn sign_in_again(&self, email: &str, password: &str) -> (String, String) {
+        let response = self
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let cookie = refresh_cookie(&response);
+        let body: Value = response.json().await.unwrap();
+        (body["access_token"].as_str().unwrap().to_owned(), cookie)
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .delete(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sessions(&self, token: &str) -> Value {
+        let response = self
+            .client
+            .get(format!("{}/api/me/sessions", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_shopper_lists_sessions_and_signs_another_device_out() {
+    let app = spawn_app().await;
+    let (laptop, _) = app.sign_in("ada@example.com").await;
+    let (phone, phone_cookie) = app.sign_in_again("ada@example.com", PASSWORD).await;
+
+    let listed = app.sessions(&laptop).await;
+    let sessions = listed["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    let phone_session = sessions.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    assert_eq!(
+        app.delete(&format!("/api/me/sessions/{phone_session}"), &laptop)
+            .await
+            .status(),
+        204
+    );
+
+    assert_eq!(
+        code_of(app.me(&phone).await).await,
+        (401, "token_revoked".into())
+    );
+    assert_eq!(
+        code_of(app.with_cookie("/api/auth/refresh", &phone_cookie).await).await,
+        (401, "invalid_refresh_token".into())
+    );
+    assert_eq!(app.me(&laptop).await.status(), 200);
+    assert_eq!(
+        app.sessions(&laptop).await["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_shopper_cannot_see_or_end_another_shoppers_sessions() {
+    let app = spawn_app().await;
+    let (ada, _) = app.sign_in("ada@example.com").await;
+    let (bob, _) = app.sign_in("bob@example.com").await;
+    let ada_session = app.sessions(&ada).await["sessions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let attempt = app
+        .delete(&format!("/api/me/sessions/{ada_session}"), &bob)
+        .await;
+
+    assert_eq!(code_of(attempt).await, (404, "session_not_found".into()));
+    assert_eq!(app.me(&ada).await.status(), 200);
+    let bobs = app.sessions(&bob).await;
+    assert!(
+        bobs["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["id"] != ada_session.as_str())
+    );
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session() {
+    let app = spawn_app().await;
+    let (laptop, laptop_cookie) = app.sign_in("ada@example.com").await;
+    let (phone, _) = app.sign_in_again("ada@example.com", PASSWORD).await;
+
+    assert_eq!(app.delete("/api/me/sessions", &laptop).await.status(), 204);
+
+    assert_eq!(
+        code_of(app.me(&laptop).await).await,
+        (401, "token_revoked".into())
+    );
+    assert_eq!(
+        code_of(app.me(&phone).await).await,
+        (401, "token_revoked".into())
+    );
+    assert_eq!(
+        code_of(app.with_cookie("/api/auth/refresh", &laptop_cookie).await).await,
+        (401, "invalid_refresh_token".into())
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_signs_out_the_other_sessions() {
+    let app = spawn_app().await;
+    let (laptop, laptop_cookie) = app.sign_in("ada@example.com").await;
+    let (phone, phone_cookie) = app.sign_in_again("ada@example.com", PASSWORD).await;
+    let change = |current: &str, new: &str| {
+        app.client
+            .post(format!("{}/api/me/password", app.address))
+            .bearer_auth(&laptop)
+            .json(&json!({"current_password": current, "new_password": new}))
+            .send()
+    };
+
+    assert_eq!(
+        code_of(
+            change("not my password!", "another long passphrase")
+                .await
+                .unwrap()
+        )
+        .await,
+        (403, "wrong_password".into())
+    );
+    assert_eq!(
+        code_of(change(PASSWORD, "password1234").await.unwrap()).await,
+        (422, "weak_password".into())
+    );
+    assert_eq!(
+        change(PASSWORD, "another long passphrase")
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+
+    assert_eq!(
+        code_of(app.me(&phone).await).await,
+        (401, "token_revoked".into())
+    );
+    assert_eq!(
+        code_of(app.with_cookie("/api/auth/refresh", &phone_cookie).await).await,
+        (401, "invalid_refresh_token".into())
+    );
+    assert_eq!(app.me(&laptop).await.status(), 200);
+    assert_eq!(
+        app.with_cookie("/api/auth/refresh", &laptop_cookie)
+            .await
+            .status(),
+        200
+    );
+    let old = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(old.status(), 401);
+    app.sign_in_again("ada@example.com", "another long passphrase")
+        .await;
+}

@@ -58,3 +58,30 @@ pub struct Jwk {
 pub struct JwksResponse {
     pub keys: Vec<Jwk>,
 }
+
+/// One signed-in session (a device), for the account's session list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SessionResponse {
+    pub id: String,
+    /// The browser's User-Agent when it signed in.
+    pub device: String,
+    pub ip: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last refresh.
+    pub last_used_at: i64,
+    /// This is the session making the request.
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SessionsResponse {
+    pub sessions: Vec<SessionResponse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
