@@ -189,7 +189,7 @@ impl Sessions {
                 id,
             });
         }
-        sessions.sort_by(|a, b| b.created.cmp(&a.created));
+        sessions.sort_by_key(|session| std::cmp::Reverse(session.created));
         Ok(sessions)
     }
 
