@@ -11,7 +11,7 @@ use chassis::service::{Identity, Service};
 use sqlx::MySqlPool;
 
 use crate::auth::tokens::SigningKeys;
-use crate::auth::{Auth, AuthSettings, Sessions};
+use crate::auth::{Auth, AuthSettings, Limits, Sessions};
 use crate::config::Config;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -75,6 +75,7 @@ fn auth(config: &Config, backends: &Backends) -> anyhow::Result<Arc<Auth>> {
     Ok(Auth::new(
         backends.mysql.clone(),
         sessions,
+        Limits::new(backends.redis.clone(), &config.redis.key_prefix),
         keys,
         AuthSettings {
             access_ttl: Duration::from_secs(settings.access_ttl_s),

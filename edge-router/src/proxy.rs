@@ -137,11 +137,18 @@ impl ProxyHttp for EdgeProxy {
 
     async fn upstream_request_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         upstream: &mut RequestHeader,
         ctx: &mut RequestContext,
     ) -> Result<()> {
         upstream.insert_header(REQUEST_ID_HEADER, &ctx.request_id)?;
+        // The edge is where the client's address is known; what a client
+        // claims in its own X-Forwarded-For is replaced, not trusted.
+        if let Some(client) = session.client_addr().and_then(|addr| addr.as_inet()) {
+            upstream.insert_header("x-forwarded-for", client.ip().to_string())?;
+        } else {
+            upstream.remove_header("x-forwarded-for");
+        }
         // Only the edge says who the shopper is; a client cannot pick a key
         // by sending this header itself.
         upstream.remove_header(SHOPPER_KEY_HEADER);

@@ -5,6 +5,7 @@
 //! signing keys and JWTs; `domain` the parsed types.
 
 mod domain;
+mod limits;
 mod repo;
 pub mod routes;
 mod service;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{delete, get, post};
 
+pub use limits::Limits;
 pub use routes::Authenticated;
 pub use service::{Auth, AuthError, AuthSettings};
 pub use sessions::Sessions;

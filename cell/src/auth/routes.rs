@@ -37,6 +37,16 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidRefresh => (StatusCode::UNAUTHORIZED, "invalid_refresh_token"),
             AuthError::RefreshReused => (StatusCode::UNAUTHORIZED, "refresh_token_reused"),
             AuthError::SessionNotFound => (StatusCode::NOT_FOUND, "session_not_found"),
+            AuthError::RateLimited(seconds) | AuthError::AccountLocked(seconds) => {
+                let code = if matches!(error, AuthError::RateLimited(_)) {
+                    "rate_limited"
+                } else {
+                    "account_locked"
+                };
+                let seconds = *seconds;
+                return ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, error.to_string())
+                    .retry_after(seconds);
+            }
             AuthError::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password"),
             AuthError::Unexpected(_) => return ApiError::unexpected(error),
         };
@@ -137,10 +147,12 @@ fn client(headers: &HeaderMap) -> (String, String) {
         (status = 422, description = "`invalid_email`, `weak_password` or `invalid_name`", body = wire::ErrorBody)))]
 pub async fn register(
     State(auth): State<Arc<Auth>>,
+    headers: HeaderMap,
     Json(body): Json<RegisterRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let (_, ip) = client(&headers);
     let user = auth
-        .register(&body.email, &body.password, &body.name)
+        .register(&body.email, &body.password, &body.name, &ip)
         .await?;
     Ok((StatusCode::CREATED, Json(user_response(user))))
 }
@@ -149,7 +161,8 @@ pub async fn register(
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "`invalid_credentials`", body = wire::ErrorBody)))]
+        (status = 401, description = "`invalid_credentials`", body = wire::ErrorBody),
+        (status = 429, description = "`rate_limited` or `account_locked`, with Retry-After", body = wire::ErrorBody)))]
 pub async fn login(
     State(auth): State<Arc<Auth>>,
     headers: HeaderMap,
@@ -170,13 +183,15 @@ pub async fn login(
         (status = 401, description = "`invalid_refresh_token`, or `refresh_token_reused` (the session family is revoked)", body = wire::ErrorBody)))]
 pub async fn refresh(
     State(auth): State<Arc<Auth>>,
+    headers: HeaderMap,
     jar: CookieJar,
 ) -> Result<impl IntoResponse, ApiError> {
     let token = jar
         .get(REFRESH_COOKIE)
         .map(|c| c.value().to_owned())
         .ok_or(AuthError::InvalidRefresh)?;
-    match auth.refresh(&token).await {
+    let (_, ip) = client(&headers);
+    match auth.refresh(&token, &ip).await {
         Ok(rotated) => Ok(issued(&auth, jar, rotated).into_response()),
         Err(error) => {
             let jar = jar.remove(Cookie::build(REFRESH_COOKIE).path(REFRESH_PATH));

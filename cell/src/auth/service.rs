@@ -9,6 +9,7 @@ use sqlx::MySqlPool;
 use tokio::sync::OnceCell;
 
 use super::domain::{Email, Password, Role};
+use super::limits::{self, Limit, Limits};
 use super::repo::{self, InsertError, UserRecord};
 use super::sessions::{Refreshed, SessionInfo, Sessions};
 use super::tokens::{Claims, SigningKeys, TokenError};
@@ -37,6 +38,10 @@ pub enum AuthError {
     InvalidRefresh,
     #[error("This refresh token was used already; every session it belonged to is now signed out.")]
     RefreshReused,
+    #[error("Too many attempts; try again in {0} s.")]
+    RateLimited(u64),
+    #[error("Too many wrong passwords; sign-in is locked for {0} s.")]
+    AccountLocked(u64),
     #[error("You have no session with this id.")]
     SessionNotFound,
     #[error("The current password is wrong.")]
@@ -99,6 +104,7 @@ pub struct Issued {
 pub struct Auth {
     pool: MySqlPool,
     sessions: Sessions,
+    limits: Limits,
     keys: SigningKeys,
     settings: AuthSettings,
     /// A hash to check wrong e-mails against, so an unknown address costs as
@@ -110,12 +116,14 @@ impl Auth {
     pub fn new(
         pool: MySqlPool,
         sessions: Sessions,
+        limits: Limits,
         keys: SigningKeys,
         settings: AuthSettings,
     ) -> Arc<Self> {
         Arc::new(Self {
             pool,
             sessions,
+            limits,
             keys,
             settings,
             decoy_hash: OnceCell::new(),
@@ -131,7 +139,10 @@ impl Auth {
         email: &str,
         password: &str,
         name: &str,
+        ip: &str,
     ) -> Result<User, AuthError> {
+        self.limit(&format!("register:ip:{ip}"), limits::REGISTER_PER_IP)
+            .await?;
         let email = Email::parse(email).map_err(|e| AuthError::InvalidEmail(e.to_string()))?;
         let password = Password::parse(password, &email)
             .map_err(|e| AuthError::WeakPassword(e.to_string()))?;
@@ -160,6 +171,17 @@ impl Auth {
         device: &str,
         ip: &str,
     ) -> Result<Issued, AuthError> {
+        let account = account_key(email);
+        self.limit(&format!("login:ip:{ip}"), limits::LOGIN_PER_IP)
+            .await?;
+        self.limit(
+            &format!("login:account:{account}"),
+            limits::LOGIN_PER_ACCOUNT,
+        )
+        .await?;
+        if let Some(seconds) = self.limits.locked(&account).await? {
+            return Err(AuthError::AccountLocked(seconds));
+        }
         // Malformed input gets the same answer as a wrong password.
         let email = Email::parse(email).ok();
         let record = match &email {
@@ -176,8 +198,10 @@ impl Auth {
             }
         };
         let Some(record) = record.filter(|_| matches) else {
+            self.limits.failed(&account).await?;
             return Err(AuthError::InvalidCredentials);
         };
+        self.limits.succeeded(&account).await?;
         let user = User::from(record);
         let started = self.sessions.start(&user.id, device, ip).await?;
         let access_token = self.access_token(&user, &started.session)?;
@@ -189,7 +213,9 @@ impl Auth {
         })
     }
 
-    pub async fn refresh(&self, refresh_token: &str) -> Result<Issued, AuthError> {
+    pub async fn refresh(&self, refresh_token: &str, ip: &str) -> Result<Issued, AuthError> {
+        self.limit(&format!("refresh:ip:{ip}"), limits::REFRESH_PER_IP)
+            .await?;
         match self.sessions.rotate(refresh_token).await? {
             Refreshed::Rotated {
                 token,
@@ -357,10 +383,26 @@ impl Auth {
             .map_err(|e| AuthError::Unexpected(e.into()))
     }
 
+    async fn limit(&self, scope: &str, limit: Limit) -> Result<(), AuthError> {
+        match self.limits.hit(scope, limit).await? {
+            Some(seconds) => Err(AuthError::RateLimited(seconds)),
+            None => Ok(()),
+        }
+    }
+
     async fn decoy(&self) -> Result<String, AuthError> {
         self.decoy_hash
             .get_or_try_init(|| self.hash(uuid::Uuid::new_v4().to_string()))
             .await
             .cloned()
     }
+}
+
+/// The name limits and lockout count an account under: the address as typed,
+/// normalised and hashed, so Redis holds no e-mail addresses.
+fn account_key(email: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(email.trim().to_lowercase().as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
 }

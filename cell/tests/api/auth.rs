@@ -554,3 +554,66 @@ async fn changing_the_password_signs_out_the_other_sessions() {
     app.sign_in_again("ada@example.com", "another long passphrase")
         .await;
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_sign_in_with_retry_after() {
+    let app = spawn_app().await;
+    assert_eq!(app.register("ada@example.com").await.status(), 201);
+    let attempt = |password: &'static str| {
+        let body = json!({"email": "ada@example.com", "password": password});
+        let request = app
+            .client
+            .post(format!("{}/api/auth/login", app.address))
+            .json(&body);
+        request.send()
+    };
+
+    for _ in 0..6 {
+        assert_eq!(
+            code_of(attempt("wrong password again").await.unwrap()).await,
+            (401, "invalid_credentials".into())
+        );
+    }
+    let locked = attempt(PASSWORD).await.unwrap();
+
+    assert_eq!(locked.status(), 429);
+    assert!(
+        locked.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(code_of(locked).await, (429, "account_locked".into()));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        attempt(PASSWORD).await.unwrap().status(),
+        200,
+        "the lock outlived its second"
+    );
+}
+
+#[tokio::test]
+async fn too_many_sign_ins_for_one_account_are_rate_limited() {
+    let app = spawn_app().await;
+    assert_eq!(app.register("ada@example.com").await.status(), 201);
+
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let response = app
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": "ada@example.com", "password": PASSWORD}),
+            )
+            .await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+            assert_eq!(code_of(response).await.1, "rate_limited");
+        }
+    }
+
+    assert_eq!(statuses[..10], [200; 10]);
+    assert_eq!(statuses[10], 429);
+}

@@ -43,6 +43,8 @@ pub struct ApiError {
     code: Cow<'static, str>,
     message: String,
     cause: Option<anyhow::Error>,
+    /// Seconds, sent as `Retry-After` (429 and 503 answers).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -56,6 +58,7 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -66,7 +69,14 @@ impl ApiError {
             code: "internal".into(),
             message: "Something went wrong on our side. Try again; if it keeps happening, quote the request id.".into(),
             cause: Some(cause.into()),
+            retry_after: None,
         }
+    }
+
+    /// Tells the client when to try again.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
     }
 
     pub fn status(&self) -> StatusCode {
@@ -95,7 +105,13 @@ impl IntoResponse for ApiError {
             message: self.message,
             request_id: CURRENT_REQUEST_ID.try_with(Clone::clone).ok(),
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
