@@ -36,6 +36,8 @@ pub struct AuthConfig {
     pub signing_key_files: Vec<PathBuf>,
     pub ephemeral_key: bool,
     pub cookie_secure: bool,
+    /// Origins whose pages may use the refresh cookie (`scheme://host[:port]`).
+    pub allowed_origins: Vec<String>,
 }
 
 impl AuthConfig {
@@ -51,6 +53,15 @@ impl AuthConfig {
                 "auth.access_ttl_s and auth.refresh_ttl_s: both above 0, the refresh TTL longer"
                     .into(),
             ));
+        }
+        if let Some(bad) = self
+            .allowed_origins
+            .iter()
+            .find(|o| !(o.starts_with("https://") || o.starts_with("http://")) || o.ends_with('/'))
+        {
+            return Err(ConfigError(format!(
+                "auth.allowed_origins: \"{bad}\" is not an origin (scheme://host[:port], no path)"
+            )));
         }
         if self.signing_key_files.is_empty() && !self.ephemeral_key {
             return Err(ConfigError(

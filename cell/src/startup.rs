@@ -82,6 +82,7 @@ fn auth(config: &Config, backends: &Backends) -> anyhow::Result<Arc<Auth>> {
             refresh_ttl: Duration::from_secs(settings.refresh_ttl_s),
             bcrypt_cost: settings.bcrypt_cost,
             cookie_secure: settings.cookie_secure,
+            allowed_origins: settings.allowed_origins.clone(),
         },
     ))
 }

@@ -21,6 +21,11 @@ use super::tokens::Claims;
 /// ever carry it.
 pub const REFRESH_COOKIE: &str = "refresh_token";
 const REFRESH_PATH: &str = "/api/auth";
+/// The double-submit CSRF token: a cookie the page's script can read and must
+/// echo in [`CSRF_HEADER`] on the cookie-authenticated calls (refresh, logout).
+/// Another site can make the browser send the cookie, not read it.
+pub const CSRF_COOKIE: &str = "csrf_token";
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
@@ -104,8 +109,47 @@ fn refresh_cookie(auth: &Auth, token: String) -> Cookie<'static> {
         .build()
 }
 
+fn csrf_cookie(auth: &Auth) -> Cookie<'static> {
+    let value = uuid::Uuid::new_v4().simple().to_string();
+    Cookie::build((CSRF_COOKIE, value))
+        .http_only(false)
+        .secure(auth.cookie_secure())
+        .same_site(SameSite::Strict)
+        .path("/")
+        .max_age(time::Duration::seconds(auth.refresh_ttl().as_secs() as i64))
+        .build()
+}
+
+/// A request that the refresh cookie authenticates must come from an allowed
+/// origin (when the browser says one) and echo the CSRF cookie in a header.
+fn check_csrf(auth: &Auth, headers: &HeaderMap, jar: &CookieJar) -> Result<(), ApiError> {
+    let refused = |why: &str| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            format!("Cross-site request refused: {why}."),
+        )
+    };
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        if !auth.origin_allowed(origin) {
+            return Err(refused(&format!("origin {origin} is not allowed")));
+        }
+    }
+    let cookie = jar.get(CSRF_COOKIE).map(|c| c.value());
+    let header = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    match (cookie, header) {
+        (Some(cookie), Some(header)) if !cookie.is_empty() && cookie == header => Ok(()),
+        _ => Err(refused(&format!(
+            "the {CSRF_HEADER} header must repeat the {CSRF_COOKIE} cookie"
+        ))),
+    }
+}
+
 fn issued(auth: &Auth, jar: CookieJar, issued: Issued) -> (CookieJar, Json<TokenResponse>) {
-    let jar = jar.add(refresh_cookie(auth, issued.refresh_token));
+    let jar = jar
+        .add(refresh_cookie(auth, issued.refresh_token))
+        .add(csrf_cookie(auth));
     let body = TokenResponse {
         access_token: issued.access_token,
         token_type: "Bearer".into(),
@@ -180,7 +224,8 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth",
     responses(
         (status = 200, description = "Rotated", body = TokenResponse),
-        (status = 401, description = "`invalid_refresh_token`, or `refresh_token_reused` (the session family is revoked)", body = wire::ErrorBody)))]
+        (status = 401, description = "`invalid_refresh_token`, or `refresh_token_reused` (the session family is revoked)", body = wire::ErrorBody),
+        (status = 403, description = "`csrf_failed`: send the csrf_token cookie's value in x-csrf-token", body = wire::ErrorBody)))]
 pub async fn refresh(
     State(auth): State<Arc<Auth>>,
     headers: HeaderMap,
@@ -190,6 +235,7 @@ pub async fn refresh(
         .get(REFRESH_COOKIE)
         .map(|c| c.value().to_owned())
         .ok_or(AuthError::InvalidRefresh)?;
+    check_csrf(&auth, &headers, &jar)?;
     let (_, ip) = client(&headers);
     match auth.refresh(&token, &ip).await {
         Ok(rotated) => Ok(issued(&auth, jar, rotated).into_response()),
@@ -209,6 +255,9 @@ pub async fn logout(
     jar: CookieJar,
 ) -> Result<impl IntoResponse, ApiError> {
     let refresh = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned());
+    if refresh.is_some() {
+        check_csrf(&auth, &headers, &jar)?;
+    }
     let access = match bearer(&headers) {
         Some(token) => auth.authenticate(token).await.ok(),
         None => None,

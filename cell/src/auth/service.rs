@@ -68,6 +68,8 @@ pub struct AuthSettings {
     pub refresh_ttl: Duration,
     pub bcrypt_cost: u32,
     pub cookie_secure: bool,
+    /// Origins whose pages may call refresh and logout (`scheme://host:port`).
+    pub allowed_origins: Vec<String>,
 }
 
 /// A signed-in user as the API shows them.
@@ -348,6 +350,13 @@ impl Auth {
 
     pub fn cookie_secure(&self) -> bool {
         self.settings.cookie_secure
+    }
+
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.settings
+            .allowed_origins
+            .iter()
+            .any(|allowed| allowed == origin)
     }
 
     fn access_token(&self, user: &User, session: &str) -> Result<String, AuthError> {

@@ -49,31 +49,43 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn with_cookie(&self, path: &str, cookie: &str) -> reqwest::Response {
+    /// A cookie-authenticated call as the shop's page makes it: the cookies,
+    /// and the CSRF cookie's value repeated in its header.
+    pub async fn with_cookie(&self, path: &str, cookies: &str) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.address))
-            .header("cookie", format!("refresh_token={cookie}"))
+            .header("cookie", cookies)
+            .header("x-csrf-token", csrf_of(cookies))
             .send()
             .await
             .unwrap()
     }
 }
 
-/// The refresh token from a response's Set-Cookie.
+fn csrf_of(cookies: &str) -> String {
+    cookies
+        .split("; ")
+        .find_map(|pair| pair.strip_prefix("csrf_token="))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `Cookie` header a browser would send after this response: the
+/// refresh token and the CSRF token it set.
 fn refresh_cookie(response: &reqwest::Response) -> String {
-    let header = response
+    let set: Vec<String> = response
         .headers()
         .get_all("set-cookie")
         .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with("refresh_token="))
-        .expect("a refresh cookie");
-    header
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("refresh_token=")
-        .to_owned()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    let find = |name: &str| {
+        set.iter()
+            .find(|c| c.starts_with(name))
+            .cloned()
+            .expect(name)
+    };
+    format!("{}; {}", find("refresh_token="), find("csrf_token="))
 }
 
 async fn code_of(response: reqwest::Response) -> (u16, String) {
@@ -165,10 +177,13 @@ async fn signing_in_returns_a_token_for_me_and_a_strict_refresh_cookie() {
         .await;
 
     assert_eq!(response.status(), 200);
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("refresh_token="))
+        .unwrap();
     for attribute in [
         "HttpOnly",
         "Secure",
@@ -306,13 +321,17 @@ async fn logout_ends_the_session_and_revokes_the_access_token() {
         .client
         .post(format!("{}/api/auth/logout", app.address))
         .bearer_auth(&token)
-        .header("cookie", format!("refresh_token={cookie}"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", csrf_of(&cookie))
         .send()
         .await
         .unwrap();
 
     assert_eq!(response.status(), 204);
-    let cleared = response.headers()["set-cookie"].to_str().unwrap();
+    let cleared = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(
         cleared.starts_with("refresh_token=;") || cleared.contains("Max-Age=0"),
         "{cleared}"
@@ -616,4 +635,59 @@ async fn too_many_sign_ins_for_one_account_are_rate_limited() {
 
     assert_eq!(statuses[..10], [200; 10]);
     assert_eq!(statuses[10], 429);
+}
+
+#[tokio::test]
+async fn refresh_without_the_csrf_header_or_from_a_foreign_origin_is_refused() {
+    let app = spawn_app().await;
+    let (_, cookies) = app.sign_in("ada@example.com").await;
+    let post = || {
+        app.client
+            .post(format!("{}/api/auth/refresh", app.address))
+            .header("cookie", &cookies)
+    };
+
+    let no_header = post().send().await.unwrap();
+    let wrong_header = post().header("x-csrf-token", "guess").send().await.unwrap();
+    let foreign = post()
+        .header("x-csrf-token", csrf_of(&cookies))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    let own = post()
+        .header("x-csrf-token", csrf_of(&cookies))
+        .header("origin", "http://127.0.0.1:8080")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(code_of(no_header).await, (403, "csrf_failed".into()));
+    assert_eq!(code_of(wrong_header).await, (403, "csrf_failed".into()));
+    assert_eq!(code_of(foreign).await, (403, "csrf_failed".into()));
+    assert_eq!(own.status(), 200);
+}
+
+#[tokio::test]
+async fn the_csrf_cookie_is_readable_by_the_page_and_strict() {
+    let app = spawn_app().await;
+    assert_eq!(app.register("ada@example.com").await.status(), 201);
+    let response = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "ada@example.com", "password": PASSWORD}),
+        )
+        .await;
+    let csrf = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("csrf_token="))
+        .unwrap();
+    assert!(!csrf.contains("HttpOnly"), "{csrf}");
+    assert!(
+        csrf.contains("SameSite=Strict") && csrf.contains("Path=/"),
+        "{csrf}"
+    );
 }
