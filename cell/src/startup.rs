@@ -83,6 +83,7 @@ fn auth(config: &Config, backends: &Backends) -> anyhow::Result<Arc<Auth>> {
             bcrypt_cost: settings.bcrypt_cost,
             cookie_secure: settings.cookie_secure,
             allowed_origins: settings.allowed_origins.clone(),
+            cell: config.cell.id.clone(),
         },
     ))
 }

@@ -1,6 +1,7 @@
 //! The `users` table.
 
 use sqlx::MySqlPool;
+use sqlx::mysql::MySqlConnection;
 
 use super::domain::{Email, Role};
 
@@ -35,7 +36,7 @@ pub enum InsertError {
 
 #[tracing::instrument(skip_all)]
 pub async fn insert(
-    pool: &MySqlPool,
+    conn: &mut MySqlConnection,
     id: &str,
     email: &Email,
     name: &str,
@@ -48,7 +49,7 @@ pub async fn insert(
     .bind(email.as_str())
     .bind(name)
     .bind(password_hash)
-    .execute(pool)
+    .execute(conn)
     .await;
     match inserted {
         Ok(_) => Ok(()),
@@ -97,14 +98,14 @@ pub async fn audit(
 
 #[tracing::instrument(skip_all, fields(user.id = id))]
 pub async fn set_password(
-    pool: &MySqlPool,
+    conn: &mut MySqlConnection,
     id: &str,
     password_hash: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
         .bind(password_hash)
         .bind(id)
-        .execute(pool)
+        .execute(conn)
         .await?;
     Ok(())
 }

@@ -4,9 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use events::{Envelope, Schemas};
 use placement::ShopperKey;
 use sqlx::MySqlPool;
+use sqlx::mysql::MySqlConnection;
 use tokio::sync::OnceCell;
+use wire::events::{EventPayload, PasswordChanged, UserLoggedIn, UserRegistered};
 
 use super::domain::{Email, Password, Role};
 use super::limits::{self, Limit, Limits};
@@ -68,6 +71,8 @@ pub struct AuthSettings {
     pub refresh_ttl: Duration,
     pub bcrypt_cost: u32,
     pub cookie_secure: bool,
+    /// This cell's id: names the topics identity's events go to.
+    pub cell: String,
     /// Origins whose pages may call refresh and logout (`scheme://host:port`).
     pub allowed_origins: Vec<String>,
 }
@@ -154,11 +159,18 @@ impl Auth {
         }
         let hash = self.hash(password.expose().to_owned()).await?;
         let id = uuid::Uuid::now_v7().to_string();
-        match repo::insert(&self.pool, &id, &email, name, &hash).await {
+        let mut tx = self.pool.begin().await?;
+        match repo::insert(&mut tx, &id, &email, name, &hash).await {
             Ok(()) => {}
             Err(InsertError::EmailTaken) => return Err(AuthError::EmailTaken),
             Err(InsertError::Database(error)) => return Err(error.into()),
         }
+        let registered = UserRegistered {
+            user_id: id.clone(),
+            shopper_key: ShopperKey::for_account(email.as_str()).to_string(),
+        };
+        self.publish(&mut tx, "analytics", &registered).await?;
+        tx.commit().await?;
         tracing::info!(user.id = %id, "account registered");
         let record = repo::by_id(&self.pool, &id)
             .await?
@@ -206,6 +218,12 @@ impl Auth {
         self.limits.succeeded(&account).await?;
         let user = User::from(record);
         let started = self.sessions.start(&user.id, device, ip).await?;
+        let logged_in = UserLoggedIn {
+            user_id: user.id.clone(),
+            session_id: started.session.clone(),
+        };
+        self.publish(&mut *self.pool.acquire().await?, "analytics", &logged_in)
+            .await?;
         let access_token = self.access_token(&user, &started.session)?;
         tracing::info!(user.id = %user.id, session.id = %started.session, "signed in");
         Ok(Issued {
@@ -324,7 +342,13 @@ impl Auth {
         let password =
             Password::parse(new, &email).map_err(|e| AuthError::WeakPassword(e.to_string()))?;
         let hash = self.hash(password.expose().to_owned()).await?;
-        repo::set_password(&self.pool, &record.id, &hash).await?;
+        let mut tx = self.pool.begin().await?;
+        repo::set_password(&mut tx, &record.id, &hash).await?;
+        let changed = PasswordChanged {
+            user_id: record.id.clone(),
+        };
+        self.publish(&mut tx, "notifications", &changed).await?;
+        tx.commit().await?;
         let signed_out = self
             .sessions
             .revoke_all(&record.id, Some(&claims.sid))
@@ -390,6 +414,22 @@ impl Auth {
             .await
             .map_err(anyhow::Error::from)?
             .map_err(|e| AuthError::Unexpected(e.into()))
+    }
+
+    /// Writes an event to the outbox in the caller's transaction.
+    async fn publish<P: EventPayload>(
+        &self,
+        conn: &mut MySqlConnection,
+        domain: &str,
+        payload: &P,
+    ) -> Result<(), AuthError> {
+        let envelope =
+            Envelope::new(payload, Some(&self.settings.cell), None).map_err(anyhow::Error::from)?;
+        let topic = events::topics::cell_topic(&self.settings.cell, domain);
+        events::outbox::enqueue(conn, &Schemas::builtin(), &topic, &envelope)
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(())
     }
 
     async fn limit(&self, scope: &str, limit: Limit) -> Result<(), AuthError> {

@@ -691,3 +691,32 @@ async fn the_csrf_cookie_is_readable_by_the_page_and_strict() {
         "{csrf}"
     );
 }
+
+#[tokio::test]
+async fn identity_writes_its_events_to_the_outbox() {
+    let app = spawn_app().await;
+    let (token, _) = app.sign_in("ada@example.com").await;
+    let changed = app
+        .client
+        .post(format!("{}/api/me/password", app.address))
+        .bearer_auth(&token)
+        .json(&json!({"current_password": PASSWORD, "new_password": "another long passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 204);
+    let failed = app.register("ada@example.com").await;
+    assert_eq!(failed.status(), 409);
+
+    let written = app.outbox().await;
+
+    let types: Vec<&str> = written.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        ["UserRegistered", "UserLoggedIn", "PasswordChanged"],
+        "a failed registration wrote an event"
+    );
+    assert!(written[0].1.ends_with(".analytics"));
+    assert!(written[1].1.ends_with(".analytics"));
+    assert!(written[2].1.ends_with(".notifications"));
+}

@@ -1,3 +1,4 @@
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 
 use cell::Config;
@@ -38,6 +39,8 @@ pub fn mysql_address() -> SocketAddr {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The cell's own database, for asserting on what it wrote.
+    pub mysql_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     pub task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -47,9 +50,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(overrides: Figment) -> TestApp {
-    let app = cell::build(config_with(overrides))
-        .await
-        .expect("the cell starts");
+    let config = config_with(overrides);
+    let mysql_url = config.mysql.url.expose_secret().to_owned();
+    let app = cell::build(config).await.expect("the cell starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async {
@@ -58,12 +61,25 @@ pub async fn spawn_app_with(overrides: Figment) -> TestApp {
     TestApp {
         address,
         client: reqwest::Client::new(),
+        mysql_url,
         shutdown: Some(shutdown),
         task: Some(task),
     }
 }
 
 impl TestApp {
+    /// `(type, topic)` of every event the cell wrote to its outbox, in order.
+    pub async fn outbox(&self) -> Vec<(String, String)> {
+        use sqlx::Connection;
+        let mut conn = sqlx::MySqlConnection::connect(&self.mysql_url)
+            .await
+            .unwrap();
+        sqlx::query_as("SELECT event_type, topic FROM event_outbox ORDER BY seq")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.address))

@@ -11,11 +11,28 @@ use jsonschema::Validator;
 use crate::envelope::{Envelope, EnvelopeError};
 
 /// `(type, version, schema text)` for every event the platform knows.
-const SCHEMAS: &[(&str, u16, &str)] = &[(
-    "ProbePublished",
-    1,
-    include_str!("../schemas/ProbePublished.v1.json"),
-)];
+const SCHEMAS: &[(&str, u16, &str)] = &[
+    (
+        "ProbePublished",
+        1,
+        include_str!("../schemas/ProbePublished.v1.json"),
+    ),
+    (
+        "UserRegistered",
+        1,
+        include_str!("../schemas/UserRegistered.v1.json"),
+    ),
+    (
+        "UserLoggedIn",
+        1,
+        include_str!("../schemas/UserLoggedIn.v1.json"),
+    ),
+    (
+        "PasswordChanged",
+        1,
+        include_str!("../schemas/PasswordChanged.v1.json"),
+    ),
+];
 
 #[derive(Debug, Clone)]
 pub struct Schemas {

@@ -35,3 +35,53 @@ impl EventPayload for ProbePublished {
         self.run.clone()
     }
 }
+
+/// An account was created (analytics).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRegistered {
+    pub user_id: String,
+    pub shopper_key: String,
+}
+
+impl EventPayload for UserRegistered {
+    const TYPE: &'static str = "UserRegistered";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.user_id.clone()
+    }
+}
+
+/// A shopper signed in (analytics).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserLoggedIn {
+    pub user_id: String,
+    pub session_id: String,
+}
+
+impl EventPayload for UserLoggedIn {
+    const TYPE: &'static str = "UserLoggedIn";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.user_id.clone()
+    }
+}
+
+/// A password was changed: the owner is told by e-mail (notifications).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChanged {
+    pub user_id: String,
+}
+
+impl EventPayload for PasswordChanged {
+    const TYPE: &'static str = "PasswordChanged";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.user_id.clone()
+    }
+}
