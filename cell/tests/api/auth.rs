@@ -720,3 +720,70 @@ async fn identity_writes_its_events_to_the_outbox() {
     assert!(written[1].1.ends_with(".analytics"));
     assert!(written[2].1.ends_with(".notifications"));
 }
+
+/// Everything the app logs while a shopper registers, signs in, refreshes and
+/// signs out must hold none of their secrets.
+#[tokio::test]
+async fn passwords_tokens_and_cookies_never_reach_the_logs() {
+    let logs = capture_logs();
+    let app = spawn_app().await;
+    let (token, cookies) = app.sign_in("ada@example.com").await;
+    let refreshed = app.with_cookie("/api/auth/refresh", &cookies).await;
+    assert_eq!(refreshed.status(), 200);
+    let new_cookies = refresh_cookie(&refreshed);
+    let wrong = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "ada@example.com", "password": "a wrong password here"}),
+        )
+        .await;
+    assert_eq!(wrong.status(), 401);
+    app.with_cookie("/api/auth/logout", &new_cookies).await;
+
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+
+    assert!(text.contains("signed in"), "nothing was captured: {text}");
+    let refresh = cookies
+        .split("; ")
+        .next()
+        .unwrap()
+        .trim_start_matches("refresh_token=");
+    for secret in [
+        PASSWORD,
+        "a wrong password here",
+        token.as_str(),
+        refresh,
+        csrf_of(&cookies).as_str(),
+    ] {
+        assert!(
+            !text.contains(secret),
+            "a secret reached the logs: {secret}"
+        );
+    }
+}
+
+fn capture_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let shared = Arc::new(Mutex::new(Vec::new()));
+    let writer = Buffer(shared.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter("debug")
+        .with_writer(move || writer.clone())
+        .finish();
+    // nextest runs each test in its own process, so this is the only
+    // subscriber; under `cargo test` a second one would be refused.
+    tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+    shared
+}
