@@ -38,6 +38,8 @@ pub struct AuthConfig {
     pub cookie_secure: bool,
     /// Origins whose pages may use the refresh cookie (`scheme://host[:port]`).
     pub allowed_origins: Vec<String>,
+    /// E-mail addresses that get every role when they register.
+    pub bootstrap_admins: Vec<String>,
 }
 
 impl AuthConfig {

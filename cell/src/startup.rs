@@ -84,6 +84,7 @@ fn auth(config: &Config, backends: &Backends) -> anyhow::Result<Arc<Auth>> {
             cookie_secure: settings.cookie_secure,
             allowed_origins: settings.allowed_origins.clone(),
             cell: config.cell.id.clone(),
+            bootstrap_admins: settings.bootstrap_admins.clone(),
         },
     ))
 }

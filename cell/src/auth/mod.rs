@@ -15,10 +15,10 @@ pub mod tokens;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 pub use limits::Limits;
-pub use routes::Authenticated;
+pub use routes::{Admin, Authenticated, Sre, WithRole};
 pub use service::{Auth, AuthError, AuthSettings};
 pub use sessions::Sessions;
 
@@ -35,6 +35,7 @@ pub fn router(auth: Arc<Auth>) -> Router {
         )
         .route("/api/me/sessions/{id}", delete(routes::revoke_session))
         .route("/api/me/password", post(routes::change_password))
+        .route("/api/auth/users/{id}/roles", put(routes::set_roles))
         .route("/.well-known/jwks.json", get(routes::jwks))
         .with_state(auth)
 }

@@ -82,7 +82,7 @@ pub async fn by_id(pool: &MySqlPool, id: &str) -> Result<Option<UserRecord>, sql
 
 #[tracing::instrument(skip_all)]
 pub async fn audit(
-    pool: &MySqlPool,
+    conn: &mut MySqlConnection,
     user_id: Option<&str>,
     action: &str,
     detail: &str,
@@ -91,9 +91,25 @@ pub async fn audit(
         .bind(user_id)
         .bind(action)
         .bind(detail)
-        .execute(pool)
+        .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Replaces the account's roles; `false` when there is no such account.
+#[tracing::instrument(skip_all, fields(user.id = id))]
+pub async fn set_roles(
+    conn: &mut MySqlConnection,
+    id: &str,
+    roles: &[Role],
+) -> Result<bool, sqlx::Error> {
+    let list: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    let updated = sqlx::query("UPDATE users SET roles = ? WHERE id = ?")
+        .bind(list.join(","))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 #[tracing::instrument(skip_all, fields(user.id = id))]

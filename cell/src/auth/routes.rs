@@ -1,5 +1,6 @@
 //! HTTP for identity: parse, call the service, map to `wire` types.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Path, State};
@@ -11,9 +12,10 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use chassis::http::{ApiError, Json};
 use wire::auth::{
     ChangePasswordRequest, JwksResponse, LoginRequest, RegisterRequest, SessionResponse,
-    SessionsResponse, TokenResponse, UserResponse,
+    SessionsResponse, SetRolesRequest, TokenResponse, UserResponse,
 };
 
+use super::domain::Role;
 use super::service::{Auth, AuthError, Issued, User};
 use super::tokens::Claims;
 
@@ -42,6 +44,9 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidRefresh => (StatusCode::UNAUTHORIZED, "invalid_refresh_token"),
             AuthError::RefreshReused => (StatusCode::UNAUTHORIZED, "refresh_token_reused"),
             AuthError::SessionNotFound => (StatusCode::NOT_FOUND, "session_not_found"),
+            AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AuthError::UserNotFound => (StatusCode::NOT_FOUND, "user_not_found"),
+            AuthError::UnknownRole(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_role"),
             AuthError::RateLimited(seconds) | AuthError::AccountLocked(seconds) => {
                 let code = if matches!(error, AuthError::RateLimited(_)) {
                     "rate_limited"
@@ -76,6 +81,45 @@ impl FromRequestParts<Arc<Auth>> for Authenticated {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or(AuthError::MissingToken)?;
         Ok(Authenticated(auth.authenticate(token).await?))
+    }
+}
+
+/// A role a route can require.
+pub trait RequiredRole {
+    const ROLE: Role;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Admin;
+
+impl RequiredRole for Admin {
+    const ROLE: Role = Role::Admin;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Sre;
+
+impl RequiredRole for Sre {
+    const ROLE: Role = Role::Sre;
+}
+
+/// An authenticated request whose token carries the role `R`.
+#[derive(Debug, Clone)]
+pub struct WithRole<R>(pub Claims, PhantomData<R>);
+
+impl<R: RequiredRole + Send + Sync> FromRequestParts<Arc<Auth>> for WithRole<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        auth: &Arc<Auth>,
+    ) -> Result<Self, Self::Rejection> {
+        let Authenticated(claims) = Authenticated::from_request_parts(parts, auth).await?;
+        if claims.roles.iter().any(|role| role == R::ROLE.as_str()) {
+            Ok(WithRole(claims, PhantomData))
+        } else {
+            Err(AuthError::Forbidden(R::ROLE.as_str()).into())
+        }
     }
 }
 
@@ -352,4 +396,24 @@ pub async fn change_password(
     auth.change_password(&claims, &body.current_password, &body.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set an account's roles (`user` is always kept). Administrators only;
+/// audited. The account's next access token carries them.
+#[utoipa::path(put, path = "/api/auth/users/{id}/roles", tag = "auth", request_body = SetRolesRequest,
+    params(("id" = String, Path, description = "The account's id")),
+    responses(
+        (status = 200, description = "The account with its roles", body = UserResponse),
+        (status = 403, description = "`forbidden`: the caller is no administrator", body = wire::ErrorBody),
+        (status = 404, description = "`user_not_found`", body = wire::ErrorBody),
+        (status = 422, description = "`unknown_role`", body = wire::ErrorBody)))]
+pub async fn set_roles(
+    State(auth): State<Arc<Auth>>,
+    WithRole(actor, _): WithRole<Admin>,
+    Path(id): Path<String>,
+    Json(body): Json<SetRolesRequest>,
+) -> Result<Json<UserResponse>, ApiError> {
+    Ok(Json(user_response(
+        auth.set_roles(&actor, &id, &body.roles).await?,
+    )))
 }

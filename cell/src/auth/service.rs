@@ -45,6 +45,12 @@ pub enum AuthError {
     RateLimited(u64),
     #[error("Too many wrong passwords; sign-in is locked for {0} s.")]
     AccountLocked(u64),
+    #[error("This needs the {0} role.")]
+    Forbidden(&'static str),
+    #[error("No account has this id.")]
+    UserNotFound,
+    #[error("Unknown role {0}; roles are user, admin and sre.")]
+    UnknownRole(String),
     #[error("You have no session with this id.")]
     SessionNotFound,
     #[error("The current password is wrong.")]
@@ -73,6 +79,9 @@ pub struct AuthSettings {
     pub cookie_secure: bool,
     /// This cell's id: names the topics identity's events go to.
     pub cell: String,
+    /// E-mail addresses that get every role when they register (the first
+    /// administrators of a new deployment).
+    pub bootstrap_admins: Vec<String>,
     /// Origins whose pages may call refresh and logout (`scheme://host:port`).
     pub allowed_origins: Vec<String>,
 }
@@ -164,6 +173,22 @@ impl Auth {
             Ok(()) => {}
             Err(InsertError::EmailTaken) => return Err(AuthError::EmailTaken),
             Err(InsertError::Database(error)) => return Err(error.into()),
+        }
+        if self
+            .settings
+            .bootstrap_admins
+            .iter()
+            .any(|admin| admin.trim().to_lowercase() == email.as_str())
+        {
+            let all = [Role::User, Role::Admin, Role::Sre];
+            repo::set_roles(&mut tx, &id, &all).await?;
+            repo::audit(
+                &mut tx,
+                Some(&id),
+                "roles_granted",
+                "user,admin,sre by auth.bootstrap_admins",
+            )
+            .await?;
         }
         let registered = UserRegistered {
             user_id: id.clone(),
@@ -257,7 +282,7 @@ impl Auth {
             Refreshed::Reused { user_id, session } => {
                 tracing::warn!(user.id = %user_id, session.id = %session, "refresh token reused; session revoked");
                 repo::audit(
-                    &self.pool,
+                    &mut *self.pool.acquire().await?,
                     Some(&user_id),
                     "refresh_token_reused",
                     &format!("session {session} revoked"),
@@ -297,6 +322,47 @@ impl Auth {
             return Err(AuthError::TokenRevoked);
         }
         Ok(claims)
+    }
+
+    /// Sets an account's roles (an administrator's act, audited with who did
+    /// it and what changed). Takes effect with the account's next token.
+    pub async fn set_roles(
+        &self,
+        actor: &Claims,
+        user_id: &str,
+        roles: &[String],
+    ) -> Result<User, AuthError> {
+        let mut parsed = roles
+            .iter()
+            .map(|name| Role::parse(name).ok_or_else(|| AuthError::UnknownRole(name.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        parsed.push(Role::User);
+        parsed.sort();
+        parsed.dedup();
+        let before = repo::by_id(&self.pool, user_id)
+            .await?
+            .ok_or(AuthError::UserNotFound)?;
+        let mut tx = self.pool.begin().await?;
+        if !repo::set_roles(&mut tx, user_id, &parsed).await? {
+            return Err(AuthError::UserNotFound);
+        }
+        let names = |roles: &[Role]| {
+            roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let detail = format!(
+            "{} -> {} by {}",
+            names(&before.roles),
+            names(&parsed),
+            actor.sub
+        );
+        repo::audit(&mut tx, Some(user_id), "roles_set", &detail).await?;
+        tx.commit().await?;
+        tracing::info!(user.id = %user_id, actor.id = %actor.sub, roles = %names(&parsed), "roles set");
+        self.user(user_id).await
     }
 
     /// The caller's live sessions.

@@ -28,6 +28,7 @@ use crate::auth::Auth;
         crate::auth::routes::revoke_session,
         crate::auth::routes::revoke_all_sessions,
         crate::auth::routes::change_password,
+        crate::auth::routes::set_roles,
         crate::auth::routes::jwks
     ),
     components(schemas(wire::ErrorBody))

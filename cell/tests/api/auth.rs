@@ -787,3 +787,81 @@ fn capture_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
     tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
     shared
 }
+
+impl TestApp {
+    pub async fn set_roles(&self, token: &str, user_id: &str, roles: &[&str]) -> reqwest::Response {
+        self.client
+            .put(format!("{}/api/auth/users/{user_id}/roles", self.address))
+            .bearer_auth(token)
+            .json(&json!({ "roles": roles }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The audit trail of an account, oldest first.
+    pub async fn audit(&self, user_id: &str) -> Vec<(String, String)> {
+        use sqlx::Connection;
+        let mut conn = sqlx::MySqlConnection::connect(&self.mysql_url)
+            .await
+            .unwrap();
+        sqlx::query_as("SELECT action, detail FROM auth_audit WHERE user_id = ? ORDER BY id")
+            .bind(user_id)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_bootstrap_administrator_grants_roles_and_the_grant_is_audited() {
+    let app = spawn_app().await;
+    let (root, _) = app.sign_in("root@example.com").await;
+    let root_me: Value = app.me(&root).await.json().await.unwrap();
+    assert_eq!(root_me["roles"], json!(["user", "admin", "sre"]));
+    let bob: Value = app.register("bob@example.com").await.json().await.unwrap();
+    let bob_id = bob["id"].as_str().unwrap();
+
+    let granted = app.set_roles(&root, bob_id, &["sre"]).await;
+
+    assert_eq!(granted.status(), 200);
+    let body: Value = granted.json().await.unwrap();
+    assert_eq!(body["roles"], json!(["user", "sre"]));
+    let audit = app.audit(bob_id).await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].0, "roles_set");
+    assert!(audit[0].1.contains("user -> user,sre by"), "{:?}", audit[0]);
+    let (bob_token, _) = app.sign_in_again("bob@example.com", PASSWORD).await;
+    let claims: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(bob_token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["roles"], json!(["user", "sre"]));
+}
+
+#[tokio::test]
+async fn only_administrators_set_roles_and_bad_requests_are_named() {
+    let app = spawn_app().await;
+    let (root, _) = app.sign_in("root@example.com").await;
+    let (bob, _) = app.sign_in("bob@example.com").await;
+    let bob_id = app.me(&bob).await.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    assert_eq!(
+        code_of(app.set_roles(&bob, &bob_id, &["admin"]).await).await,
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        code_of(app.set_roles(&root, &bob_id, &["owner"]).await).await,
+        (422, "unknown_role".into())
+    );
+    assert_eq!(
+        code_of(app.set_roles(&root, "no-such-user", &["sre"]).await).await,
+        (404, "user_not_found".into())
+    );
+    assert!(app.audit(&bob_id).await.is_empty());
+}

@@ -17,6 +17,7 @@ pub fn test_settings() -> Figment {
         .merge(("mysql.connect_timeout_ms", 2000))
         .merge(("auth.ephemeral_key", true))
         .merge(("auth.bcrypt_cost", 4))
+        .merge(("auth.bootstrap_admins", ["root@example.com"]))
 }
 
 pub fn config_with(overrides: Figment) -> Config {

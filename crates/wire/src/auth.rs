@@ -85,3 +85,10 @@ pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetRolesRequest {
+    /// Any of `user`, `admin`, `sre`; `user` is always kept.
+    pub roles: Vec<String>,
+}
