@@ -7,6 +7,9 @@ use chassis::config::{
 use events::KafkaSettings;
 use std::path::PathBuf;
 
+use crate::auth::google::GoogleSettings;
+use secrecy::ExposeSecret;
+
 use serde::Deserialize;
 use telemetry::LogSettings;
 
@@ -40,6 +43,7 @@ pub struct AuthConfig {
     pub allowed_origins: Vec<String>,
     /// E-mail addresses that get every role when they register.
     pub bootstrap_admins: Vec<String>,
+    pub google: GoogleSettings,
 }
 
 impl AuthConfig {
@@ -64,6 +68,27 @@ impl AuthConfig {
             return Err(ConfigError(format!(
                 "auth.allowed_origins: \"{bad}\" is not an origin (scheme://host[:port], no path)"
             )));
+        }
+        let google = &self.google;
+        if google.enabled {
+            if google.client_id.trim().is_empty() || google.client_secret.expose_secret().is_empty()
+            {
+                return Err(ConfigError(
+                    "auth.google.client_id and auth.google.client_secret: needed when auth.google.enabled".into(),
+                ));
+            }
+            for (name, url) in [
+                ("authorization_endpoint", &google.authorization_endpoint),
+                ("token_endpoint", &google.token_endpoint),
+                ("jwks_uri", &google.jwks_uri),
+                ("redirect_uri", &google.redirect_uri),
+            ] {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(ConfigError(format!(
+                        "auth.google.{name}: \"{url}\" is not an http(s) URL"
+                    )));
+                }
+            }
         }
         if self.signing_key_files.is_empty() && !self.ephemeral_key {
             return Err(ConfigError(

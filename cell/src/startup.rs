@@ -10,6 +10,7 @@ use chassis::metrics::Metrics;
 use chassis::service::{Identity, Service};
 use sqlx::MySqlPool;
 
+use crate::auth::google::Google;
 use crate::auth::tokens::SigningKeys;
 use crate::auth::{Auth, AuthSettings, Limits, Sessions};
 use crate::config::Config;
@@ -77,6 +78,11 @@ fn auth(config: &Config, backends: &Backends) -> anyhow::Result<Arc<Auth>> {
         sessions,
         Limits::new(backends.redis.clone(), &config.redis.key_prefix),
         keys,
+        Google::new(
+            settings.google.clone(),
+            backends.redis.clone(),
+            &config.redis.key_prefix,
+        )?,
         AuthSettings {
             access_ttl: Duration::from_secs(settings.access_ttl_s),
             refresh_ttl: Duration::from_secs(settings.refresh_ttl_s),

@@ -95,7 +95,8 @@ pub fn route(request: &RequestHeader, table: &RoutingTable) -> Result<Route, Rou
     if !under(path, "/api") && !under(path, "/.well-known") {
         return Ok(Route::Static);
     }
-    let (key, new_guest) = match bearer_shopper_key(request).or_else(|| shopper_key(request)) {
+    let claimed = ticket_shopper_key(request).or_else(|| bearer_shopper_key(request));
+    let (key, new_guest) = match claimed.or_else(|| shopper_key(request)) {
         Some(key) => (key, false),
         None => (ShopperKey::random(), true),
     };
@@ -138,13 +139,31 @@ pub fn body_shopper_key(body: &[u8]) -> Option<ShopperKey> {
 /// forged claim only sends the request to a cell that then refuses the
 /// token; an expired token still routes its shopper home.
 pub fn bearer_shopper_key(request: &RequestHeader) -> Option<ShopperKey> {
-    use base64::Engine;
     let token = request
         .headers
         .get(http::header::AUTHORIZATION)?
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")?;
+    token_shopper_key(token)
+}
+
+/// The `sk` claim of the sign-in ticket that finishes a Google sign-in on
+/// the account's home cell (`/api/auth/google/finish?ticket=…`).
+pub fn ticket_shopper_key(request: &RequestHeader) -> Option<ShopperKey> {
+    if request.uri.path() != "/api/auth/google/finish" {
+        return None;
+    }
+    let ticket = request
+        .uri
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("ticket="))?;
+    token_shopper_key(ticket)
+}
+
+fn token_shopper_key(token: &str) -> Option<ShopperKey> {
+    use base64::Engine;
     let payload = token.split('.').nth(1)?;
     let claims: serde_json::Value = serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -306,6 +325,23 @@ mod tests {
         };
         assert_eq!(key, account);
         assert!(!new_guest);
+    }
+
+    #[test]
+    fn a_google_finish_routes_by_its_ticket() {
+        use base64::Engine;
+        let account = ShopperKey::for_email("ada@example.com");
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!(r#"{{"sk":"{account}"}}"#));
+        let path = format!("/api/auth/google/finish?ticket=e30.{claims}.sig");
+        let Route::Cell { key, .. } =
+            route(&request(&path, Some("sk=0000000000000001")), &table()).unwrap()
+        else {
+            panic!("not a cell route")
+        };
+        assert_eq!(key, account);
+        let elsewhere = format!("/api/products?ticket=e30.{claims}.sig");
+        assert_eq!(ticket_shopper_key(&request(&elsewhere, None)), None);
     }
 
     #[test]

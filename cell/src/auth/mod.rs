@@ -5,6 +5,7 @@
 //! signing keys and JWTs; `domain` the parsed types.
 
 mod domain;
+pub mod google;
 mod limits;
 mod repo;
 pub mod routes;
@@ -36,6 +37,9 @@ pub fn router(auth: Arc<Auth>) -> Router {
         .route("/api/me/sessions/{id}", delete(routes::revoke_session))
         .route("/api/me/password", post(routes::change_password))
         .route("/api/auth/users/{id}/roles", put(routes::set_roles))
+        .route("/api/auth/google/start", get(routes::google_start))
+        .route("/api/auth/google/callback", get(routes::google_callback))
+        .route("/api/auth/google/finish", get(routes::google_finish))
         .route("/.well-known/jwks.json", get(routes::jwks))
         .with_state(auth)
 }

@@ -11,17 +11,26 @@ pub struct UserRecord {
     pub email: String,
     pub name: String,
     pub password_hash: Option<String>,
+    pub google_subject: Option<String>,
     pub roles: Vec<Role>,
 }
 
-type Row = (String, String, String, Option<String>, String);
+type Row = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
 
-fn record((id, email, name, password_hash, roles): Row) -> UserRecord {
+fn record((id, email, name, password_hash, google_subject, roles): Row) -> UserRecord {
     UserRecord {
         id,
         email,
         name,
         password_hash,
+        google_subject,
         roles: Role::parse_list(&roles),
     }
 }
@@ -40,15 +49,17 @@ pub async fn insert(
     id: &str,
     email: &Email,
     name: &str,
-    password_hash: &str,
+    password_hash: Option<&str>,
+    google_subject: Option<&str>,
 ) -> Result<(), InsertError> {
     let inserted = sqlx::query(
-        "INSERT INTO users (id, email, name, password_hash, roles) VALUES (?, ?, ?, ?, 'user')",
+        "INSERT INTO users (id, email, name, password_hash, google_subject, roles) VALUES (?, ?, ?, ?, ?, 'user')",
     )
     .bind(id)
     .bind(email.as_str())
     .bind(name)
     .bind(password_hash)
+    .bind(google_subject)
     .execute(conn)
     .await;
     match inserted {
@@ -62,21 +73,23 @@ pub async fn insert(
 
 #[tracing::instrument(skip_all)]
 pub async fn by_email(pool: &MySqlPool, email: &Email) -> Result<Option<UserRecord>, sqlx::Error> {
-    let row: Option<Row> =
-        sqlx::query_as("SELECT id, email, name, password_hash, roles FROM users WHERE email = ?")
-            .bind(email.as_str())
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, email, name, password_hash, google_subject, roles FROM users WHERE email = ?",
+    )
+    .bind(email.as_str())
+    .fetch_optional(pool)
+    .await?;
     Ok(row.map(record))
 }
 
 #[tracing::instrument(skip_all, fields(user.id = id))]
 pub async fn by_id(pool: &MySqlPool, id: &str) -> Result<Option<UserRecord>, sqlx::Error> {
-    let row: Option<Row> =
-        sqlx::query_as("SELECT id, email, name, password_hash, roles FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, email, name, password_hash, google_subject, roles FROM users WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
     Ok(row.map(record))
 }
 
@@ -120,6 +133,21 @@ pub async fn set_password(
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
         .bind(password_hash)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Links a Google account to the shopper account `id`.
+#[tracing::instrument(skip_all, fields(user.id = id))]
+pub async fn link_google(
+    conn: &mut MySqlConnection,
+    id: &str,
+    subject: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET google_subject = ? WHERE id = ?")
+        .bind(subject)
         .bind(id)
         .execute(conn)
         .await?;

@@ -16,6 +16,7 @@ use wire::auth::{
 };
 
 use super::domain::Role;
+use super::google::GoogleError;
 use super::service::{Auth, AuthError, Issued, User};
 use super::tokens::Claims;
 
@@ -45,6 +46,18 @@ impl From<AuthError> for ApiError {
             AuthError::RefreshReused => (StatusCode::UNAUTHORIZED, "refresh_token_reused"),
             AuthError::SessionNotFound => (StatusCode::NOT_FOUND, "session_not_found"),
             AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AuthError::InvalidTicket => (StatusCode::UNAUTHORIZED, "invalid_ticket"),
+            AuthError::GoogleAccountMismatch => (StatusCode::CONFLICT, "google_account_mismatch"),
+            AuthError::Google(google) => match google {
+                GoogleError::Disabled => (StatusCode::NOT_FOUND, "google_disabled"),
+                GoogleError::UnknownState => (StatusCode::BAD_REQUEST, "google_state_unknown"),
+                GoogleError::Provider(_) => (StatusCode::BAD_GATEWAY, "google_unavailable"),
+                GoogleError::InvalidIdToken(_) => {
+                    (StatusCode::UNAUTHORIZED, "google_token_invalid")
+                }
+                GoogleError::UnverifiedEmail => (StatusCode::FORBIDDEN, "google_email_unverified"),
+                GoogleError::Unexpected(_) => return ApiError::unexpected(error),
+            },
             AuthError::UserNotFound => (StatusCode::NOT_FOUND, "user_not_found"),
             AuthError::UnknownRole(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_role"),
             AuthError::RateLimited(seconds) | AuthError::AccountLocked(seconds) => {
@@ -416,4 +429,89 @@ pub async fn set_roles(
     Ok(Json(user_response(
         auth.set_roles(&actor, &id, &body.roles).await?,
     )))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct GoogleStart {
+    /// The shop path to land on after signing in.
+    return_to: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct GoogleCallback {
+    code: Option<String>,
+    state: Option<String>,
+    /// Set by the provider when the shopper declined or it failed.
+    error: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct GoogleFinish {
+    ticket: String,
+}
+
+fn see_other(location: &str) -> Result<axum::response::Response, ApiError> {
+    let value = header::HeaderValue::from_str(location).map_err(ApiError::unexpected)?;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response())
+}
+
+/// Start signing in with Google: redirects to the provider.
+#[utoipa::path(get, path = "/api/auth/google/start", tag = "auth", params(GoogleStart),
+    responses(
+        (status = 303, description = "To the provider's sign-in page"),
+        (status = 404, description = "`google_disabled`", body = wire::ErrorBody)))]
+pub async fn google_start(
+    State(auth): State<Arc<Auth>>,
+    axum::extract::Query(query): axum::extract::Query<GoogleStart>,
+) -> Result<axum::response::Response, ApiError> {
+    let url = auth
+        .google_start(query.return_to.as_deref().unwrap_or("/"))
+        .await?;
+    see_other(&url)
+}
+
+/// The provider's redirect back: verified here, finished on the home cell.
+#[utoipa::path(get, path = "/api/auth/google/callback", tag = "auth", params(GoogleCallback),
+    responses(
+        (status = 303, description = "To the finish step on the account's home cell"),
+        (status = 400, description = "`google_state_unknown` or `google_declined`", body = wire::ErrorBody),
+        (status = 401, description = "`google_token_invalid`", body = wire::ErrorBody),
+        (status = 403, description = "`google_email_unverified`", body = wire::ErrorBody)))]
+pub async fn google_callback(
+    State(auth): State<Arc<Auth>>,
+    axum::extract::Query(query): axum::extract::Query<GoogleCallback>,
+) -> Result<axum::response::Response, ApiError> {
+    if let Some(error) = query.error {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "google_declined",
+            format!("Google sign-in did not complete ({error})."),
+        ));
+    }
+    let (Some(code), Some(state)) = (query.code, query.state) else {
+        return Err(GoogleError::UnknownState.into_auth().into());
+    };
+    let next = auth.google_callback(&code, &state).await?;
+    see_other(&next)
+}
+
+/// Finish a Google sign-in on the home cell: sets the session cookies and
+/// redirects into the shop, which then refreshes for an access token.
+#[utoipa::path(get, path = "/api/auth/google/finish", tag = "auth", params(GoogleFinish),
+    responses(
+        (status = 303, description = "Signed in; to the page the sign-in started from"),
+        (status = 401, description = "`invalid_ticket`", body = wire::ErrorBody),
+        (status = 409, description = "`google_account_mismatch`", body = wire::ErrorBody)))]
+pub async fn google_finish(
+    State(auth): State<Arc<Auth>>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    axum::extract::Query(query): axum::extract::Query<GoogleFinish>,
+) -> Result<axum::response::Response, ApiError> {
+    let (device, ip) = client(&headers);
+    let (signed_in, return_to) = auth.google_finish(&query.ticket, &device, &ip).await?;
+    let jar = jar
+        .add(refresh_cookie(&auth, signed_in.refresh_token))
+        .add(csrf_cookie(&auth));
+    Ok((jar, see_other(&return_to)?).into_response())
 }

@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use events::{Envelope, Schemas};
 use placement::ShopperKey;
+use serde::{Deserialize, Serialize};
 use sqlx::MySqlPool;
 use sqlx::mysql::MySqlConnection;
 use tokio::sync::OnceCell;
 use wire::events::{EventPayload, PasswordChanged, UserLoggedIn, UserRegistered};
 
 use super::domain::{Email, Password, Role};
+use super::google::{Google, GoogleError};
 use super::limits::{self, Limit, Limits};
 use super::repo::{self, InsertError, UserRecord};
 use super::sessions::{Refreshed, SessionInfo, Sessions};
@@ -41,6 +43,12 @@ pub enum AuthError {
     InvalidRefresh,
     #[error("This refresh token was used already; every session it belonged to is now signed out.")]
     RefreshReused,
+    #[error(transparent)]
+    Google(#[from] GoogleError),
+    #[error("The sign-in ticket is invalid, expired or spent; sign in again.")]
+    InvalidTicket,
+    #[error("This account is linked to another Google account.")]
+    GoogleAccountMismatch,
     #[error("Too many attempts; try again in {0} s.")]
     RateLimited(u64),
     #[error("Too many wrong passwords; sign-in is locked for {0} s.")]
@@ -108,6 +116,27 @@ impl From<UserRecord> for User {
     }
 }
 
+/// Who sign-in tickets are for, and how long they live.
+const TICKET_AUDIENCE: &str = "cellwear-sign-in-ticket";
+const TICKET_TTL_S: i64 = 60;
+
+/// A verified Google sign-in on its way to the account's home cell.
+#[derive(Debug, Serialize, Deserialize)]
+struct Ticket {
+    /// The Google account (OpenID `sub`).
+    sub: String,
+    /// The home cell's routing key: the edge routes the finish step by it.
+    sk: String,
+    email: String,
+    name: String,
+    return_to: String,
+    jti: String,
+    iss: String,
+    aud: String,
+    iat: i64,
+    exp: i64,
+}
+
 /// What a successful sign-in or refresh hands out.
 #[derive(Debug)]
 pub struct Issued {
@@ -122,6 +151,7 @@ pub struct Auth {
     sessions: Sessions,
     limits: Limits,
     keys: SigningKeys,
+    google: Arc<Google>,
     settings: AuthSettings,
     /// A hash to check wrong e-mails against, so an unknown address costs as
     /// much time as a wrong password (no enumeration by timing).
@@ -134,6 +164,7 @@ impl Auth {
         sessions: Sessions,
         limits: Limits,
         keys: SigningKeys,
+        google: Arc<Google>,
         settings: AuthSettings,
     ) -> Arc<Self> {
         Arc::new(Self {
@@ -141,6 +172,7 @@ impl Auth {
             sessions,
             limits,
             keys,
+            google,
             settings,
             decoy_hash: OnceCell::new(),
         })
@@ -167,9 +199,23 @@ impl Auth {
             return Err(AuthError::InvalidName("A name has 1 to 100 characters."));
         }
         let hash = self.hash(password.expose().to_owned()).await?;
+        let user = self.create_account(&email, name, Some(&hash), None).await?;
+        tracing::info!(user.id = %user.id, "account registered");
+        Ok(user)
+    }
+
+    /// Inserts an account, grants the bootstrap roles, and announces it, in
+    /// one transaction.
+    async fn create_account(
+        &self,
+        email: &Email,
+        name: &str,
+        password_hash: Option<&str>,
+        google_subject: Option<&str>,
+    ) -> Result<User, AuthError> {
         let id = uuid::Uuid::now_v7().to_string();
         let mut tx = self.pool.begin().await?;
-        match repo::insert(&mut tx, &id, &email, name, &hash).await {
+        match repo::insert(&mut tx, &id, email, name, password_hash, google_subject).await {
             Ok(()) => {}
             Err(InsertError::EmailTaken) => return Err(AuthError::EmailTaken),
             Err(InsertError::Database(error)) => return Err(error.into()),
@@ -196,11 +242,95 @@ impl Auth {
         };
         self.publish(&mut tx, "analytics", &registered).await?;
         tx.commit().await?;
-        tracing::info!(user.id = %id, "account registered");
         let record = repo::by_id(&self.pool, &id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("the new account vanished"))?;
         Ok(record.into())
+    }
+
+    /// The provider's sign-in page for a new Google sign-in.
+    pub async fn google_start(&self, return_to: &str) -> Result<String, AuthError> {
+        Ok(self.google.start(return_to).await?)
+    }
+
+    /// Verifies the provider's answer and returns where the browser goes
+    /// next: the finish step on the account's home cell, with a one-minute
+    /// ticket the edge routes by.
+    pub async fn google_callback(&self, code: &str, state: &str) -> Result<String, AuthError> {
+        let (identity, return_to) = self.google.callback(code, state).await?;
+        let email =
+            Email::parse(&identity.email).map_err(|e| AuthError::InvalidEmail(e.to_string()))?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ticket = Ticket {
+            sub: identity.subject,
+            sk: ShopperKey::for_account(email.as_str()).to_string(),
+            email: email.to_string(),
+            name: identity.name,
+            return_to,
+            jti: uuid::Uuid::new_v4().to_string(),
+            iss: self.keys.issuer().to_owned(),
+            aud: TICKET_AUDIENCE.to_owned(),
+            iat: now,
+            exp: now + TICKET_TTL_S,
+        };
+        let signed = self.keys.sign_any(&ticket)?;
+        Ok(format!("/api/auth/google/finish?ticket={signed}"))
+    }
+
+    /// Spends a sign-in ticket on the home cell: links the Google account to
+    /// the account with its verified e-mail (or creates one), and starts a
+    /// session. Returns the session and the shop path to land on.
+    pub async fn google_finish(
+        &self,
+        ticket: &str,
+        device: &str,
+        ip: &str,
+    ) -> Result<(Issued, String), AuthError> {
+        let ticket: Ticket = self
+            .keys
+            .verify_any(ticket, TICKET_AUDIENCE)
+            .map_err(|_| AuthError::InvalidTicket)?;
+        if !self
+            .sessions
+            .spend_once(&ticket.jti, TICKET_TTL_S as u64 * 2)
+            .await?
+        {
+            return Err(AuthError::InvalidTicket);
+        }
+        let email =
+            Email::parse(&ticket.email).map_err(|e| AuthError::InvalidEmail(e.to_string()))?;
+        let user = match repo::by_email(&self.pool, &email).await? {
+            Some(record) => match record.google_subject.as_deref() {
+                Some(linked) if linked != ticket.sub => {
+                    return Err(AuthError::GoogleAccountMismatch);
+                }
+                Some(_) => User::from(record),
+                None => {
+                    repo::link_google(&mut *self.pool.acquire().await?, &record.id, &ticket.sub)
+                        .await?;
+                    tracing::info!(user.id = %record.id, "Google account linked by verified e-mail");
+                    User::from(record)
+                }
+            },
+            None => {
+                let name: String = ticket.name.chars().take(100).collect();
+                let user = self
+                    .create_account(&email, &name, None, Some(&ticket.sub))
+                    .await?;
+                tracing::info!(user.id = %user.id, "account registered through Google");
+                user
+            }
+        };
+        let started = self.sessions.start(&user.id, device, ip).await?;
+        let access_token = self.access_token(&user, &started.session)?;
+        Ok((
+            Issued {
+                user,
+                access_token,
+                refresh_token: started.token,
+            },
+            ticket.return_to,
+        ))
     }
 
     pub async fn login(

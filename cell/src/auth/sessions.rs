@@ -228,6 +228,20 @@ impl Sessions {
         Ok(revoked)
     }
 
+    /// Marks `id` used; `false` if it already was (single-use tickets).
+    pub async fn spend_once(&self, id: &str, remember_secs: u64) -> redis::RedisResult<bool> {
+        let mut redis = self.redis.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("{}auth:spent:{id}", self.prefix))
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(remember_secs)
+            .query_async(&mut redis)
+            .await?;
+        Ok(set.is_some())
+    }
+
     /// Refuses an access token's `jti` until the token would have expired.
     pub async fn deny(&self, jti: &str, for_secs: u64) -> redis::RedisResult<()> {
         if for_secs == 0 {

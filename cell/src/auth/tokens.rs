@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, spki::der::pem::LineEnding};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wire::auth::{Jwk, JwksResponse};
@@ -142,13 +143,28 @@ impl SigningKeys {
     }
 
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.signing_kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.signing).context("signing an access token")
+        self.sign_any(claims)
     }
 
-    /// Checks signature (by `kid`), algorithm, issuer, audience and expiry.
+    /// Signs any claims with the active key (sign-in tickets use it too).
+    pub fn sign_any<T: Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.signing_kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.signing).context("signing a token")
+    }
+
+    /// Checks an access token: signature (by `kid`), algorithm, issuer,
+    /// audience and expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        self.verify_any(token, &self.audience)
+    }
+
+    /// Checks a token of ours meant for `audience`.
+    pub fn verify_any<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        audience: &str,
+    ) -> Result<T, TokenError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
         if header.alg != Algorithm::EdDSA {
@@ -167,10 +183,10 @@ impl SigningKeys {
             .ok_or_else(|| TokenError::Invalid("the token was signed by an unknown key".into()))?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.audience]);
+        validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 0;
-        jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
+        jsonwebtoken::decode::<T>(token, &key.key, &validation)
             .map(|data| data.claims)
             .map_err(|error| match error.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -272,6 +288,31 @@ mod tests {
             keys.verify(&keys.sign(&wrong).unwrap()),
             Err(TokenError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn a_key_moved_second_still_verifies_its_tokens() {
+        let dir = std::env::temp_dir().join(format!("cellwear-keys-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, seed: u8| {
+            let key = SigningKey::from_bytes(&[seed; 32]);
+            let path = dir.join(name);
+            std::fs::write(&path, key.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
+            path
+        };
+        let (old, new) = (write("old.pem", 1), write("new.pem", 2));
+        let before = SigningKeys::from_files(&[&old], "cellwear", "cellwear-shop").unwrap();
+        let after = SigningKeys::from_files(&[&new, &old], "cellwear", "cellwear-shop").unwrap();
+        let issued_before = before.sign(&claims(60)).unwrap();
+
+        assert_eq!(after.verify(&issued_before).unwrap(), claims(60));
+        assert_eq!(after.jwks().keys.len(), 2);
+        let issued_after = after.sign(&claims(60)).unwrap();
+        assert!(
+            before.verify(&issued_after).is_err(),
+            "the old set knew the new key"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -29,6 +29,9 @@ use crate::auth::Auth;
         crate::auth::routes::revoke_all_sessions,
         crate::auth::routes::change_password,
         crate::auth::routes::set_roles,
+        crate::auth::routes::google_start,
+        crate::auth::routes::google_callback,
+        crate::auth::routes::google_finish,
         crate::auth::routes::jwks
     ),
     components(schemas(wire::ErrorBody))

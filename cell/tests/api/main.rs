@@ -7,6 +7,8 @@
 
 mod auth;
 mod config;
+mod google;
 mod health;
 mod helpers;
 mod lifecycle;
+mod oidc_provider;
