@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod http;
 pub mod startup;
+pub mod users;
 
 pub use config::Config;
 pub use startup::{App, build};

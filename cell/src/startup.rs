@@ -14,6 +14,7 @@ use crate::auth::google::Google;
 use crate::auth::tokens::SigningKeys;
 use crate::auth::{Auth, AuthSettings, Limits, Sessions};
 use crate::config::Config;
+use crate::users::Addresses;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -34,6 +35,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     claim_database(&backends.mysql, &cell).await?;
     let metrics = Metrics::new("cell")?;
     let auth = auth(&config, &backends)?;
+    let addresses = Arc::new(Addresses::new(backends.mysql.clone()));
     let identity = Identity {
         service: format!("cell {cell}"),
         cell: Some(cell.clone()),
@@ -44,7 +46,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.readiness,
         backends,
         metrics,
-        crate::http::router(auth)?,
+        crate::http::router(auth, addresses)?,
     )
     .await?;
     service

@@ -29,7 +29,7 @@ pub fn router(auth: Arc<Auth>) -> Router {
         .route("/api/auth/login", post(routes::login))
         .route("/api/auth/refresh", post(routes::refresh))
         .route("/api/auth/logout", post(routes::logout))
-        .route("/api/me", get(routes::me))
+        .route("/api/me", get(routes::me).patch(routes::update_profile))
         .route(
             "/api/me/sessions",
             get(routes::sessions).delete(routes::revoke_all_sessions),

@@ -139,6 +139,16 @@ pub async fn set_password(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(user.id = id))]
+pub async fn set_name(pool: &MySqlPool, id: &str, name: &str) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query("UPDATE users SET name = ? WHERE id = ?")
+        .bind(name)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
 /// Links a Google account to the shopper account `id`.
 #[tracing::instrument(skip_all, fields(user.id = id))]
 pub async fn link_google(

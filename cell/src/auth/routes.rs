@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
@@ -85,13 +85,17 @@ impl From<AuthError> for ApiError {
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Claims);
 
-impl FromRequestParts<Arc<Auth>> for Authenticated {
+/// Any router whose state holds the `Auth` can ask for an authenticated
+/// caller (`Arc<Auth>: FromRef<S>`).
+impl<S> FromRequestParts<S> for Authenticated
+where
+    Arc<Auth>: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        auth: &Arc<Auth>,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = Arc::<Auth>::from_ref(state);
         let token = bearer(&parts.headers).ok_or(AuthError::MissingToken)?;
         Ok(Authenticated(auth.authenticate(token).await?))
     }
@@ -120,14 +124,16 @@ impl RequiredRole for Sre {
 #[derive(Debug, Clone)]
 pub struct WithRole<R>(pub Claims, PhantomData<R>);
 
-impl<R: RequiredRole + Send + Sync> FromRequestParts<Arc<Auth>> for WithRole<R> {
+impl<S, R> FromRequestParts<S> for WithRole<R>
+where
+    Arc<Auth>: FromRef<S>,
+    S: Send + Sync,
+    R: RequiredRole + Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        auth: &Arc<Auth>,
-    ) -> Result<Self, Self::Rejection> {
-        let Authenticated(claims) = Authenticated::from_request_parts(parts, auth).await?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
         if claims.roles.iter().any(|role| role == R::ROLE.as_str()) {
             Ok(WithRole(claims, PhantomData))
         } else {
@@ -514,4 +520,19 @@ pub async fn google_finish(
         .add(refresh_cookie(&auth, signed_in.refresh_token))
         .add(csrf_cookie(&auth));
     Ok((jar, see_other(&return_to)?).into_response())
+}
+
+/// Change the account's display name.
+#[utoipa::path(patch, path = "/api/me", tag = "auth", request_body = wire::users::UpdateProfileRequest,
+    responses(
+        (status = 200, description = "The account", body = UserResponse),
+        (status = 422, description = "`invalid_name`", body = wire::ErrorBody)))]
+pub async fn update_profile(
+    State(auth): State<Arc<Auth>>,
+    Authenticated(claims): Authenticated,
+    Json(body): Json<wire::users::UpdateProfileRequest>,
+) -> Result<Json<UserResponse>, ApiError> {
+    Ok(Json(user_response(
+        auth.rename(&claims.sub, &body.name).await?,
+    )))
 }

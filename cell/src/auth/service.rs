@@ -194,10 +194,7 @@ impl Auth {
         let email = Email::parse(email).map_err(|e| AuthError::InvalidEmail(e.to_string()))?;
         let password = Password::parse(password, &email)
             .map_err(|e| AuthError::WeakPassword(e.to_string()))?;
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AuthError::InvalidName("A name has 1 to 100 characters."));
-        }
+        let name = valid_name(name)?;
         let hash = self.hash(password.expose().to_owned()).await?;
         let user = self.create_account(&email, name, Some(&hash), None).await?;
         tracing::info!(user.id = %user.id, "account registered");
@@ -495,6 +492,13 @@ impl Auth {
         self.user(user_id).await
     }
 
+    /// Changes the account's display name.
+    pub async fn rename(&self, user_id: &str, name: &str) -> Result<User, AuthError> {
+        let name = valid_name(name)?;
+        repo::set_name(&self.pool, user_id, name).await?;
+        self.user(user_id).await
+    }
+
     /// The caller's live sessions.
     pub async fn sessions(&self, user_id: &str) -> Result<Vec<SessionInfo>, AuthError> {
         Ok(self.sessions.list(user_id).await?)
@@ -641,6 +645,16 @@ impl Auth {
             .await
             .cloned()
     }
+}
+
+fn valid_name(name: &str) -> Result<&str, AuthError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(AuthError::InvalidName(
+            "A name has 1 to 100 characters and no control characters.",
+        ));
+    }
+    Ok(name)
 }
 
 /// The name limits and lockout count an account under: the address as typed,

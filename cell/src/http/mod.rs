@@ -8,6 +8,7 @@ use axum::Router;
 use utoipa::OpenApi;
 
 use crate::auth::Auth;
+use crate::users::Addresses;
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -24,6 +25,7 @@ use crate::auth::Auth;
         crate::auth::routes::refresh,
         crate::auth::routes::logout,
         crate::auth::routes::me,
+        crate::auth::routes::update_profile,
         crate::auth::routes::sessions,
         crate::auth::routes::revoke_session,
         crate::auth::routes::revoke_all_sessions,
@@ -32,6 +34,10 @@ use crate::auth::Auth;
         crate::auth::routes::google_start,
         crate::auth::routes::google_callback,
         crate::auth::routes::google_finish,
+        crate::users::routes::list,
+        crate::users::routes::create,
+        crate::users::routes::update,
+        crate::users::routes::delete,
         crate::auth::routes::jwks
     ),
     components(schemas(wire::ErrorBody))
@@ -39,9 +45,10 @@ use crate::auth::Auth;
 pub struct ApiDoc;
 
 /// Every route of the cell but the health routes, which the chassis adds.
-pub fn router(auth: Arc<Auth>) -> Result<Router, serde_json::Error> {
+pub fn router(auth: Arc<Auth>, addresses: Arc<Addresses>) -> Result<Router, serde_json::Error> {
     Ok(
         chassis::http::openapi_document("/api/openapi.json", ApiDoc::openapi())?
+            .merge(crate::users::router(addresses, auth.clone()))
             .merge(crate::auth::router(auth)),
     )
 }

@@ -12,3 +12,4 @@ mod health;
 mod helpers;
 mod lifecycle;
 mod oidc_provider;
+mod users;

@@ -9,6 +9,7 @@ mod error;
 pub mod events;
 mod health;
 mod routing;
+pub mod users;
 
 pub use error::ErrorBody;
 pub use health::{CheckReport, HealthStatus, LivenessResponse, ReadinessResponse};
