@@ -133,7 +133,7 @@ fn routed_cells(cells: &[&TestCell]) -> Vec<RoutedCell> {
 }
 
 async fn get(edge: &Edge, path: &str, key: Option<ShopperKey>) -> reqwest::Response {
-    let mut request = reqwest::Client::new().get(format!("http://{}{path}", edge.address));
+    let mut request = testkit::http_client().get(format!("http://{}{path}", edge.address));
     if let Some(key) = key {
         request = request.header("cookie", format!("sk={key}"));
     }
@@ -242,7 +242,7 @@ async fn a_client_cannot_pick_its_shopper_key_by_header() {
     let edge = start_edge(&[&a]);
     // The cell echoes nothing yet, so check the edge's own decision: the
     // header is ignored for routing and the cookie key wins.
-    let response = reqwest::Client::new()
+    let response = testkit::http_client()
         .get(format!("http://{}/api/openapi.json", edge.address))
         .header("x-cellwear-shopper-key", "ffffffffffffffff")
         .send()
@@ -326,7 +326,7 @@ async fn sign_in_routes_by_email_and_the_token_routes_home_afterwards() {
     );
     let edge = start_edge(&[&a, &b]);
     let table = routed_cells(&[&a, &b]);
-    let client = reqwest::Client::new();
+    let client = testkit::http_client();
     let url = |path: &str| format!("http://{}{path}", edge.address);
 
     for email in [
@@ -382,7 +382,7 @@ async fn an_oversized_sign_in_body_is_refused_at_the_edge() {
         "x".repeat(20_000)
     );
 
-    let response = reqwest::Client::new()
+    let response = testkit::http_client()
         .post(format!("http://{}/api/auth/login", edge.address))
         .header("content-type", "application/json")
         .body(body)

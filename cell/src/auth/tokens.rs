@@ -243,8 +243,9 @@ mod tests {
     #[test]
     fn a_signed_token_verifies() {
         let keys = keys();
-        let token = keys.sign(&claims(60)).unwrap();
-        assert_eq!(keys.verify(&token).unwrap(), claims(60));
+        let claims = claims(60);
+        let token = keys.sign(&claims).unwrap();
+        assert_eq!(keys.verify(&token).unwrap(), claims);
     }
 
     #[test]
@@ -303,11 +304,12 @@ mod tests {
         let (old, new) = (write("old.pem", 1), write("new.pem", 2));
         let before = SigningKeys::from_files(&[&old], "cellwear", "cellwear-shop").unwrap();
         let after = SigningKeys::from_files(&[&new, &old], "cellwear", "cellwear-shop").unwrap();
-        let issued_before = before.sign(&claims(60)).unwrap();
+        let claims = claims(60);
+        let issued_before = before.sign(&claims).unwrap();
 
-        assert_eq!(after.verify(&issued_before).unwrap(), claims(60));
+        assert_eq!(after.verify(&issued_before).unwrap(), claims);
         assert_eq!(after.jwks().keys.len(), 2);
-        let issued_after = after.sign(&claims(60)).unwrap();
+        let issued_after = after.sign(&claims).unwrap();
         assert!(
             before.verify(&issued_after).is_err(),
             "the old set knew the new key"

@@ -29,7 +29,7 @@ async fn app_with_google() -> (TestApp, RunningProvider) {
 }
 
 fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
+    testkit::http_client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

@@ -152,3 +152,35 @@ async fn readyz_names_mysql_when_it_is_unreachable_while_livez_stays_ok() {
     assert!(failing[0]["error"].is_string());
     assert_eq!(app.get("/livez").await.status(), 200);
 }
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app =
+        spawn_app_with(Figment::new().merge(("http.cors_origins", ["https://shop.example"]))).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/api/me", app.address))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+
+    let allowed = preflight("https://shop.example").await.unwrap();
+    let refused = preflight("https://evil.example").await.unwrap();
+
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

@@ -61,7 +61,7 @@ pub async fn spawn_app_with(overrides: Figment) -> TestApp {
     }));
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: testkit::http_client(),
         mysql_url,
         shutdown: Some(shutdown),
         task: Some(task),

@@ -99,7 +99,7 @@ async fn shutdown_lets_the_request_in_flight_finish_and_refuses_new_ones() {
     let started = Instant::now();
     let server = app.begin_shutdown();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let refused = reqwest::Client::new()
+    let refused = testkit::http_client()
         .get(format!("{}/livez", app.address))
         .send()
         .await;

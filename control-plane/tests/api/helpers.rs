@@ -31,7 +31,9 @@ pub async fn spawn_app() -> TestApp {
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        reqwest::get(format!("{}{path}", self.address))
+        testkit::http_client()
+            .get(format!("{}{path}", self.address))
+            .send()
             .await
             .unwrap()
     }

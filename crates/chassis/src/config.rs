@@ -15,6 +15,10 @@ pub struct HttpSettings {
     pub shutdown_grace_ms: u64,
     pub request_timeout_ms: u64,
     pub max_body_bytes: usize,
+    /// Other origins whose pages may call this API (CORS, with credentials).
+    /// Empty: same origin only, which is how the shop reaches it through the
+    /// edge.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +55,15 @@ impl HttpSettings {
             return Err(ConfigError("http.host: must not be empty".into()));
         }
         positive("http.request_timeout_ms", self.request_timeout_ms)?;
+        if let Some(bad) = self.cors_origins.iter().find(|origin| {
+            !(origin.starts_with("https://") || origin.starts_with("http://"))
+                || origin.ends_with('/')
+                || axum::http::HeaderValue::from_str(origin).is_err()
+        }) {
+            return Err(ConfigError(format!(
+                "http.cors_origins: \"{bad}\" is not an origin (scheme://host[:port], no path)"
+            )));
+        }
         positive("http.max_body_bytes", self.max_body_bytes as u64)
     }
 }

@@ -165,6 +165,8 @@ pub struct Stack {
     pub cell: Option<String>,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Origins allowed to call with credentials (CORS); empty for none.
+    pub cors_origins: Vec<String>,
 }
 
 /// Wraps `router` in the service-wide middleware and the JSON fallbacks.
@@ -176,6 +178,7 @@ pub struct Stack {
 pub fn wrap(router: Router, stack: Stack) -> Router {
     let cell: Arc<str> = stack.cell.unwrap_or_default().into();
     let timeout = stack.request_timeout;
+    let cors = cors(&stack.cors_origins);
     let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -202,11 +205,41 @@ pub fn wrap(router: Router, stack: Stack) -> Router {
                 record_metrics,
             ))
             .layer(middleware::from_fn(scope_request_id))
+            .layer(cors)
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(middleware::from_fn(move |req: Request, next: Next| {
                 enforce_timeout(req, next, timeout)
             })),
     )
+}
+
+/// CORS for the configured origins: credentials allowed, the shop's headers,
+/// `x-request-id` readable. With no origins it adds nothing to responses.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            AUTHORIZATION,
+            CONTENT_TYPE,
+            HeaderName::from_static("x-csrf-token"),
+            REQUEST_ID,
+        ])
+        .expose_headers([REQUEST_ID])
+        .max_age(Duration::from_secs(600))
 }
 
 fn request_span(request: &Request, cell: &str) -> Span {

@@ -72,6 +72,7 @@ impl Service {
                 cell: identity.cell,
                 request_timeout: millis(http.request_timeout_ms),
                 max_body_bytes: http.max_body_bytes,
+                cors_origins: http.cors_origins.clone(),
             },
         );
         let listener = crate::serve::bind(&http.host, http.port).await?;

@@ -7,6 +7,9 @@
 //! `CELLWEAR_TEST_KAFKA` (set by `cargo xtask test`), defaulting to the
 //! machine's own services.
 
+// Test support: a fixture that cannot be built should stop the test there.
+#![allow(clippy::expect_used)]
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,6 +29,21 @@ pub fn redis_url() -> String {
 
 pub fn kafka_brokers() -> String {
     std::env::var("CELLWEAR_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// An HTTP client for tests. The workspace builds reqwest with rustls and
+/// no built-in crypto provider (the cell picks ring for Google sign-in), so
+/// the provider is installed first; a second install is a no-op.
+pub fn http_client() -> reqwest::Client {
+    http_client_builder()
+        .build()
+        .expect("a plain HTTP client builds")
+}
+
+/// [`http_client`], still to be configured (no redirects, say).
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }
 
 /// What every test service (a cell, the control plane) runs with: port 0, the
