@@ -3,7 +3,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use placement::ShopperKey;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, code_of, spawn_app};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -86,12 +86,6 @@ fn refresh_cookie(response: &reqwest::Response) -> String {
             .expect(name)
     };
     format!("{}; {}", find("refresh_token="), find("csrf_token="))
-}
-
-async fn code_of(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    (status, body["code"].as_str().unwrap_or_default().to_owned())
 }
 
 #[tokio::test]
@@ -336,14 +330,7 @@ async fn logout_ends_the_session_and_revokes_the_access_token() {
         cleared.starts_with("refresh_token=;") || cleared.contains("Max-Age=0"),
         "{cleared}"
     );
-    assert_eq!(
-        code_of(app.me(&token).await).await,
-        (401, "token_revoked".into())
-    );
-    assert_eq!(
-        code_of(app.with_cookie("/api/auth/refresh", &cookie).await).await,
-        (401, "invalid_refresh_token".into())
-    );
+    app.assert_signed_out(&token, &cookie).await;
 }
 
 #[tokio::test]
@@ -390,6 +377,18 @@ async fn the_openapi_document_lists_the_identity_routes() {
 }
 
 impl TestApp {
+    /// The session of `token` and `cookies` is over: neither works any more.
+    pub async fn assert_signed_out(&self, token: &str, cookies: &str) {
+        assert_eq!(
+            code_of(self.me(token).await).await,
+            (401, "token_revoked".into())
+        );
+        assert_eq!(
+            code_of(self.with_cookie("/api/auth/refresh", cookies).await).await,
+            (401, "invalid_refresh_token".into())
+        );
+    }
+
     /// Signs in an existing account again (a second device).
     pub async fn sign_in_again(&self, email: &str, password: &str) -> (String, String) {
         let response = self
@@ -448,14 +447,7 @@ async fn a_shopper_lists_sessions_and_signs_another_device_out() {
         204
     );
 
-    assert_eq!(
-        code_of(app.me(&phone).await).await,
-        (401, "token_revoked".into())
-    );
-    assert_eq!(
-        code_of(app.with_cookie("/api/auth/refresh", &phone_cookie).await).await,
-        (401, "invalid_refresh_token".into())
-    );
+    app.assert_signed_out(&phone, &phone_cookie).await;
     assert_eq!(app.me(&laptop).await.status(), 200);
     assert_eq!(
         app.sessions(&laptop).await["sessions"]
@@ -504,14 +496,7 @@ async fn signing_out_everywhere_ends_every_session() {
         code_of(app.me(&laptop).await).await,
         (401, "token_revoked".into())
     );
-    assert_eq!(
-        code_of(app.me(&phone).await).await,
-        (401, "token_revoked".into())
-    );
-    assert_eq!(
-        code_of(app.with_cookie("/api/auth/refresh", &laptop_cookie).await).await,
-        (401, "invalid_refresh_token".into())
-    );
+    app.assert_signed_out(&phone, &laptop_cookie).await;
 }
 
 #[tokio::test]
@@ -548,14 +533,7 @@ async fn changing_the_password_signs_out_the_other_sessions() {
         204
     );
 
-    assert_eq!(
-        code_of(app.me(&phone).await).await,
-        (401, "token_revoked".into())
-    );
-    assert_eq!(
-        code_of(app.with_cookie("/api/auth/refresh", &phone_cookie).await).await,
-        (401, "invalid_refresh_token".into())
-    );
+    app.assert_signed_out(&phone, &phone_cookie).await;
     assert_eq!(app.me(&laptop).await.status(), 200);
     assert_eq!(
         app.with_cookie("/api/auth/refresh", &laptop_cookie)

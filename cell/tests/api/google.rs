@@ -1,7 +1,7 @@
 use figment::Figment;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, code_of, spawn_app_with};
 use crate::oidc_provider::{self, CLIENT_ID, CLIENT_SECRET, Identity, RunningProvider};
 
 async fn app_with_google() -> (TestApp, RunningProvider) {
@@ -37,12 +37,6 @@ fn browser() -> reqwest::Client {
 
 fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
-}
-
-async fn code_of(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    (status, body["code"].as_str().unwrap_or_default().to_owned())
 }
 
 /// Start → provider → callback; returns the callback's answer.

@@ -97,3 +97,10 @@ impl TestApp {
         self.task.take().expect("shut down once")
     }
 }
+
+/// The status and the error envelope's `code` of a response.
+pub async fn code_of(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    (status, body["code"].as_str().unwrap_or_default().to_owned())
+}

@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, code_of, spawn_app};
 
 fn address(line1: &str) -> Value {
     json!({
@@ -35,12 +35,6 @@ impl TestApp {
             .await
             .unwrap()
     }
-}
-
-async fn code_of(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap();
-    (status, body["code"].as_str().unwrap_or_default().to_owned())
 }
 
 #[tokio::test]
