@@ -843,3 +843,32 @@ async fn only_administrators_set_roles_and_bad_requests_are_named() {
     );
     assert!(app.audit(&bob_id).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_expired_access_token_gets_its_own_code() {
+    let app =
+        crate::helpers::spawn_app_with(figment::Figment::new().merge(("auth.access_ttl_s", 1)))
+            .await;
+    let (token, _) = app.sign_in("ada@example.com").await;
+    assert_eq!(app.me(&token).await.status(), 200);
+
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+
+    assert_eq!(
+        code_of(app.me(&token).await).await,
+        (401, "token_expired".into())
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_body_gets_413_in_the_envelope() {
+    let app = crate::helpers::spawn_app_with(
+        figment::Figment::new().merge(("http.max_body_bytes", 1024)),
+    )
+    .await;
+    let body = json!({"email": "ada@example.com", "password": "x".repeat(4096), "name": "Ada"});
+
+    let response = app.post_json("/api/auth/register", &body).await;
+
+    assert_eq!(code_of(response).await, (413, "body_too_large".into()));
+}
