@@ -302,10 +302,13 @@ pub async fn refresh(
     let (_, ip) = client(&headers);
     match auth.refresh(&token, &ip).await {
         Ok(rotated) => Ok(issued(&auth, jar, rotated).into_response()),
-        Err(error) => {
+        // A dead session's cookie is useless: drop it. Anything else (a rate
+        // limit, an outage) leaves the session as it was.
+        Err(error @ (AuthError::InvalidRefresh | AuthError::RefreshReused)) => {
             let jar = jar.remove(Cookie::build(REFRESH_COOKIE).path(REFRESH_PATH));
             Ok((jar, ApiError::from(error)).into_response())
         }
+        Err(error) => Err(error.into()),
     }
 }
 

@@ -872,3 +872,25 @@ async fn an_oversized_body_gets_413_in_the_envelope() {
 
     assert_eq!(code_of(response).await, (413, "body_too_large".into()));
 }
+
+#[tokio::test]
+async fn a_dead_session_clears_its_cookie() {
+    let app = spawn_app().await;
+    let (_, first) = app.sign_in("ada@example.com").await;
+    let rotated = app.with_cookie("/api/auth/refresh", &first).await;
+    assert_eq!(rotated.status(), 200);
+
+    let replay = app.with_cookie("/api/auth/refresh", &first).await;
+
+    let cleared: Vec<String> = replay
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cleared.iter().any(|c| c.starts_with("refresh_token=;")
+            || (c.starts_with("refresh_token=") && c.contains("Max-Age=0"))),
+        "{cleared:?}"
+    );
+}
