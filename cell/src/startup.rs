@@ -100,12 +100,14 @@ fn auth(config: &Config, backends: &Backends) -> anyhow::Result<Arc<Auth>> {
 /// Records this cell as the owner of its database, or refuses to start when
 /// another cell already owns it.
 async fn claim_database(pool: &MySqlPool, cell: &str) -> anyhow::Result<()> {
-    sqlx::query("INSERT IGNORE INTO cell_identity (singleton, cell_id) VALUES (1, ?)")
-        .bind(cell)
-        .execute(pool)
-        .await
-        .context("recording the cell's ownership of its database")?;
-    let owner: String = sqlx::query_scalar("SELECT cell_id FROM cell_identity WHERE singleton = 1")
+    sqlx::query!(
+        "INSERT IGNORE INTO cell_identity (singleton, cell_id) VALUES (1, ?)",
+        cell
+    )
+    .execute(pool)
+    .await
+    .context("recording the cell's ownership of its database")?;
+    let owner = sqlx::query_scalar!("SELECT cell_id FROM cell_identity WHERE singleton = 1")
         .fetch_one(pool)
         .await
         .context("reading the owner of the cell's database")?;

@@ -12,6 +12,7 @@
 mod events;
 mod procs;
 mod services;
+mod sqlx_prepare;
 mod stack;
 mod test;
 mod tools;
@@ -54,6 +55,8 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         args: Vec<String>,
     },
+    /// Refresh `.sqlx/` after adding or changing a `sqlx::query!`.
+    SqlxPrepare,
     /// Benchmarks that print figures and write target/reports/bench-*.json.
     Bench {
         #[command(subcommand)]
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Down => stack::down(),
         Command::Test => test::all(),
         Command::Events { args } => events::tool(args),
+        Command::SqlxPrepare => sqlx_prepare::prepare(),
         Command::Bench { target } => events::bench(target),
     };
     match outcome {

@@ -1,4 +1,5 @@
-//! The `users` table.
+//! The `users` and `auth_audit` tables. Every statement is checked against the
+//! schema at compile time (`sqlx::query!`, data in `.sqlx/`).
 
 use sqlx::MySqlPool;
 use sqlx::mysql::MySqlConnection;
@@ -15,23 +16,26 @@ pub struct UserRecord {
     pub roles: Vec<Role>,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-);
+/// A `users` row as the queries below select it.
+struct Row {
+    id: String,
+    email: String,
+    name: String,
+    password_hash: Option<String>,
+    google_subject: Option<String>,
+    roles: String,
+}
 
-fn record((id, email, name, password_hash, google_subject, roles): Row) -> UserRecord {
-    UserRecord {
-        id,
-        email,
-        name,
-        password_hash,
-        google_subject,
-        roles: Role::parse_list(&roles),
+impl From<Row> for UserRecord {
+    fn from(row: Row) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            password_hash: row.password_hash,
+            google_subject: row.google_subject,
+            roles: Role::parse_list(&row.roles),
+        }
     }
 }
 
@@ -52,14 +56,14 @@ pub async fn insert(
     password_hash: Option<&str>,
     google_subject: Option<&str>,
 ) -> Result<(), InsertError> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO users (id, email, name, password_hash, google_subject, roles) VALUES (?, ?, ?, ?, ?, 'user')",
+        id,
+        email.as_str(),
+        name,
+        password_hash,
+        google_subject,
     )
-    .bind(id)
-    .bind(email.as_str())
-    .bind(name)
-    .bind(password_hash)
-    .bind(google_subject)
     .execute(conn)
     .await;
     match inserted {
@@ -73,24 +77,26 @@ pub async fn insert(
 
 #[tracing::instrument(skip_all)]
 pub async fn by_email(pool: &MySqlPool, email: &Email) -> Result<Option<UserRecord>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, email, name, password_hash, google_subject, roles FROM users WHERE email = ?",
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT id, email, name, password_hash AS "password_hash?: String", google_subject AS "google_subject?: String", roles FROM users WHERE email = ?"#,
+        email.as_str()
     )
-    .bind(email.as_str())
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(record))
+    Ok(row.map(UserRecord::from))
 }
 
 #[tracing::instrument(skip_all, fields(user.id = id))]
 pub async fn by_id(pool: &MySqlPool, id: &str) -> Result<Option<UserRecord>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT id, email, name, password_hash, google_subject, roles FROM users WHERE id = ?",
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT id, email, name, password_hash AS "password_hash?: String", google_subject AS "google_subject?: String", roles FROM users WHERE id = ?"#,
+        id
     )
-    .bind(id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(record))
+    Ok(row.map(UserRecord::from))
 }
 
 #[tracing::instrument(skip_all)]
@@ -100,12 +106,14 @@ pub async fn audit(
     action: &str,
     detail: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO auth_audit (user_id, action, detail) VALUES (?, ?, ?)")
-        .bind(user_id)
-        .bind(action)
-        .bind(detail)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO auth_audit (user_id, action, detail) VALUES (?, ?, ?)",
+        user_id,
+        action,
+        detail
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -117,11 +125,13 @@ pub async fn set_roles(
     roles: &[Role],
 ) -> Result<bool, sqlx::Error> {
     let list: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    let updated = sqlx::query("UPDATE users SET roles = ? WHERE id = ?")
-        .bind(list.join(","))
-        .bind(id)
-        .execute(conn)
-        .await?;
+    let updated = sqlx::query!(
+        "UPDATE users SET roles = ? WHERE id = ?",
+        list.join(","),
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(updated.rows_affected() == 1)
 }
 
@@ -131,19 +141,19 @@ pub async fn set_password(
     id: &str,
     password_hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-        .bind(password_hash)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = ? WHERE id = ?",
+        password_hash,
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 #[tracing::instrument(skip_all, fields(user.id = id))]
 pub async fn set_name(pool: &MySqlPool, id: &str, name: &str) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query("UPDATE users SET name = ? WHERE id = ?")
-        .bind(name)
-        .bind(id)
+    let updated = sqlx::query!("UPDATE users SET name = ? WHERE id = ?", name, id)
         .execute(pool)
         .await?;
     Ok(updated.rows_affected() == 1)
@@ -156,10 +166,12 @@ pub async fn link_google(
     id: &str,
     subject: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET google_subject = ? WHERE id = ?")
-        .bind(subject)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET google_subject = ? WHERE id = ?",
+        subject,
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The `addresses` table. Every query is scoped by the owner, so one
-//! shopper's ids never reach another shopper's rows.
+//! shopper's ids never reach another shopper's rows; every statement is
+//! checked against the schema at compile time (`.sqlx/`).
 
 use sqlx::MySqlPool;
 use sqlx::mysql::MySqlConnection;
@@ -13,50 +14,51 @@ pub struct SavedAddress {
     pub is_default: bool,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    bool,
-);
+/// An `addresses` row as the queries below select it.
+struct Row {
+    id: String,
+    full_name: String,
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    region: Option<String>,
+    postcode: String,
+    country: String,
+    phone: Option<String>,
+    is_default: bool,
+}
 
-const COLUMNS: &str =
-    "id, full_name, line1, line2, city, region, postcode, country, phone, is_default";
-
-fn saved(
-    (id, full_name, line1, line2, city, region, postcode, country, phone, is_default): Row,
-) -> SavedAddress {
-    SavedAddress {
-        id,
-        address: Address {
-            full_name,
-            line1,
-            line2,
-            city,
-            region,
-            postcode,
-            country,
-            phone,
-        },
-        is_default,
+impl From<Row> for SavedAddress {
+    fn from(row: Row) -> Self {
+        Self {
+            id: row.id,
+            address: Address {
+                full_name: row.full_name,
+                line1: row.line1,
+                line2: row.line2,
+                city: row.city,
+                region: row.region,
+                postcode: row.postcode,
+                country: row.country,
+                phone: row.phone,
+            },
+            is_default: row.is_default,
+        }
     }
 }
 
 #[tracing::instrument(skip_all, fields(user.id = user_id))]
 pub async fn list(pool: &MySqlPool, user_id: &str) -> Result<Vec<SavedAddress>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM addresses WHERE user_id = ? ORDER BY is_default DESC, created_at"
-    )))
-    .bind(user_id)
+    let rows = sqlx::query_as!(
+        Row,
+        r#"SELECT id, full_name, line1, line2, city, region, postcode, country, phone,
+                  is_default AS "is_default: bool"
+           FROM addresses WHERE user_id = ? ORDER BY is_default DESC, created_at"#,
+        user_id
+    )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(saved).collect())
+    Ok(rows.into_iter().map(SavedAddress::from).collect())
 }
 
 #[tracing::instrument(skip_all, fields(user.id = user_id))]
@@ -65,23 +67,28 @@ pub async fn get(
     user_id: &str,
     id: &str,
 ) -> Result<Option<SavedAddress>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM addresses WHERE user_id = ? AND id = ?"
-    )))
-    .bind(user_id)
-    .bind(id)
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT id, full_name, line1, line2, city, region, postcode, country, phone,
+                  is_default AS "is_default: bool"
+           FROM addresses WHERE user_id = ? AND id = ?"#,
+        user_id,
+        id
+    )
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(saved))
+    Ok(row.map(SavedAddress::from))
 }
 
-/// Locks the owner's address rows for a change that touches the default.
+/// Locks the owner's address rows for a change that touches the default;
+/// returns how many there are.
 pub async fn lock_all(conn: &mut MySqlConnection, user_id: &str) -> Result<u64, sqlx::Error> {
-    let ids: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM addresses WHERE user_id = ? FOR UPDATE")
-            .bind(user_id)
-            .fetch_all(conn)
-            .await?;
+    let ids = sqlx::query!(
+        "SELECT id FROM addresses WHERE user_id = ? FOR UPDATE",
+        user_id
+    )
+    .fetch_all(conn)
+    .await?;
     Ok(ids.len() as u64)
 }
 
@@ -92,21 +99,21 @@ pub async fn insert(
     address: &Address,
     is_default: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO addresses (id, user_id, full_name, line1, line2, city, region, postcode, country, phone, is_default) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        id,
+        user_id,
+        address.full_name,
+        address.line1,
+        address.line2,
+        address.city,
+        address.region,
+        address.postcode,
+        address.country,
+        address.phone,
+        is_default,
     )
-    .bind(id)
-    .bind(user_id)
-    .bind(&address.full_name)
-    .bind(&address.line1)
-    .bind(&address.line2)
-    .bind(&address.city)
-    .bind(&address.region)
-    .bind(&address.postcode)
-    .bind(&address.country)
-    .bind(&address.phone)
-    .bind(is_default)
     .execute(conn)
     .await?;
     Ok(())
@@ -118,20 +125,20 @@ pub async fn update(
     id: &str,
     address: &Address,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
-        "UPDATE addresses SET full_name = ?, line1 = ?, line2 = ?, city = ?, region = ?, postcode = ?, country = ?, phone = ? \
-         WHERE user_id = ? AND id = ?",
+    let updated = sqlx::query!(
+        "UPDATE addresses SET full_name = ?, line1 = ?, line2 = ?, city = ?, region = ?, postcode = ?, country = ?, \
+         phone = ? WHERE user_id = ? AND id = ?",
+        address.full_name,
+        address.line1,
+        address.line2,
+        address.city,
+        address.region,
+        address.postcode,
+        address.country,
+        address.phone,
+        user_id,
+        id,
     )
-    .bind(&address.full_name)
-    .bind(&address.line1)
-    .bind(&address.line2)
-    .bind(&address.city)
-    .bind(&address.region)
-    .bind(&address.postcode)
-    .bind(&address.country)
-    .bind(&address.phone)
-    .bind(user_id)
-    .bind(id)
     .execute(conn)
     .await?;
     Ok(updated.rows_affected() == 1)
@@ -143,11 +150,13 @@ pub async fn make_default(
     user_id: &str,
     id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE addresses SET is_default = (id = ?) WHERE user_id = ?")
-        .bind(id)
-        .bind(user_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE addresses SET is_default = (id = ?) WHERE user_id = ?",
+        id,
+        user_id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -156,23 +165,25 @@ pub async fn delete(
     user_id: &str,
     id: &str,
 ) -> Result<bool, sqlx::Error> {
-    let deleted = sqlx::query("DELETE FROM addresses WHERE user_id = ? AND id = ?")
-        .bind(user_id)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    let deleted = sqlx::query!(
+        "DELETE FROM addresses WHERE user_id = ? AND id = ?",
+        user_id,
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(deleted.rows_affected() == 1)
 }
 
 /// After the default was deleted, the oldest remaining address takes over.
 pub async fn ensure_default(conn: &mut MySqlConnection, user_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE addresses SET is_default = TRUE WHERE user_id = ? AND NOT EXISTS \
          (SELECT 1 FROM (SELECT id FROM addresses WHERE user_id = ? AND is_default) AS d) \
          ORDER BY created_at LIMIT 1",
+        user_id,
+        user_id
     )
-    .bind(user_id)
-    .bind(user_id)
     .execute(conn)
     .await?;
     Ok(())

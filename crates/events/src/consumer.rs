@@ -348,12 +348,13 @@ impl Consumer {
         conn: &mut MySqlConnection,
         envelope: &Envelope,
     ) -> Result<bool, sqlx::Error> {
-        let recorded =
-            sqlx::query("INSERT IGNORE INTO event_processed (consumer, event_id) VALUES (?, ?)")
-                .bind(&self.settings.group)
-                .bind(envelope.id.to_string())
-                .execute(conn)
-                .await?;
+        let recorded = sqlx::query!(
+            "INSERT IGNORE INTO event_processed (consumer, event_id) VALUES (?, ?)",
+            self.settings.group,
+            envelope.id.to_string()
+        )
+        .execute(conn)
+        .await?;
         Ok(recorded.rows_affected() == 1)
     }
 

@@ -47,17 +47,17 @@ pub async fn enqueue(
     envelope: &Envelope,
 ) -> Result<(), EnqueueError> {
     schemas.check(envelope)?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO event_outbox (event_id, topic, event_key, event_type, traceparent, envelope) VALUES (?, ?, ?, ?, ?, ?)",
+        envelope.id.to_string(),
+        topic,
+        envelope.key,
+        envelope.event_type,
+        envelope.traceparent,
+        envelope.to_json(),
     )
-    .bind(envelope.id.to_string())
-    .bind(topic)
-    .bind(&envelope.key)
-    .bind(&envelope.event_type)
-    .bind(&envelope.traceparent)
-    .bind(envelope.to_json())
-        .execute(conn)
-        .await?;
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -157,11 +157,12 @@ impl Relay {
         loop {
             // Named locks are server-wide: qualify the name with the database
             // so relays of databases sharing a server do not exclude each other.
-            let got: Option<i64> =
-                sqlx::query_scalar("SELECT GET_LOCK(CONCAT(?, SHA1(DATABASE())), 0)")
-                    .bind(&self.settings.lock_name)
-                    .fetch_one(&mut conn)
-                    .await?;
+            let got = sqlx::query_scalar!(
+                "SELECT GET_LOCK(CONCAT(?, SHA1(DATABASE())), 0)",
+                self.settings.lock_name
+            )
+            .fetch_one(&mut conn)
+            .await?;
             if got == Some(1) {
                 break;
             }
@@ -198,21 +199,21 @@ impl Relay {
 
     /// Publishes the oldest unsent rows; returns how many were marked sent.
     async fn relay_batch(&self, conn: &mut MySqlConnection) -> anyhow::Result<usize> {
-        let rows: Vec<Row> = sqlx::query_as::<_, (u64, String, String, String, String, String)>(
+        let rows: Vec<Row> = sqlx::query!(
             "SELECT seq, topic, event_key, event_type, traceparent, envelope FROM event_outbox \
              WHERE sent_at IS NULL ORDER BY seq LIMIT ?",
+            self.settings.batch_size
         )
-        .bind(self.settings.batch_size)
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .map(|(seq, topic, key, event_type, traceparent, envelope)| Row {
-            seq,
-            topic,
-            key,
-            event_type,
-            traceparent,
-            envelope,
+        .map(|row| Row {
+            seq: row.seq,
+            topic: row.topic,
+            key: row.event_key,
+            event_type: row.event_type,
+            traceparent: row.traceparent,
+            envelope: row.envelope,
         })
         .collect();
         if rows.is_empty() {
@@ -283,8 +284,8 @@ impl Relay {
     }
 
     async fn report_lag(&self, conn: &mut MySqlConnection) -> anyhow::Result<()> {
-        let micros: Option<i64> = sqlx::query_scalar(
-            "SELECT TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)) FROM event_outbox WHERE sent_at IS NULL",
+        let micros: Option<i64> = sqlx::query_scalar!(
+            "SELECT TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)) FROM event_outbox WHERE sent_at IS NULL"
         )
         .fetch_one(conn)
         .await?;
@@ -295,10 +296,11 @@ impl Relay {
     }
 
     async fn delete_old(&self, conn: &mut MySqlConnection) -> anyhow::Result<()> {
-        let deleted = sqlx::query(
+        let keep_micros = self.settings.keep_sent.as_micros() as u64;
+        let deleted = sqlx::query!(
             "DELETE FROM event_outbox WHERE sent_at IS NOT NULL AND sent_at < NOW(6) - INTERVAL ? MICROSECOND LIMIT 10000",
+            keep_micros
         )
-        .bind(self.settings.keep_sent.as_micros() as u64)
         .execute(conn)
         .await?;
         if deleted.rows_affected() > 0 {
