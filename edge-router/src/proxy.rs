@@ -381,7 +381,11 @@ fn readiness(table: &RoutingTable) -> ReadinessResponse {
             } else {
                 HealthStatus::Failing
             },
-            target: format!("version {} with {} cells", table.version, table.cells.len()),
+            target: format!(
+                "version {} with {} cells",
+                table.version(),
+                table.cell_count()
+            ),
             duration_ms: 0,
             error: (!placeable).then(|| "no cell accepts new shoppers".to_owned()),
         }],

@@ -5,7 +5,9 @@
 use std::net::SocketAddr;
 
 use pingora::http::RequestHeader;
-use placement::{PlacementError, ShopperKey};
+use std::collections::HashMap;
+
+use placement::{InvalidTable, PlacementError, Placer, ShopperKey};
 use topology::Topology;
 use wire::RoutedCell;
 
@@ -17,34 +19,57 @@ pub const SHOPPER_COOKIE: &str = "sk";
 /// publishes it once cell operations exist.
 #[derive(Debug, Clone)]
 pub struct RoutingTable {
-    pub version: u64,
-    pub cells: Vec<RoutedCell>,
-    addresses: Vec<SocketAddr>,
+    placer: Placer,
+    addresses: HashMap<String, SocketAddr>,
     pub control_plane: SocketAddr,
 }
 
 impl RoutingTable {
-    pub fn from_topology(topology: &Topology) -> Self {
-        Self {
+    /// The table as `cells.yaml` describes it: version 1, no overrides.
+    pub fn from_topology(topology: &Topology) -> Result<Self, InvalidTable> {
+        let table = wire::RoutingTable {
             version: 1,
             cells: topology.routed_cells(),
-            addresses: topology.cells.iter().map(|cell| cell.http).collect(),
-            control_plane: topology.control_plane.http,
-        }
+            overrides: Vec::new(),
+        };
+        Self::new(
+            &table,
+            topology
+                .cells
+                .iter()
+                .map(|cell| (cell.id.clone(), cell.http))
+                .collect(),
+            topology.control_plane.http,
+        )
     }
 
-    fn address_of(&self, cell: &RoutedCell) -> Option<SocketAddr> {
-        self.cells
-            .iter()
-            .position(|candidate| candidate.id == cell.id)
-            .map(|index| self.addresses[index])
+    pub fn new(
+        table: &wire::RoutingTable,
+        addresses: HashMap<String, SocketAddr>,
+        control_plane: SocketAddr,
+    ) -> Result<Self, InvalidTable> {
+        Ok(Self {
+            placer: Placer::new(table)?,
+            addresses,
+            control_plane,
+        })
+    }
+
+    pub fn version(&self) -> u64 {
+        self.placer.version()
+    }
+
+    pub fn cell_count(&self) -> usize {
+        self.placer.cells().len()
     }
 
     /// Whether a shopper without an override could be placed at all.
     pub fn can_place(&self) -> bool {
-        self.cells
-            .iter()
-            .any(|cell| cell.weight > 0 && cell.state.accepts_new_shoppers())
+        self.placer.can_place_new()
+    }
+
+    fn address_of(&self, cell: &RoutedCell) -> Option<SocketAddr> {
+        self.addresses.get(&cell.id).copied()
     }
 }
 
@@ -110,7 +135,7 @@ pub fn route_to_shopper(
     new_guest: bool,
     table: &RoutingTable,
 ) -> Result<Route, RouteError> {
-    let cell = placement::place(key, &table.cells)?;
+    let cell = table.placer.place(key)?;
     let address = table
         .address_of(cell)
         .ok_or(RouteError::Placement(PlacementError::NoCellAcceptsShoppers))?;
@@ -213,15 +238,26 @@ mod tests {
                 state: CellState::Active,
             },
         ];
-        RoutingTable {
+        table_of(cells)
+    }
+
+    fn table_of(cells: Vec<RoutedCell>) -> RoutingTable {
+        let addresses = cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                (
+                    cell.id.clone(),
+                    format!("127.0.0.1:{}", 9100 + i).parse().unwrap(),
+                )
+            })
+            .collect();
+        let table = wire::RoutingTable {
             version: 1,
             cells,
-            addresses: vec![
-                "127.0.0.1:9100".parse().unwrap(),
-                "127.0.0.1:9101".parse().unwrap(),
-            ],
-            control_plane: "127.0.0.1:9000".parse().unwrap(),
-        }
+            overrides: vec![],
+        };
+        RoutingTable::new(&table, addresses, "127.0.0.1:9000".parse().unwrap()).unwrap()
     }
 
     fn request(path: &str, cookie: Option<&str>) -> RequestHeader {
@@ -261,7 +297,7 @@ mod tests {
             let routed = route(&request("/api/x", Some(&cookie)), &table).unwrap();
             assert_eq!(
                 routed.cell_id(),
-                Some(placement::place(key, &table.cells).unwrap().id.as_str())
+                Some(table.placer.place(key).unwrap().id.as_str())
             );
         }
     }
@@ -362,10 +398,11 @@ mod tests {
 
     #[test]
     fn no_placeable_cell_is_an_error() {
-        let mut table = table();
-        for cell in &mut table.cells {
+        let mut cells = table().placer.cells().to_vec();
+        for cell in &mut cells {
             cell.state = CellState::Draining;
         }
+        let table = table_of(cells);
         assert!(route(&request("/api/x", None), &table).is_err());
         assert!(!table.can_place());
     }

@@ -29,10 +29,11 @@ pub fn prepare(config: &Config) -> anyhow::Result<EdgeProxy> {
             edge.listen
         )
     })?;
-    let table = RoutingTable::from_topology(&topology);
+    let table = RoutingTable::from_topology(&topology)
+        .context("edge.topology: the routing table is not valid")?;
     tracing::info!(
-        cells = table.cells.len(),
-        version = table.version,
+        cells = table.cell_count(),
+        version = table.version(),
         topology = %edge.topology.display(),
         "routing table loaded"
     );

@@ -32,3 +32,23 @@ pub struct RoutedCell {
     pub weight: u32,
     pub state: CellState,
 }
+
+/// A shopper pinned to a cell by hand — a migrated shopper — whatever the
+/// hash says. A higher `epoch` replaces a lower one for the same key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PlacementOverride {
+    #[schema(example = "0123456789abcdef")]
+    pub shopper_key: String,
+    pub cell: String,
+    pub epoch: u64,
+}
+
+/// The versioned routing table the control plane publishes and the edge,
+/// the cells and the control plane place shoppers by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RoutingTable {
+    pub version: u64,
+    pub cells: Vec<RoutedCell>,
+    #[serde(default)]
+    pub overrides: Vec<PlacementOverride>,
+}
