@@ -5,6 +5,8 @@ use chassis::config::{
     ConfigError, HttpSettings, MySqlSettings, ReadinessSettings, RedisSettings, Settings, Sources,
 };
 use events::KafkaSettings;
+use std::path::PathBuf;
+
 use serde::Deserialize;
 use telemetry::LogSettings;
 
@@ -19,6 +21,14 @@ pub struct Config {
     pub kafka: KafkaSettings,
     pub readiness: ReadinessSettings,
     pub log: LogSettings,
+    pub control: ControlSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlSettings {
+    /// `cells.yaml`: seeds the cell map at start.
+    pub topology: PathBuf,
 }
 
 impl Settings for Config {

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod http;
+pub mod routing;
 pub mod startup;
 
 pub use config::Config;

@@ -4,6 +4,8 @@ use chassis::backends::Backends;
 use chassis::metrics::Metrics;
 use chassis::service::{Identity, Service};
 
+use topology::Topology;
+
 use crate::config::Config;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -21,6 +23,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         "cellwear-control-plane",
     )
     .await?;
+    let topology = Topology::load(&config.control.topology)
+        .map_err(|e| anyhow::anyhow!("control.topology: {e}"))?;
+    crate::routing::seed(&backends.mysql, &topology).await?;
+    let routes = crate::http::router(backends.mysql.clone())?;
     let metrics = Metrics::new("control-plane")?;
     let identity = Identity {
         service: "control-plane".into(),
@@ -32,7 +38,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.readiness,
         backends,
         metrics,
-        crate::http::router()?,
+        routes,
     )
     .await?;
     service

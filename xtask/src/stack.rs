@@ -196,6 +196,10 @@ fn start_all(
         start_redis(stack, &cell.id, &cell.redis, &dirs)?;
     }
 
+    // The topology trimmed to the cells that run: it seeds the control
+    // plane's cell map and the edge's first routing table.
+    let routed = dirs.run.join("cells.yaml");
+    std::fs::write(&routed, topology.to_yaml()?)?;
     step("starting the control plane");
     let mut command = Command::new(bin.join("control-plane"));
     command
@@ -204,7 +208,8 @@ fn start_all(
         .env("CONTROL__HTTP__PORT", control.http.port().to_string())
         .env("CONTROL__MYSQL__URL", &control.mysql)
         .env("CONTROL__REDIS__URL", &control.redis)
-        .env("CONTROL__KAFKA__BROKERS", &topology.broker);
+        .env("CONTROL__KAFKA__BROKERS", &topology.broker)
+        .env("CONTROL__CONTROL__TOPOLOGY", &routed);
     start_service(stack, "control-plane", &mut command, control.http)?;
 
     let signing_key = ensure_signing_key(&dirs)?;
@@ -229,8 +234,6 @@ fn start_all(
     }
 
     step("starting the edge");
-    let routed = dirs.run.join("cells.yaml");
-    std::fs::write(&routed, topology.to_yaml()?)?;
     let mut command = Command::new(bin.join("edge-router"));
     command
         .current_dir(root)

@@ -3,6 +3,8 @@
 //! root), and the OpenAPI document generated from the handlers.
 
 use axum::Router;
+use axum::routing::get;
+use sqlx::MySqlPool;
 use utoipa::OpenApi;
 
 #[derive(Debug, OpenApi)]
@@ -14,13 +16,20 @@ use utoipa::OpenApi;
     paths(
         chassis::health::livez,
         chassis::health::readyz,
-        chassis::health::metrics
+        chassis::health::metrics,
+        crate::routing::routes::routing_table
     ),
-    components(schemas(wire::ErrorBody))
+    components(schemas(wire::ErrorBody, wire::PublishedRoutingTable))
 )]
 pub struct ApiDoc;
 
 /// Every route of the control plane but the health routes.
-pub fn router() -> Result<Router, serde_json::Error> {
-    chassis::http::openapi_document("/admin/api/openapi.json", ApiDoc::openapi())
+pub fn router(pool: MySqlPool) -> Result<Router, serde_json::Error> {
+    let cells = Router::new()
+        .route(
+            "/control/api/routing-table",
+            get(crate::routing::routes::routing_table),
+        )
+        .with_state(pool);
+    Ok(chassis::http::openapi_document("/admin/api/openapi.json", ApiDoc::openapi())?.merge(cells))
 }

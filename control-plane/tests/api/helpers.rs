@@ -12,10 +12,13 @@ pub struct TestApp {
 /// The control plane on port 0 with a fresh database and its own Redis prefix.
 pub async fn spawn_app() -> TestApp {
     let database = testkit::unique("test_control_");
-    let app =
-        control_plane::build(Config::with_overrides(testkit::service_settings(&database)).unwrap())
-            .await
-            .unwrap();
+    let settings = testkit::service_settings(&database).merge((
+        "control.topology",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../cells.yaml"),
+    ));
+    let app = control_plane::build(Config::with_overrides(settings).unwrap())
+        .await
+        .unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let (stop, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run_until(async {

@@ -13,4 +13,4 @@ pub mod users;
 
 pub use error::ErrorBody;
 pub use health::{CheckReport, HealthStatus, LivenessResponse, ReadinessResponse};
-pub use routing::{CellState, PlacementOverride, RoutedCell, RoutingTable};
+pub use routing::{CellState, PlacementOverride, PublishedRoutingTable, RoutedCell, RoutingTable};

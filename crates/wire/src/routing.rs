@@ -52,3 +52,13 @@ pub struct RoutingTable {
     #[serde(default)]
     pub overrides: Vec<PlacementOverride>,
 }
+
+/// The routing table as the control plane serves it, with where each cell
+/// listens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublishedRoutingTable {
+    #[serde(flatten)]
+    pub table: RoutingTable,
+    /// Cell id → `host:port` of its HTTP API.
+    pub endpoints: std::collections::BTreeMap<String, String>,
+}
