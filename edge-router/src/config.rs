@@ -29,6 +29,8 @@ pub struct EdgeSettings {
     pub upstream_connect_timeout_ms: u64,
     pub upstream_read_timeout_ms: u64,
     pub secure_cookies: bool,
+    pub routing_refresh_ms: u64,
+    pub routing_cache: PathBuf,
 }
 
 impl Settings for Config {
@@ -39,6 +41,11 @@ impl Settings for Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         let edge = &self.edge;
+        if edge.routing_refresh_ms == 0 {
+            return Err(ConfigError(
+                "edge.routing_refresh_ms: must be greater than 0".into(),
+            ));
+        }
         if edge.threads == 0 {
             return Err(ConfigError("edge.threads: must be at least 1".into()));
         }

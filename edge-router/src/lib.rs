@@ -13,3 +13,4 @@ pub mod proxy;
 pub mod routing;
 pub mod startup;
 pub mod static_files;
+pub mod table_refresh;

@@ -9,11 +9,11 @@ fn main() -> ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|config| {
             telemetry::init(&config.log)?;
-            let proxy = startup::prepare(&config)?;
-            Ok((config, proxy))
+            let (proxy, refresh) = startup::prepare(&config)?;
+            Ok((config, proxy, refresh))
         });
     match prepared {
-        Ok((config, proxy)) => startup::run(&config, proxy),
+        Ok((config, proxy, refresh)) => startup::run(&config, proxy, refresh),
         Err(error) => {
             eprintln!("edge-router: {error:#}");
             ExitCode::FAILURE

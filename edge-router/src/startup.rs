@@ -15,10 +15,12 @@ use crate::config::Config;
 use crate::metrics::EdgeMetrics;
 use crate::proxy::EdgeProxy;
 use crate::routing::RoutingTable;
+use crate::table_refresh::{self, TableRefresh};
 
 /// Checks everything that can be checked before pingora takes over the
 /// process: the topology parses and the listen address is free.
-pub fn prepare(config: &Config) -> anyhow::Result<EdgeProxy> {
+/// The proxy and the task that keeps its routing table current.
+pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh)> {
     let topology = load_topology(&config.edge.topology)?;
     let edge = &config.edge;
     // pingora would only log a failed bind from a worker thread; a person
@@ -29,22 +31,47 @@ pub fn prepare(config: &Config) -> anyhow::Result<EdgeProxy> {
             edge.listen
         )
     })?;
-    let table = RoutingTable::from_topology(&topology)
+    let mut table = RoutingTable::from_topology(&topology)
         .context("edge.topology: the routing table is not valid")?;
+    let control_plane = topology.control_plane.http;
+    // A table saved by an earlier run is newer than the topology's first one:
+    // with it the edge routes migrated shoppers right even if the control
+    // plane is away at start.
+    if let Some(saved) = table_refresh::load(&edge.routing_cache)
+        && saved.table.version > table.version()
+    {
+        match table_refresh::compile(&saved, control_plane) {
+            Ok(compiled) => table = compiled,
+            Err(error) => tracing::warn!(%error, "ignoring the saved routing table"),
+        }
+    }
     tracing::info!(
         cells = table.cell_count(),
         version = table.version(),
         topology = %edge.topology.display(),
         "routing table loaded"
     );
-    Ok(EdgeProxy {
-        table: Arc::new(ArcSwap::from_pointee(table)),
+    let table = Arc::new(ArcSwap::from_pointee(table));
+    // reqwest is built with rustls and no default crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let refresh = TableRefresh {
+        table: table.clone(),
+        control_plane,
+        every: Duration::from_millis(edge.routing_refresh_ms),
+        cache: edge.routing_cache.clone(),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()?,
+    };
+    let proxy = EdgeProxy {
+        table,
         metrics: EdgeMetrics::new()?,
         static_dir: edge.static_dir.clone(),
         connect_timeout: Duration::from_millis(edge.upstream_connect_timeout_ms),
         read_timeout: Duration::from_millis(edge.upstream_read_timeout_ms),
         secure_cookies: edge.secure_cookies,
-    })
+    };
+    Ok((proxy, refresh))
 }
 
 fn load_topology(path: &Path) -> anyhow::Result<Topology> {
@@ -54,7 +81,7 @@ fn load_topology(path: &Path) -> anyhow::Result<Topology> {
 
 /// Runs the proxy until SIGTERM (graceful: stop accepting, finish what is in
 /// flight) or SIGINT (fast). Never returns.
-pub fn run(config: &Config, proxy: EdgeProxy) -> ! {
+pub fn run(config: &Config, proxy: EdgeProxy, refresh: TableRefresh) -> ! {
     let edge = &config.edge;
     let conf = ServerConf {
         threads: edge.threads,
@@ -67,6 +94,10 @@ pub fn run(config: &Config, proxy: EdgeProxy) -> ! {
     let mut service = http_proxy_service(&server.configuration, proxy);
     service.add_tcp(&edge.listen.to_string());
     server.add_service(service);
+    server.add_service(pingora::services::background::background_service(
+        "routing table",
+        refresh,
+    ));
     tracing::info!(listen = %edge.listen, "edge ready to serve");
     server.run_forever()
 }

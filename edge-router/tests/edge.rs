@@ -79,9 +79,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn topology_yaml(cells: &[&TestCell]) -> String {
-    let mut yaml = String::from(
-        "broker: 127.0.0.1:9092\nedge: { listen: \"127.0.0.1:1\" }\ncontrol_plane:\n  http: 127.0.0.1:2\n  mysql: mysql://root@127.0.0.1:3/x\n  redis: redis://127.0.0.1:4\ncells:\n",
+fn topology_yaml(cells: &[&TestCell], control_plane: SocketAddr) -> String {
+    let mut yaml = format!(
+        "broker: 127.0.0.1:9092\nedge: {{ listen: \"127.0.0.1:1\" }}\ncontrol_plane:\n  http: {control_plane}\n  mysql: mysql://root@127.0.0.1:3/x\n  redis: redis://127.0.0.1:4\ncells:\n",
     );
     for cell in cells {
         yaml.push_str(&format!(
@@ -92,16 +92,27 @@ fn topology_yaml(cells: &[&TestCell]) -> String {
     yaml
 }
 
+/// Nothing listens here: the edge finds no control plane and keeps its table.
+const NO_CONTROL_PLANE: &str = "127.0.0.1:2";
+
 fn start_edge(cells: &[&TestCell]) -> Edge {
     let dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
+    start_edge_in(dir, cells, NO_CONTROL_PLANE.parse().unwrap())
+}
+
+/// The edge binary over `cells`, asking `control_plane` for its table every
+/// 200 ms and keeping it in `dir`.
+fn start_edge_in(dir: PathBuf, cells: &[&TestCell], control_plane: SocketAddr) -> Edge {
     std::fs::create_dir_all(dir.join("static")).unwrap();
     std::fs::write(dir.join("static/index.html"), "<html>shop</html>").unwrap();
-    std::fs::write(dir.join("cells.yaml"), topology_yaml(cells)).unwrap();
+    std::fs::write(dir.join("cells.yaml"), topology_yaml(cells, control_plane)).unwrap();
     let address = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let child = Command::new(env!("CARGO_BIN_EXE_edge-router"))
         .env("EDGE__EDGE__LISTEN", address.to_string())
         .env("EDGE__EDGE__TOPOLOGY", dir.join("cells.yaml"))
         .env("EDGE__EDGE__STATIC_DIR", dir.join("static"))
+        .env("EDGE__EDGE__ROUTING_CACHE", dir.join("routing-table.json"))
+        .env("EDGE__EDGE__ROUTING_REFRESH_MS", "200")
         .env("EDGE__LOG__FORMAT", "pretty")
         .stdout(Stdio::null())
         .spawn()
@@ -393,4 +404,112 @@ async fn an_oversized_sign_in_body_is_refused_at_the_edge() {
     assert_eq!(response.status(), 413);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "body_too_large");
+}
+
+/// The control plane, seeded with `cells`, on port 0.
+async fn start_control_plane(
+    cells: &[&TestCell],
+    database: &str,
+) -> (SocketAddr, oneshot::Sender<()>, PathBuf) {
+    let dir = std::env::temp_dir().join(testkit::unique("cellwear-cp-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = dir.join("cells.yaml");
+    std::fs::write(
+        &seed,
+        topology_yaml(cells, NO_CONTROL_PLANE.parse().unwrap()),
+    )
+    .unwrap();
+    let settings = testkit::service_settings(database).merge(("control.topology", &seed));
+    let app = control_plane::build(control_plane::Config::with_overrides(settings).unwrap())
+        .await
+        .unwrap();
+    let address = SocketAddr::from(([127, 0, 0, 1], app.port()));
+    let (stop, signal) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = signal.await;
+    }));
+    (address, stop, dir)
+}
+
+async fn wait_for_cell(edge: &Edge, key: ShopperKey, cell: &str) {
+    let started = Instant::now();
+    loop {
+        if cell_of(&get(edge, "/api/openapi.json", Some(key)).await) == cell {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the edge never routed {key} to {cell}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_edge_follows_the_control_planes_overrides_and_keeps_them_without_it() {
+    let (a, b) = (
+        TestCell::start("cell-a").await,
+        TestCell::start("cell-b").await,
+    );
+    let table = routed_cells(&[&a, &b]);
+    let key = (1..)
+        .map(|i: u64| ShopperKey::from(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+        .find(|key| placement::place(*key, &table).unwrap().id == "cell-a")
+        .unwrap();
+    let database = testkit::unique("test_edge_cp_");
+    let (control_plane, stop_control_plane, cp_dir) =
+        start_control_plane(&[&a, &b], &database).await;
+    let edge_dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
+    let edge = start_edge_in(edge_dir.clone(), &[&a, &b], control_plane);
+    assert_eq!(
+        cell_of(&get(&edge, "/api/openapi.json", Some(key)).await),
+        "cell-a"
+    );
+
+    // A migration pins the shopper to cell-b.
+    use sqlx::Connection;
+    let mut db = sqlx::MySqlConnection::connect(&format!("{}/{database}", testkit::mysql_server()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO placement_overrides (shopper_key, cell_id, epoch) VALUES (?, 'cell-b', 1)",
+    )
+    .bind(key.to_string())
+    .execute(&mut db)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE routing_table SET version = version + 1")
+        .execute(&mut db)
+        .await
+        .unwrap();
+
+    wait_for_cell(&edge, key, "cell-b").await;
+    let ready: Value = get(&edge, "/readyz", None).await.json().await.unwrap();
+    assert!(
+        ready["checks"][0]["target"]
+            .as_str()
+            .unwrap()
+            .starts_with("version 3"),
+        "{ready}"
+    );
+
+    // The control plane goes away: the edge keeps the table, in memory and,
+    // after a restart, from its file.
+    let _ = stop_control_plane.send(());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        cell_of(&get(&edge, "/api/openapi.json", Some(key)).await),
+        "cell-b"
+    );
+    let saved =
+        std::fs::read(edge_dir.join("routing-table.json")).expect("the edge saved its table");
+    drop(edge); // also removes its folder: put the saved table back
+    std::fs::create_dir_all(&edge_dir).unwrap();
+    std::fs::write(edge_dir.join("routing-table.json"), saved).unwrap();
+    let restarted = start_edge_in(edge_dir, &[&a, &b], control_plane);
+    assert_eq!(
+        cell_of(&get(&restarted, "/api/openapi.json", Some(key)).await),
+        "cell-b"
+    );
+    std::fs::remove_dir_all(cp_dir).unwrap();
 }

@@ -239,7 +239,11 @@ fn start_all(
         .current_dir(root)
         .env("EDGE__EDGE__LISTEN", topology.edge.listen.to_string())
         .env("EDGE__EDGE__TOPOLOGY", &routed)
-        .env("EDGE__EDGE__STATIC_DIR", root.join("frontend/dist"));
+        .env("EDGE__EDGE__STATIC_DIR", root.join("frontend/dist"))
+        .env(
+            "EDGE__EDGE__ROUTING_CACHE",
+            dirs.run.join("edge-routing-table.json"),
+        );
     start_service(stack, "edge", &mut command, topology.edge.listen)
 }
 
