@@ -31,6 +31,9 @@ pub struct EdgeSettings {
     pub secure_cookies: bool,
     pub routing_refresh_ms: u64,
     pub routing_cache: PathBuf,
+    pub content_security_policy: String,
+    /// Larger declared bodies get 413 at the edge (cells check their own).
+    pub max_body_bytes: u64,
 }
 
 impl Settings for Config {
@@ -41,6 +44,16 @@ impl Settings for Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         let edge = &self.edge;
+        if http::HeaderValue::from_str(&edge.content_security_policy).is_err() {
+            return Err(ConfigError(
+                "edge.content_security_policy: not a valid header value".into(),
+            ));
+        }
+        if edge.max_body_bytes == 0 {
+            return Err(ConfigError(
+                "edge.max_body_bytes: must be greater than 0".into(),
+            ));
+        }
         if edge.routing_refresh_ms == 0 {
             return Err(ConfigError(
                 "edge.routing_refresh_ms: must be greater than 0".into(),

@@ -35,6 +35,8 @@ pub struct EdgeProxy {
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub secure_cookies: bool,
+    pub content_security_policy: Arc<str>,
+    pub max_body_bytes: u64,
 }
 
 /// What one request carries from hook to hook.
@@ -44,6 +46,7 @@ pub struct RequestContext {
     request_id: String,
     route: Option<Route>,
     upstream_failed: bool,
+    content_security_policy: Arc<str>,
 }
 
 impl RequestContext {
@@ -75,6 +78,7 @@ impl ProxyHttp for EdgeProxy {
             request_id: String::new(),
             route: None,
             upstream_failed: false,
+            content_security_policy: self.content_security_policy.clone(),
         }
     }
 
@@ -84,6 +88,17 @@ impl ProxyHttp for EdgeProxy {
         ctx: &mut RequestContext,
     ) -> Result<bool> {
         ctx.request_id = request_id(session.req_header());
+        if let Some(declared) = declared_length(session.req_header())
+            && declared > self.max_body_bytes
+        {
+            let body = error_body(
+                "body_too_large",
+                &format!("A request body has at most {} bytes.", self.max_body_bytes),
+                ctx,
+            );
+            respond_json(session, 413, &body, ctx, &[]).await?;
+            return Ok(true);
+        }
         let table = self.table.load();
         let route = match routing::route(session.req_header(), &table) {
             Ok(route) => route,
@@ -165,6 +180,7 @@ impl ProxyHttp for EdgeProxy {
         ctx: &mut RequestContext,
     ) -> Result<()> {
         response.insert_header(REQUEST_ID_HEADER, &ctx.request_id)?;
+        security_headers(response, &self.content_security_policy)?;
         if let Some(Route::Cell {
             id, key, new_guest, ..
         }) = &ctx.route
@@ -392,6 +408,18 @@ fn readiness(table: &RoutingTable) -> ReadinessResponse {
     }
 }
 
+/// The body size a request declares, if it declares one.
+fn declared_length(request: &RequestHeader) -> Option<u64> {
+    request
+        .headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// The caller's request id when it is a sane token, else a fresh UUIDv7.
 fn request_id(request: &RequestHeader) -> String {
     request
@@ -431,6 +459,19 @@ async fn respond_json(
     .await
 }
 
+/// The headers every answer of the shop carries, proxied or the edge's own.
+fn security_headers(header: &mut ResponseHeader, content_security_policy: &str) -> Result<()> {
+    header.insert_header(
+        "strict-transport-security",
+        "max-age=31536000; includeSubDomains",
+    )?;
+    header.insert_header("content-security-policy", content_security_policy)?;
+    header.insert_header("x-content-type-options", "nosniff")?;
+    header.insert_header("referrer-policy", "strict-origin-when-cross-origin")?;
+    header.insert_header("x-frame-options", "DENY")?;
+    Ok(())
+}
+
 async fn respond(
     session: &mut Session,
     status: u16,
@@ -439,8 +480,9 @@ async fn respond(
     ctx: &RequestContext,
     extra: &[(&'static str, &str)],
 ) -> Result<()> {
-    let mut header = ResponseHeader::build(status, Some(4 + extra.len()))?;
+    let mut header = ResponseHeader::build(status, Some(10 + extra.len()))?;
     header.insert_header("content-type", content_type)?;
+    security_headers(&mut header, &ctx.content_security_policy)?;
     header.insert_header("content-length", body.len().to_string())?;
     header.insert_header(REQUEST_ID_HEADER, &ctx.request_id)?;
     for (name, value) in extra {

@@ -70,6 +70,8 @@ pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh)> {
         connect_timeout: Duration::from_millis(edge.upstream_connect_timeout_ms),
         read_timeout: Duration::from_millis(edge.upstream_read_timeout_ms),
         secure_cookies: edge.secure_cookies,
+        content_security_policy: edge.content_security_policy.clone().into(),
+        max_body_bytes: edge.max_body_bytes,
     };
     Ok((proxy, refresh))
 }

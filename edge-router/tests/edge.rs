@@ -513,3 +513,55 @@ async fn the_edge_follows_the_control_planes_overrides_and_keeps_them_without_it
     );
     std::fs::remove_dir_all(cp_dir).unwrap();
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let a = TestCell::start("cell-a").await;
+    let edge = start_edge(&[&a]);
+
+    for path in ["/api/openapi.json", "/", "/livez", "/api/nothing-here"] {
+        let response = get(&edge, path, None).await;
+        let headers = response.headers();
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            headers["referrer-policy"], "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert!(
+            headers["strict-transport-security"]
+                .to_str()
+                .unwrap()
+                .starts_with("max-age="),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_body_declared_too_large_stops_at_the_edge() {
+    let a = TestCell::start("cell-a").await;
+    let edge = start_edge(&[&a]);
+
+    let response = testkit::http_client()
+        .post(format!("http://{}/api/auth/register", edge.address))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 413);
+    assert!(
+        response.headers().get("x-cellwear-cell").is_none(),
+        "the body reached a cell"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "body_too_large");
+}
