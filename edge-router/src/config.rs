@@ -34,6 +34,11 @@ pub struct EdgeSettings {
     pub content_security_policy: String,
     /// Larger declared bodies get 413 at the edge (cells check their own).
     pub max_body_bytes: u64,
+    /// Requests per window from one client address (0: no limit).
+    pub rate_limit_per_ip: u32,
+    /// Requests per window from one shopper key (0: no limit).
+    pub rate_limit_per_shopper: u32,
+    pub rate_limit_window_ms: u64,
 }
 
 impl Settings for Config {
@@ -52,6 +57,11 @@ impl Settings for Config {
         if edge.max_body_bytes == 0 {
             return Err(ConfigError(
                 "edge.max_body_bytes: must be greater than 0".into(),
+            ));
+        }
+        if edge.rate_limit_window_ms == 0 {
+            return Err(ConfigError(
+                "edge.rate_limit_window_ms: must be greater than 0".into(),
             ));
         }
         if edge.routing_refresh_ms == 0 {

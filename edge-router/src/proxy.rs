@@ -3,6 +3,7 @@
 //! the upstream request and the response, answer failures with our JSON
 //! envelope, and log and count in `logging`.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,8 +14,10 @@ use bytes::Bytes;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::*;
 use pingora::proxy::FailToProxy;
+use placement::ShopperKey;
 use wire::{CheckReport, ErrorBody, HealthStatus, LivenessResponse, ReadinessResponse};
 
+use crate::limits::RateLimiter;
 use crate::metrics::EdgeMetrics;
 use crate::routing::{self, OwnEndpoint, Route, RoutingTable, SHOPPER_COOKIE};
 use crate::static_files;
@@ -37,6 +40,8 @@ pub struct EdgeProxy {
     pub secure_cookies: bool,
     pub content_security_policy: Arc<str>,
     pub max_body_bytes: u64,
+    pub per_ip: RateLimiter<IpAddr>,
+    pub per_shopper: RateLimiter<ShopperKey>,
 }
 
 /// What one request carries from hook to hook.
@@ -122,6 +127,22 @@ impl ProxyHttp for EdgeProxy {
             route => route,
         };
         ctx.route = Some(route.clone());
+        if let Err(seconds) = self.within_limits(session, &route) {
+            let body = error_body(
+                "rate_limited",
+                &format!("Too many requests; try again in {seconds} s."),
+                ctx,
+            );
+            respond_json(
+                session,
+                429,
+                &body,
+                ctx,
+                &[("retry-after", &seconds.to_string())],
+            )
+            .await?;
+            return Ok(true);
+        }
         match route {
             Route::Own(endpoint) => {
                 self.answer_own(session, endpoint, &table, ctx).await?;
@@ -251,6 +272,26 @@ impl ProxyHttp for EdgeProxy {
 }
 
 impl EdgeProxy {
+    /// Per client address, then per shopper; the edge's own endpoints are
+    /// never limited (probes must always get through).
+    fn within_limits(&self, session: &Session, route: &Route) -> std::result::Result<(), u64> {
+        if matches!(route, Route::Own(_)) {
+            return Ok(());
+        }
+        if let Some(address) = session.client_addr().and_then(|addr| addr.as_inet()) {
+            self.per_ip.check(address.ip())?;
+        }
+        if let Route::Cell {
+            key,
+            new_guest: false,
+            ..
+        } = route
+        {
+            self.per_shopper.check(*key)?;
+        }
+        Ok(())
+    }
+
     /// Reads a sign-in body (kept for the upstream by pingora's retry buffer)
     /// and routes by its e-mail; `None` when it answered the client itself.
     async fn route_by_body(

@@ -12,6 +12,7 @@ use pingora::server::configuration::ServerConf;
 use topology::Topology;
 
 use crate::config::Config;
+use crate::limits::RateLimiter;
 use crate::metrics::EdgeMetrics;
 use crate::proxy::EdgeProxy;
 use crate::routing::RoutingTable;
@@ -72,6 +73,14 @@ pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh)> {
         secure_cookies: edge.secure_cookies,
         content_security_policy: edge.content_security_policy.clone().into(),
         max_body_bytes: edge.max_body_bytes,
+        per_ip: RateLimiter::new(
+            edge.rate_limit_per_ip,
+            Duration::from_millis(edge.rate_limit_window_ms),
+        ),
+        per_shopper: RateLimiter::new(
+            edge.rate_limit_per_shopper,
+            Duration::from_millis(edge.rate_limit_window_ms),
+        ),
     };
     Ok((proxy, refresh))
 }

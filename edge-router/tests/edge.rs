@@ -97,12 +97,17 @@ const NO_CONTROL_PLANE: &str = "127.0.0.1:2";
 
 fn start_edge(cells: &[&TestCell]) -> Edge {
     let dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
-    start_edge_in(dir, cells, NO_CONTROL_PLANE.parse().unwrap())
+    start_edge_in(dir, cells, NO_CONTROL_PLANE.parse().unwrap(), &[])
 }
 
 /// The edge binary over `cells`, asking `control_plane` for its table every
 /// 200 ms and keeping it in `dir`.
-fn start_edge_in(dir: PathBuf, cells: &[&TestCell], control_plane: SocketAddr) -> Edge {
+fn start_edge_in(
+    dir: PathBuf,
+    cells: &[&TestCell],
+    control_plane: SocketAddr,
+    env: &[(&str, &str)],
+) -> Edge {
     std::fs::create_dir_all(dir.join("static")).unwrap();
     std::fs::write(dir.join("static/index.html"), "<html>shop</html>").unwrap();
     std::fs::write(dir.join("cells.yaml"), topology_yaml(cells, control_plane)).unwrap();
@@ -114,6 +119,7 @@ fn start_edge_in(dir: PathBuf, cells: &[&TestCell], control_plane: SocketAddr) -
         .env("EDGE__EDGE__ROUTING_CACHE", dir.join("routing-table.json"))
         .env("EDGE__EDGE__ROUTING_REFRESH_MS", "200")
         .env("EDGE__LOG__FORMAT", "pretty")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -460,7 +466,7 @@ async fn the_edge_follows_the_control_planes_overrides_and_keeps_them_without_it
     let (control_plane, stop_control_plane, cp_dir) =
         start_control_plane(&[&a, &b], &database).await;
     let edge_dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
-    let edge = start_edge_in(edge_dir.clone(), &[&a, &b], control_plane);
+    let edge = start_edge_in(edge_dir.clone(), &[&a, &b], control_plane, &[]);
     assert_eq!(
         cell_of(&get(&edge, "/api/openapi.json", Some(key)).await),
         "cell-a"
@@ -506,7 +512,7 @@ async fn the_edge_follows_the_control_planes_overrides_and_keeps_them_without_it
     drop(edge); // also removes its folder: put the saved table back
     std::fs::create_dir_all(&edge_dir).unwrap();
     std::fs::write(edge_dir.join("routing-table.json"), saved).unwrap();
-    let restarted = start_edge_in(edge_dir, &[&a, &b], control_plane);
+    let restarted = start_edge_in(edge_dir, &[&a, &b], control_plane, &[]);
     assert_eq!(
         cell_of(&get(&restarted, "/api/openapi.json", Some(key)).await),
         "cell-b"
@@ -564,4 +570,44 @@ async fn a_body_declared_too_large_stops_at_the_edge() {
     );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "body_too_large");
+}
+
+#[tokio::test]
+async fn a_shopper_over_the_limit_gets_429_and_probes_still_pass() {
+    let a = TestCell::start("cell-a").await;
+    let dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
+    let edge = start_edge_in(
+        dir,
+        &[&a],
+        NO_CONTROL_PLANE.parse().unwrap(),
+        &[("EDGE__EDGE__RATE_LIMIT_PER_SHOPPER", "3")],
+    );
+    let key = ShopperKey::from(99);
+
+    let statuses: Vec<u16> = {
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            statuses.push(
+                get(&edge, "/api/openapi.json", Some(key))
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        statuses
+    };
+
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    let limited = get(&edge, "/api/openapi.json", Some(key)).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    assert_eq!(
+        get(&edge, "/api/openapi.json", Some(ShopperKey::from(100)))
+            .await
+            .status(),
+        200,
+        "another shopper was limited"
+    );
+    assert_eq!(get(&edge, "/livez", Some(key)).await.status(), 200);
 }
