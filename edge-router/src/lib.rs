@@ -15,3 +15,4 @@ pub mod routing;
 pub mod startup;
 pub mod static_files;
 pub mod table_refresh;
+pub mod tokens;

@@ -8,6 +8,8 @@ use pingora::http::RequestHeader;
 use std::collections::HashMap;
 
 use placement::{InvalidTable, PlacementError, Placer, ShopperKey};
+
+use crate::tokens::TokenKeys;
 use topology::Topology;
 use wire::RoutedCell;
 
@@ -20,6 +22,8 @@ pub const SHOPPER_COOKIE: &str = "sk";
 #[derive(Debug, Clone)]
 pub struct RoutingTable {
     placer: Placer,
+    /// The cells' token keys: claims in tokens count only when they verify.
+    keys: TokenKeys,
     addresses: HashMap<String, SocketAddr>,
     pub control_plane: SocketAddr,
 }
@@ -50,6 +54,7 @@ impl RoutingTable {
     ) -> Result<Self, InvalidTable> {
         Ok(Self {
             placer: Placer::new(table)?,
+            keys: TokenKeys::default(),
             addresses,
             control_plane,
         })
@@ -57,6 +62,23 @@ impl RoutingTable {
 
     pub fn version(&self) -> u64 {
         self.placer.version()
+    }
+
+    /// The same table with `keys` to verify tokens by.
+    pub fn with_keys(&self, keys: TokenKeys) -> Self {
+        Self {
+            keys,
+            ..self.clone()
+        }
+    }
+
+    pub fn keys(&self) -> &TokenKeys {
+        &self.keys
+    }
+
+    /// Where the cells listen.
+    pub fn endpoints(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.addresses.values().copied()
     }
 
     pub fn cell_count(&self) -> usize {
@@ -120,7 +142,8 @@ pub fn route(request: &RequestHeader, table: &RoutingTable) -> Result<Route, Rou
     if !under(path, "/api") && !under(path, "/.well-known") {
         return Ok(Route::Static);
     }
-    let claimed = ticket_shopper_key(request).or_else(|| bearer_shopper_key(request));
+    let claimed = ticket_shopper_key(request, &table.keys)
+        .or_else(|| bearer_shopper_key(request, &table.keys));
     let (key, new_guest) = match claimed.or_else(|| shopper_key(request)) {
         Some(key) => (key, false),
         None => (ShopperKey::random(), true),
@@ -160,22 +183,22 @@ pub fn body_shopper_key(body: &[u8]) -> Option<ShopperKey> {
     value.get("email")?.as_str().map(ShopperKey::for_email)
 }
 
-/// The `sk` claim of a bearer token. The signature is not checked here: a
-/// forged claim only sends the request to a cell that then refuses the
-/// token; an expired token still routes its shopper home.
-pub fn bearer_shopper_key(request: &RequestHeader) -> Option<ShopperKey> {
+/// The `sk` claim of a bearer token the cells' keys signed. A token that
+/// does not verify routes like no token at all; an expired one still routes
+/// its shopper home (the cell answers 401).
+pub fn bearer_shopper_key(request: &RequestHeader, keys: &TokenKeys) -> Option<ShopperKey> {
     let token = request
         .headers
         .get(http::header::AUTHORIZATION)?
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")?;
-    token_shopper_key(token)
+    keys.shopper_key(token)
 }
 
-/// The `sk` claim of the sign-in ticket that finishes a Google sign-in on
-/// the account's home cell (`/api/auth/google/finish?ticket=…`).
-pub fn ticket_shopper_key(request: &RequestHeader) -> Option<ShopperKey> {
+/// The `sk` claim of the signed sign-in ticket that finishes a Google sign-in
+/// on the account's home cell (`/api/auth/google/finish?ticket=…`).
+pub fn ticket_shopper_key(request: &RequestHeader, keys: &TokenKeys) -> Option<ShopperKey> {
     if request.uri.path() != "/api/auth/google/finish" {
         return None;
     }
@@ -184,19 +207,7 @@ pub fn ticket_shopper_key(request: &RequestHeader) -> Option<ShopperKey> {
         .query()?
         .split('&')
         .find_map(|pair| pair.strip_prefix("ticket="))?;
-    token_shopper_key(ticket)
-}
-
-fn token_shopper_key(token: &str) -> Option<ShopperKey> {
-    use base64::Engine;
-    let payload = token.split('.').nth(1)?;
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .ok()?,
-    )
-    .ok()?;
-    ShopperKey::parse(claims.get("sk")?.as_str()?).ok()
+    keys.shopper_key(ticket)
 }
 
 /// `path` is `prefix` or lies below it (`/api` and `/api/x`, not `/apix`).
@@ -346,38 +357,47 @@ mod tests {
     }
 
     #[test]
-    fn a_bearer_token_routes_by_its_sk_claim_before_the_cookie() {
-        use base64::Engine;
-        let table = table();
+    fn a_signed_bearer_token_routes_by_its_sk_claim_before_the_cookie() {
+        let (signing, x) = crate::tokens::testing::signer(7);
+        let table = table().with_keys(crate::tokens::testing::keys_with("k1", &x));
         let account = ShopperKey::for_email("ada@example.com");
-        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!(r#"{{"sk":"{account}"}}"#));
+        let token = crate::tokens::testing::token(&signing, "k1", &account.to_string());
         let mut request = request("/api/me", Some("sk=0000000000000001"));
         request
-            .insert_header("authorization", format!("Bearer e30.{claims}.sig"))
+            .insert_header("authorization", format!("Bearer {token}"))
             .unwrap();
         let Route::Cell { key, new_guest, .. } = route(&request, &table).unwrap() else {
             panic!("not a cell route")
         };
         assert_eq!(key, account);
         assert!(!new_guest);
+        // Without the keys the claim is not believed: the cookie routes.
+        let Route::Cell { key, .. } =
+            route(&request, &table_of(table.placer.cells().to_vec())).unwrap()
+        else {
+            panic!("not a cell route")
+        };
+        assert_eq!(key.to_string(), "0000000000000001");
     }
 
     #[test]
-    fn a_google_finish_routes_by_its_ticket() {
-        use base64::Engine;
+    fn a_google_finish_routes_by_its_signed_ticket() {
+        let (signing, x) = crate::tokens::testing::signer(7);
+        let table = table().with_keys(crate::tokens::testing::keys_with("k1", &x));
         let account = ShopperKey::for_email("ada@example.com");
-        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!(r#"{{"sk":"{account}"}}"#));
-        let path = format!("/api/auth/google/finish?ticket=e30.{claims}.sig");
+        let ticket = crate::tokens::testing::token(&signing, "k1", &account.to_string());
+        let path = format!("/api/auth/google/finish?ticket={ticket}");
         let Route::Cell { key, .. } =
-            route(&request(&path, Some("sk=0000000000000001")), &table()).unwrap()
+            route(&request(&path, Some("sk=0000000000000001")), &table).unwrap()
         else {
             panic!("not a cell route")
         };
         assert_eq!(key, account);
-        let elsewhere = format!("/api/products?ticket=e30.{claims}.sig");
-        assert_eq!(ticket_shopper_key(&request(&elsewhere, None)), None);
+        let elsewhere = format!("/api/products?ticket={ticket}");
+        assert_eq!(
+            ticket_shopper_key(&request(&elsewhere, None), table.keys()),
+            None
+        );
     }
 
     #[test]

@@ -64,6 +64,19 @@ pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh)> {
             .timeout(Duration::from_secs(5))
             .build()?,
     };
+    // Token claims count only once the cells' keys are known: ask for them
+    // now, so the first requests with a token already route home.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let first_keys = TableRefresh {
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?,
+        ..refresh.clone()
+    };
+    let known = runtime.block_on(first_keys.refresh_keys());
+    tracing::info!(keys = known, "cells' token keys loaded");
     let proxy = EdgeProxy {
         table,
         metrics: EdgeMetrics::new()?,

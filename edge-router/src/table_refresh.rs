@@ -18,8 +18,9 @@ use pingora::services::background::BackgroundService;
 use wire::PublishedRoutingTable;
 
 use crate::routing::RoutingTable;
+use crate::tokens;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TableRefresh {
     pub table: Arc<ArcSwap<RoutingTable>>,
     pub control_plane: SocketAddr,
@@ -47,7 +48,8 @@ impl TableRefresh {
         if published.table.version <= current {
             return Ok(current);
         }
-        let table = compile(&published, self.control_plane)?;
+        let table =
+            compile(&published, self.control_plane)?.with_keys(self.table.load().keys().clone());
         self.table.store(Arc::new(table));
         save(&self.cache, &published)?;
         tracing::info!(
@@ -56,6 +58,20 @@ impl TableRefresh {
             "routing table updated"
         );
         Ok(published.table.version)
+    }
+
+    /// Fetches the cells' token keys into the table in use; keeps the old
+    /// keys when no cell answers. Returns how many keys are in use.
+    pub async fn refresh_keys(&self) -> usize {
+        let endpoints: Vec<SocketAddr> = self.table.load().endpoints().collect();
+        let keys = tokens::fetch(&self.client, endpoints).await;
+        if keys.is_empty() {
+            return self.table.load().keys().len();
+        }
+        let count = keys.len();
+        self.table
+            .rcu(|table| Arc::new(table.with_keys(keys.clone())));
+        count
     }
 }
 
@@ -66,6 +82,7 @@ impl BackgroundService for TableRefresh {
             if let Err(error) = self.refresh_once().await {
                 tracing::warn!(error = %format!("{error:#}"), version = self.table.load().version(), "routing table not refreshed; routing with the last good one");
             }
+            self.refresh_keys().await;
             tokio::select! {
                 _ = tokio::time::sleep(self.every) => {}
                 _ = shutdown.changed() => return,
