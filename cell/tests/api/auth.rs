@@ -55,6 +55,14 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
     pub async fn me(&self, token: &str) -> reqwest::Response {
         self.client
             .get(format!("{}/api/me", self.address))
@@ -190,12 +198,7 @@ async fn signing_in_returns_a_token_for_me_and_a_strict_refresh_cookie() {
     let app = spawn_app().await;
     assert_eq!(app.register("ada@example.com").await.status(), 201);
 
-    let response = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let response = app.login("ada@example.com", PASSWORD).await;
 
     assert_eq!(response.status(), 200);
     let cookie = set_cookie(&response, "refresh_token");
@@ -233,17 +236,9 @@ async fn a_wrong_password_and_an_unknown_account_get_the_same_answer() {
     assert_eq!(app.register("ada@example.com").await.status(), 201);
 
     let wrong = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": "not the password at all"}),
-        )
+        .login("ada@example.com", "not the password at all")
         .await;
-    let unknown = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "bob@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let unknown = app.login("bob@example.com", PASSWORD).await;
 
     let (wrong_status, unknown_status) = (wrong.status(), unknown.status());
     let (wrong, unknown): (Value, Value) =
@@ -434,15 +429,7 @@ impl TestApp {
     }
 
     pub async fn sessions(&self, token: &str) -> Value {
-        let response = self
-            .client
-            .get(format!("{}/api/me/sessions", self.address))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        response.json().await.unwrap()
+        self.get_ok("/api/me/sessions", token).await
     }
 }
 
@@ -549,12 +536,7 @@ async fn changing_the_password_signs_out_the_other_sessions() {
             .status(),
         200
     );
-    let old = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let old = app.login("ada@example.com", PASSWORD).await;
     assert_eq!(old.status(), 401);
     app.sign_in_again("ada@example.com", "another long passphrase")
         .await;
@@ -606,12 +588,7 @@ async fn too_many_sign_ins_for_one_account_are_rate_limited() {
 
     let mut statuses = Vec::new();
     for _ in 0..11 {
-        let response = app
-            .post_json(
-                "/api/auth/login",
-                &json!({"email": "ada@example.com", "password": PASSWORD}),
-            )
-            .await;
+        let response = app.login("ada@example.com", PASSWORD).await;
         statuses.push(response.status().as_u16());
         if response.status() == 429 {
             assert!(response.headers().contains_key("retry-after"));
@@ -658,12 +635,7 @@ async fn refresh_without_the_csrf_header_or_from_a_foreign_origin_is_refused() {
 async fn the_csrf_cookie_is_readable_by_the_page_and_strict() {
     let app = spawn_app().await;
     assert_eq!(app.register("ada@example.com").await.status(), 201);
-    let response = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let response = app.login("ada@example.com", PASSWORD).await;
     let csrf = set_cookie(&response, "csrf_token");
     assert!(!csrf.contains("HttpOnly"), "{csrf}");
     assert!(
@@ -706,12 +678,7 @@ async fn passwords_tokens_and_cookies_never_reach_the_logs() {
     let refreshed = app.with_cookie("/api/auth/refresh", &cookies).await;
     assert_eq!(refreshed.status(), 200);
     let new_cookies = refresh_cookie(&refreshed);
-    let wrong = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ada@example.com", "password": "a wrong password here"}),
-        )
-        .await;
+    let wrong = app.login("ada@example.com", "a wrong password here").await;
     assert_eq!(wrong.status(), 401);
     app.with_cookie("/api/auth/logout", &new_cookies).await;
 

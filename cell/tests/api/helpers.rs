@@ -69,6 +69,19 @@ pub async fn spawn_app_with(overrides: Figment) -> TestApp {
 }
 
 impl TestApp {
+    /// `GET path` with a bearer token; asserts 200 and returns the body.
+    pub async fn get_ok(&self, path: &str, token: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
     /// `(type, topic)` of every event the cell wrote to its outbox, in order.
     pub async fn outbox(&self) -> Vec<(String, String)> {
         use sqlx::Connection;

@@ -15,15 +15,7 @@ fn address(line1: &str) -> Value {
 
 impl TestApp {
     async fn addresses(&self, token: &str) -> Value {
-        let response = self
-            .client
-            .get(format!("{}/api/me/addresses", self.address))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        response.json().await.unwrap()
+        self.get_ok("/api/me/addresses", token).await
     }
 
     async fn save_address(&self, token: &str, body: &Value) -> reqwest::Response {
