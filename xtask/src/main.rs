@@ -92,8 +92,15 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root (xtask lives one folder below it).
+///
+/// Read at run time — `cargo run` tells the program its manifest folder — so
+/// that clones sharing one `CARGO_TARGET_DIR` never act on each other's tree
+/// through a binary built for another clone; the compile-time path is the
+/// fallback for running the binary directly.
 pub fn root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
