@@ -318,16 +318,26 @@ impl Auth {
                 user
             }
         };
+        let (issued, _) = self.start_session(user, device, ip).await?;
+        Ok((issued, ticket.return_to))
+    }
+
+    /// A new session for `user`: its refresh token and a first access token.
+    /// Also returns the session id.
+    async fn start_session(
+        &self,
+        user: User,
+        device: &str,
+        ip: &str,
+    ) -> Result<(Issued, String), AuthError> {
         let started = self.sessions.start(&user.id, device, ip).await?;
         let access_token = self.access_token(&user, &started.session)?;
-        Ok((
-            Issued {
-                user,
-                access_token,
-                refresh_token: started.token,
-            },
-            ticket.return_to,
-        ))
+        let issued = Issued {
+            user,
+            access_token,
+            refresh_token: started.token,
+        };
+        Ok((issued, started.session))
     }
 
     pub async fn login(
@@ -369,20 +379,15 @@ impl Auth {
         };
         self.limits.succeeded(&account).await?;
         let user = User::from(record);
-        let started = self.sessions.start(&user.id, device, ip).await?;
+        let (issued, session) = self.start_session(user, device, ip).await?;
         let logged_in = UserLoggedIn {
-            user_id: user.id.clone(),
-            session_id: started.session.clone(),
+            user_id: issued.user.id.clone(),
+            session_id: session.clone(),
         };
         self.publish(&mut *self.pool.acquire().await?, "analytics", &logged_in)
             .await?;
-        let access_token = self.access_token(&user, &started.session)?;
-        tracing::info!(user.id = %user.id, session.id = %started.session, "signed in");
-        Ok(Issued {
-            user,
-            access_token,
-            refresh_token: started.token,
-        })
+        tracing::info!(user.id = %issued.user.id, session.id = %session, "signed in");
+        Ok(issued)
     }
 
     pub async fn refresh(&self, refresh_token: &str, ip: &str) -> Result<Issued, AuthError> {
