@@ -242,22 +242,31 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-fn request_span(request: &Request, cell: &str) -> Span {
-    let request_id = request
+/// The request id the id layer put on the request.
+fn request_id_of(request: &Request) -> &str {
+    request
         .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let route = request
+        .unwrap_or_default()
+}
+
+/// The matched route template; only templates become labels and span
+/// fields, so a scan of random paths cannot blow up the number of series.
+fn route_of(request: &Request) -> &str {
+    request
         .extensions()
         .get::<MatchedPath>()
         .map(MatchedPath::as_str)
-        .unwrap_or("unmatched");
+        .unwrap_or("unmatched")
+}
+
+fn request_span(request: &Request, cell: &str) -> Span {
     tracing::info_span!(
         "request",
-        request_id,
+        request_id = request_id_of(request),
         http.method = %request.method(),
-        http.route = route,
+        http.route = route_of(request),
         cell = if cell.is_empty() { None } else { Some(cell) },
     )
 }
@@ -279,13 +288,7 @@ async fn record_metrics(
     next: Next,
 ) -> Response {
     let method = request.method().clone();
-    // Only matched route templates become labels, so a scan of random paths
-    // cannot blow up the number of series.
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    let route = route_of(&request).to_owned();
     let started = Instant::now();
     metrics.started();
     let response = next.run(request).await;
@@ -299,12 +302,7 @@ async fn record_metrics(
 }
 
 async fn scope_request_id(request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let id = request_id_of(&request).to_owned();
     CURRENT_REQUEST_ID.scope(id, next.run(request)).await
 }
 
