@@ -65,7 +65,9 @@ impl TableRefresh {
     pub async fn refresh_keys(&self) -> usize {
         let endpoints: Vec<SocketAddr> = self.table.load().endpoints().collect();
         let keys = tokens::fetch(&self.client, endpoints).await;
-        if keys.is_empty() {
+        // None answered, or nothing changed: keep the table as it is rather
+        // than copying it (overrides and all) every refresh.
+        if keys.is_empty() || keys.same_as(self.table.load().keys()) {
             return self.table.load().keys().len();
         }
         let count = keys.len();

@@ -51,6 +51,13 @@ impl TokenKeys {
         self.keys.is_empty()
     }
 
+    /// Whether both hold the same keys. A `kid` is derived from its public
+    /// key, so equal ids mean equal keys.
+    pub fn same_as(&self, other: &TokenKeys) -> bool {
+        self.keys.len() == other.keys.len()
+            && self.keys.keys().all(|kid| other.keys.contains_key(kid))
+    }
+
     /// Adds the Ed25519 keys of a JWKS document; others are skipped.
     pub fn add_jwks(&mut self, document: &[u8]) -> Result<usize, serde_json::Error> {
         let jwks: Jwks = serde_json::from_slice(document)?;
@@ -171,6 +178,15 @@ mod tests {
             keys.shopper_key(&token(&signing, "k1", "0123456789abcdef")),
             Some(ShopperKey::parse("0123456789abcdef").unwrap())
         );
+    }
+
+    #[test]
+    fn key_sets_compare_by_kid() {
+        let (_, x1) = signer(1);
+        let (_, x2) = signer(2);
+        assert!(keys_with("k1", &x1).same_as(&keys_with("k1", &x1)));
+        assert!(!keys_with("k1", &x1).same_as(&keys_with("k2", &x2)));
+        assert!(!TokenKeys::default().same_as(&keys_with("k1", &x1)));
     }
 
     #[test]
