@@ -26,6 +26,43 @@ pub struct Config {
     pub readiness: ReadinessSettings,
     pub log: LogSettings,
     pub auth: AuthConfig,
+    pub catalog: CatalogConfig,
+    pub stock: crate::stock::StockSettings,
+}
+
+/// The catalog read model's read path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// A read replica (`mysql://…`); empty reads from the primary (`mysql.url`)
+    /// through a pool of its own.
+    pub read_url: secrecy::SecretString,
+    pub read_max_connections: u32,
+    pub read_acquire_timeout_ms: u64,
+    /// How long a cached list or product may be served.
+    pub cache_ttl_ms: u64,
+    /// Entries kept in process.
+    pub cache_capacity: u64,
+}
+
+impl CatalogConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        let url = self.read_url.expose_secret();
+        if !url.is_empty() && !url.starts_with("mysql://") {
+            return Err(ConfigError(
+                "catalog.read_url: a mysql:// URL, or empty to read from the primary".into(),
+            ));
+        }
+        if self.read_max_connections == 0 || self.read_acquire_timeout_ms == 0 {
+            return Err(ConfigError(
+                "catalog.read_max_connections and catalog.read_acquire_timeout_ms: above 0".into(),
+            ));
+        }
+        if self.cache_ttl_ms < 1000 {
+            return Err(ConfigError("catalog.cache_ttl_ms: at least 1000".into()));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -120,6 +157,7 @@ impl Settings for Config {
         self.redis.check()?;
         self.kafka.check().map_err(ConfigError)?;
         self.readiness.check()?;
-        self.auth.check()
+        self.auth.check()?;
+        self.catalog.check()
     }
 }

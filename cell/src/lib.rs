@@ -6,9 +6,11 @@
 //! own folders (`auth/`, `catalog/`, `cart/`, …) and are merged by [`http`].
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod http;
 pub mod startup;
+pub mod stock;
 pub mod users;
 
 pub use config::Config;

@@ -13,8 +13,18 @@ use sqlx::MySqlPool;
 use crate::auth::google::Google;
 use crate::auth::tokens::SigningKeys;
 use crate::auth::{Auth, AuthSettings, Limits, Sessions};
+use crate::catalog::Products;
+use crate::catalog::apply::{OnDeleted, OnUpserted};
+use crate::catalog::cache::Cache;
 use crate::config::Config;
+use crate::stock::{OnAllocated, OnHint, OnRecalled};
 use crate::users::Addresses;
+use events::Schemas;
+use events::consumer::ConsumerSettings;
+use secrecy::ExposeSecret;
+use wire::events::{
+    ProductDeleted, ProductUpserted, StockAllocated, StockHintUpdated, StockRecalled,
+};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -36,6 +46,17 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let metrics = Metrics::new("cell")?;
     let auth = auth(&config, &backends)?;
     let addresses = Arc::new(Addresses::new(backends.mysql.clone()));
+    let cache = Cache::new(
+        backends.redis.clone(),
+        &config.redis.key_prefix,
+        Duration::from_millis(config.catalog.cache_ttl_ms),
+        config.catalog.cache_capacity,
+    );
+    let products = Products::new(
+        read_pool(&config).await?,
+        cache.clone(),
+        config.stock.low_stock,
+    );
     let identity = Identity {
         service: format!("cell {cell}"),
         cell: Some(cell.clone()),
@@ -46,13 +67,59 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.readiness,
         backends,
         metrics,
-        crate::http::router(auth, addresses)?,
+        crate::http::router(auth, addresses, products)?,
     )
     .await?;
+    // The global topics too, so the replica consumer can subscribe even if
+    // the control plane has not created them yet.
+    let kafka = &config.kafka;
+    let mut topics = events::topics::cell_topics(&cell, kafka.partitions);
+    topics.extend(events::topics::global_topics(kafka.partitions));
     service
-        .start_event_backbone(&events::topics::cell_topics(&cell, config.kafka.partitions))
+        .start_event_backbone(&kafka.namespaced(topics))
         .await?;
+    let settings = ConsumerSettings::new(
+        &kafka.brokers,
+        &kafka.topic(&format!("{cell}.replica")),
+        &[
+            &kafka.topic(events::topics::CATALOG),
+            &kafka.topic(events::topics::ALLOCATIONS),
+        ],
+    );
+    let inventory_topic = kafka.topic(&events::topics::cell_topic(&cell, "inventory"));
+    let schemas = Schemas::builtin();
+    service.start_consumer("catalog and stock consumer", settings, |consumer| {
+        consumer
+            .on::<ProductUpserted>(OnUpserted {
+                cache: cache.clone(),
+            })
+            .on::<ProductDeleted>(OnDeleted { cache })
+            .on::<StockAllocated>(OnAllocated { cell: cell.clone() })
+            .on::<StockHintUpdated>(OnHint)
+            .on::<StockRecalled>(OnRecalled {
+                cell: cell.clone(),
+                schemas,
+                inventory_topic,
+            })
+    })?;
     Ok(service)
+}
+
+/// The read-only pool the catalog reads through: the replica when one is
+/// configured, else the primary.
+async fn read_pool(config: &Config) -> anyhow::Result<MySqlPool> {
+    let replica = config.catalog.read_url.expose_secret();
+    let url = if replica.is_empty() {
+        config.mysql.url.expose_secret()
+    } else {
+        replica
+    };
+    Ok(chassis::deps::connect_mysql_read(
+        url,
+        config.catalog.read_max_connections,
+        config.catalog.read_acquire_timeout_ms,
+    )
+    .await?)
 }
 
 fn auth(config: &Config, backends: &Backends) -> anyhow::Result<Arc<Auth>> {
@@ -92,6 +159,7 @@ fn auth(config: &Config, backends: &Backends) -> anyhow::Result<Arc<Auth>> {
             cookie_secure: settings.cookie_secure,
             allowed_origins: settings.allowed_origins.clone(),
             cell: config.cell.id.clone(),
+            topic_prefix: config.kafka.topic_prefix.clone(),
             bootstrap_admins: settings.bootstrap_admins.clone(),
         },
     ))

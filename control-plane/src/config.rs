@@ -8,6 +8,8 @@ use events::KafkaSettings;
 use std::path::PathBuf;
 
 use serde::Deserialize;
+
+use crate::stock::StockSettings;
 use telemetry::LogSettings;
 
 pub const BASE: &str = include_str!("../config/base.toml");
@@ -22,6 +24,18 @@ pub struct Config {
     pub readiness: ReadinessSettings,
     pub log: LogSettings,
     pub control: ControlSettings,
+    pub auth: StaffAuthSettings,
+    pub stock: StockSettings,
+}
+
+/// How staff tokens are checked: the cells' key files, issuer and audience.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffAuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    /// The same Ed25519 PEM files the cells sign with.
+    pub key_files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +56,18 @@ impl Settings for Config {
         self.mysql.check()?;
         self.redis.check()?;
         self.kafka.check().map_err(ConfigError)?;
-        self.readiness.check()
+        self.readiness.check()?;
+        if self.auth.key_files.is_empty() {
+            return Err(ConfigError(
+                "auth.key_files: list the Ed25519 key files the cells sign with, so admin and SRE tokens can be checked".into(),
+            ));
+        }
+        if self.stock.share_floor == 0 || self.stock.share_floor > 1_000_000 {
+            return Err(ConfigError(format!(
+                "stock.share_floor: 1-1000000 units, not {}",
+                self.stock.share_floor
+            )));
+        }
+        Ok(())
     }
 }

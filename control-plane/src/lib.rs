@@ -4,10 +4,14 @@
 //! `main.rs` stays thin — config → telemetry → [`startup::build`] → run — so
 //! the integration tests start the very same app on port 0.
 
+pub mod audit;
+pub mod catalog;
 pub mod config;
 pub mod http;
 pub mod routing;
+pub mod staff;
 pub mod startup;
+pub mod stock;
 
 pub use config::Config;
 pub use startup::{App, build};

@@ -1,12 +1,20 @@
 //! Building and running the control plane.
 
+use access_tokens::SigningKeys;
 use chassis::backends::Backends;
 use chassis::metrics::Metrics;
 use chassis::service::{Identity, Service};
-
+use events::Schemas;
+use events::consumer::ConsumerSettings;
 use topology::Topology;
+use wire::events::{StockReturned, StockSold, StockTopUpRequested};
 
+use crate::catalog::Catalog;
+use crate::catalog::import::Imports;
 use crate::config::Config;
+use crate::http::AppState;
+use crate::staff::Verifier;
+use crate::stock::consumer::{OnReturned, OnSold, OnTopUp};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -26,7 +34,36 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let topology = Topology::load(&config.control.topology)
         .map_err(|e| anyhow::anyhow!("control.topology: {e}"))?;
     crate::routing::seed(&backends.mysql, &topology).await?;
-    let routes = crate::http::router(backends.mysql.clone())?;
+    let keys = SigningKeys::from_files(
+        &config.auth.key_files,
+        &config.auth.issuer,
+        &config.auth.audience,
+    )?;
+    let pool = backends.mysql.clone();
+    let imports = Imports::new(pool.clone());
+    let interrupted = imports.fail_interrupted().await?;
+    if interrupted > 0 {
+        tracing::warn!(
+            imports = interrupted,
+            "imports cut short by a restart were marked failed"
+        );
+    }
+    let kafka = &config.kafka;
+    let mut stock = config.stock.clone();
+    stock.allocations_topic = kafka.topic(events::topics::ALLOCATIONS);
+    let state = AppState {
+        verifier: Verifier::new(keys),
+        catalog: Catalog::new(
+            pool.clone(),
+            stock.clone(),
+            kafka.topic(events::topics::CATALOG),
+        ),
+        imports,
+        stock: stock.clone(),
+        schemas: Schemas::builtin(),
+        pool: pool.clone(),
+    };
+    let routes = crate::http::router(state)?;
     let metrics = Metrics::new("control-plane")?;
     let identity = Identity {
         service: "control-plane".into(),
@@ -41,8 +78,37 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         routes,
     )
     .await?;
+    // The cells' inventory topics are created here too, so the consumer can
+    // subscribe before the cells first start.
+    let cells = crate::routing::cell_ids(&pool).await?;
+    let mut topics = events::topics::global_topics(kafka.partitions);
+    for cell in &cells {
+        topics.extend(events::topics::cell_topics(cell, kafka.partitions));
+    }
     service
-        .start_event_backbone(&events::topics::global_topics(config.kafka.partitions))
+        .start_event_backbone(&kafka.namespaced(topics))
         .await?;
+    let inventory: Vec<String> = cells
+        .iter()
+        .map(|cell| kafka.topic(&events::topics::cell_topic(cell, "inventory")))
+        .collect();
+    let inventory: Vec<&str> = inventory.iter().map(String::as_str).collect();
+    let settings = ConsumerSettings::new(
+        &kafka.brokers,
+        &kafka.topic("control-plane.stock"),
+        &inventory,
+    );
+    service.start_consumer("stock consumer", settings, |consumer| {
+        consumer
+            .on::<StockSold>(OnSold)
+            .on::<StockTopUpRequested>(OnTopUp {
+                schemas: Schemas::builtin(),
+                settings: stock.clone(),
+            })
+            .on::<StockReturned>(OnReturned {
+                schemas: Schemas::builtin(),
+                settings: stock,
+            })
+    })?;
     Ok(service)
 }

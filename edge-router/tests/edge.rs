@@ -425,7 +425,9 @@ async fn start_control_plane(
         topology_yaml(cells, NO_CONTROL_PLANE.parse().unwrap()),
     )
     .unwrap();
-    let settings = testkit::service_settings(database).merge(("control.topology", &seed));
+    let settings = testkit::service_settings(database)
+        .merge(("control.topology", &seed))
+        .merge(("auth.key_files", vec![testkit::signing_key_file()]));
     let app = control_plane::build(control_plane::Config::with_overrides(settings).unwrap())
         .await
         .unwrap();

@@ -13,19 +13,6 @@ use crate::services::{self, BROKER, MYSQL};
 use crate::stack::{cargo, target_dir};
 use crate::tools::{self, run, step};
 
-#[derive(Debug, clap::Subcommand)]
-pub enum BenchTarget {
-    /// Outbox → broker → consumer: end-to-end latency and throughput.
-    Events {
-        /// Events per second to write.
-        #[arg(long, default_value_t = 1000)]
-        rate: u64,
-        /// How long to write.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-    },
-}
-
 /// Runs `cellwear-events` with `args` (`tail <topic>`, `replay-dlq <topic>`,
 /// `--help`), against the broker in cells.yaml unless `--brokers` is given.
 pub fn tool(args: Vec<String>) -> anyhow::Result<()> {
@@ -43,8 +30,9 @@ pub fn tool(args: Vec<String>) -> anyhow::Result<()> {
     run(invocation.args(&args))
 }
 
-pub fn bench(target: BenchTarget) -> anyhow::Result<()> {
-    let BenchTarget::Events { rate, seconds } = target;
+/// Writes `rate` events a second for `seconds` with the release build of
+/// `cellwear-events`, which reports latency and throughput.
+pub fn bench(rate: u64, seconds: u64) -> anyhow::Result<()> {
     step("checking tools and services");
     tools::ensure_build_tools()?;
     services::ensure_mysql()?;

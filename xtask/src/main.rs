@@ -3,14 +3,22 @@
 //!
 //! * `up` / `down` — the whole platform on this machine ([`stack`]);
 //! * `test` — every check CI runs ([`test`]);
-//! * `events …`, `bench events` — the event backbone's tools ([`events`]);
+//! * `seed` — a generated men's fashion catalog, loaded through the control
+//!   plane's admin API ([`seed`]);
+//! * `events …` — the event backbone's tools ([`events`]);
+//! * `bench events`, `bench catalog` — benchmarks ([`bench`]);
 //!
 //! [`tools`] installs what is missing (Debian packages, the pinned broker),
-//! [`services`] finds or starts MariaDB, Redis and a broker for tests, and
-//! [`procs`] starts, watches and stops the processes.
+//! [`services`] finds or starts MariaDB, Redis and a broker for tests,
+//! [`procs`] starts, watches and stops the processes, and [`http`] talks to
+//! them once they run.
 
+mod bench;
+mod bench_catalog;
 mod events;
+mod http;
 mod procs;
+mod seed;
 mod services;
 mod sqlx_prepare;
 mod stack;
@@ -43,11 +51,32 @@ enum Command {
         /// Wipe local data (databases, logs) first.
         #[arg(long)]
         fresh: bool,
+        /// Demo products to seed once the stack is up (0: none; re-seeding
+        /// an existing catalog only updates it).
+        #[arg(long, default_value_t = 2000)]
+        products: usize,
     },
     /// Stop everything `up` started.
     Down,
     /// Format check, clippy, every Rust test (and the frontend's).
     Test,
+    /// Load a generated men's fashion catalog (brands, categories, products)
+    /// into the running control plane; running it again updates it.
+    Seed {
+        /// How many products (the first N of the seed's catalog).
+        #[arg(long, default_value_t = 2000)]
+        products: usize,
+        /// Which catalog to make; the same seed makes the same products.
+        #[arg(long, default_value_t = seed::catalog::DEFAULT_SEED)]
+        seed: u64,
+        /// The control plane's base URL (default: from cells.yaml).
+        #[arg(long)]
+        control: Option<String>,
+        /// The PEM key to sign the admin token with (default: the one
+        /// `cargo xtask up` made, .cellwear/data/keys/signing.pem).
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
     /// Operate the event backbone: `events tail <topic> [--from-beginning]
     /// [--limit N]`, `events replay-dlq <topic>`; `events --help` for all.
     #[command(disable_help_flag = true)]
@@ -60,7 +89,7 @@ enum Command {
     /// Benchmarks that print figures and write target/reports/bench-*.json.
     Bench {
         #[command(subcommand)]
-        target: events::BenchTarget,
+        target: bench::BenchTarget,
     },
 }
 
@@ -71,16 +100,29 @@ fn main() -> ExitCode {
             cells,
             detach,
             fresh,
+            products,
         } => stack::up(&stack::UpOptions {
             cells,
             detach,
             fresh,
+            products,
         }),
         Command::Down => stack::down(),
         Command::Test => test::all(),
+        Command::Seed {
+            products,
+            seed,
+            control,
+            keys,
+        } => seed::seed(&seed::SeedOptions {
+            products,
+            seed,
+            control,
+            keys,
+        }),
         Command::Events { args } => events::tool(args),
         Command::SqlxPrepare => sqlx_prepare::prepare(),
-        Command::Bench { target } => events::bench(target),
+        Command::Bench { target } => bench::run(target),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -22,6 +22,8 @@ pub struct UpOptions {
     pub cells: Option<usize>,
     pub detach: bool,
     pub fresh: bool,
+    /// Demo products seeded once everything runs.
+    pub products: usize,
 }
 
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -134,6 +136,24 @@ pub fn up(options: &UpOptions) -> anyhow::Result<()> {
         return Err(error);
     }
     print_table(&stack, started.elapsed());
+    if options.products > 0 {
+        step(&format!(
+            "seeding the demo catalog ({} products; `--products 0` skips this)",
+            options.products
+        ));
+        let control = format!("http://{}", topology.control_plane.http);
+        let seeded = crate::seed::seed_products(
+            &control,
+            &dirs.data.join("keys/signing.pem"),
+            options.products,
+            crate::seed::catalog::DEFAULT_SEED,
+        );
+        if let Err(error) = seeded {
+            eprintln!("xtask: seeding failed; stopping everything");
+            stack.stop_all();
+            return Err(error);
+        }
+    }
 
     if options.detach {
         eprintln!("Running in the background. Stop it with: cargo xtask down");
@@ -200,6 +220,7 @@ fn start_all(
     // plane's cell map and the edge's first routing table.
     let routed = dirs.run.join("cells.yaml");
     std::fs::write(&routed, topology.to_yaml()?)?;
+    let signing_key = ensure_signing_key(&dirs)?;
     step("starting the control plane");
     let mut command = Command::new(bin.join("control-plane"));
     command
@@ -209,10 +230,13 @@ fn start_all(
         .env("CONTROL__MYSQL__URL", &control.mysql)
         .env("CONTROL__REDIS__URL", &control.redis)
         .env("CONTROL__KAFKA__BROKERS", &topology.broker)
-        .env("CONTROL__CONTROL__TOPOLOGY", &routed);
+        .env("CONTROL__CONTROL__TOPOLOGY", &routed)
+        .env(
+            "CONTROL__AUTH__KEY_FILES",
+            format!("[\"{}\"]", signing_key.display()),
+        );
     start_service(stack, "control-plane", &mut command, control.http)?;
 
-    let signing_key = ensure_signing_key(&dirs)?;
     step(&format!("starting {} cells", topology.cells.len()));
     for cell in &topology.cells {
         let mut command = Command::new(bin.join("cell"));

@@ -87,6 +87,8 @@ pub struct AuthSettings {
     pub cookie_secure: bool,
     /// This cell's id: names the topics identity's events go to.
     pub cell: String,
+    /// `kafka.topic_prefix`.
+    pub topic_prefix: String,
     /// E-mail addresses that get every role when they register (the first
     /// administrators of a new deployment).
     pub bootstrap_admins: Vec<String>,
@@ -630,7 +632,11 @@ impl Auth {
     ) -> Result<(), AuthError> {
         let envelope =
             Envelope::new(payload, Some(&self.settings.cell), None).map_err(anyhow::Error::from)?;
-        let topic = events::topics::cell_topic(&self.settings.cell, domain);
+        let topic = format!(
+            "{}{}",
+            self.settings.topic_prefix,
+            events::topics::cell_topic(&self.settings.cell, domain)
+        );
         events::outbox::enqueue(conn, &Schemas::builtin(), &topic, &envelope)
             .await
             .map_err(anyhow::Error::from)?;

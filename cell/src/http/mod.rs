@@ -8,6 +8,7 @@ use axum::Router;
 use utoipa::OpenApi;
 
 use crate::auth::Auth;
+use crate::catalog::Products;
 use crate::users::Addresses;
 
 #[derive(Debug, OpenApi)]
@@ -38,17 +39,26 @@ use crate::users::Addresses;
         crate::users::routes::create,
         crate::users::routes::update,
         crate::users::routes::delete,
-        crate::auth::routes::jwks
+        crate::auth::routes::jwks,
+        crate::catalog::routes::list,
+        crate::catalog::routes::detail,
+        crate::catalog::routes::categories,
+        crate::catalog::routes::brands
     ),
     components(schemas(wire::ErrorBody))
 )]
 pub struct ApiDoc;
 
 /// Every route of the cell but the health routes, which the chassis adds.
-pub fn router(auth: Arc<Auth>, addresses: Arc<Addresses>) -> Result<Router, serde_json::Error> {
+pub fn router(
+    auth: Arc<Auth>,
+    addresses: Arc<Addresses>,
+    products: Products,
+) -> Result<Router, serde_json::Error> {
     Ok(
         chassis::http::openapi_document("/api/openapi.json", ApiDoc::openapi())?
             .merge(crate::users::router(addresses, auth.clone()))
-            .merge(crate::auth::router(auth)),
+            .merge(crate::auth::router(auth))
+            .merge(crate::catalog::router(products)),
     )
 }

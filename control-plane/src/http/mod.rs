@@ -2,34 +2,123 @@
 //! operations under `/control/api` (the chassis adds the health routes at the
 //! root), and the OpenAPI document generated from the handlers.
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::routing::{get, post, put};
+use events::Schemas;
 use sqlx::MySqlPool;
 use utoipa::OpenApi;
+
+use crate::catalog::import::Imports;
+use crate::catalog::{Catalog, routes as catalog};
+use crate::staff::Verifier;
+use crate::stock::{StockSettings, routes as stock};
+
+/// Largest import file accepted.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+/// What the handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub pool: MySqlPool,
+    pub verifier: Arc<Verifier>,
+    pub catalog: Catalog,
+    pub imports: Imports,
+    pub stock: StockSettings,
+    pub schemas: Schemas,
+}
+
+impl FromRef<AppState> for Arc<Verifier> {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}
 
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(
         title = "Cellwear control plane API",
-        description = "The global catalog, promotions, stock allocations and cell operations."
+        description = "The global catalog, promotions, stock allocations and cell operations. Admin routes need a bearer token with the `admin` role, cell operations the `sre` role."
     ),
     paths(
         chassis::health::livez,
         chassis::health::readyz,
         chassis::health::metrics,
-        crate::routing::routes::routing_table
+        crate::routing::routes::routing_table,
+        catalog::list,
+        catalog::create,
+        catalog::get,
+        catalog::replace,
+        catalog::delete,
+        catalog::publish,
+        catalog::unpublish,
+        catalog::change_price,
+        catalog::brands,
+        catalog::create_brand,
+        catalog::categories,
+        catalog::create_category,
+        catalog::start_import,
+        catalog::import_status,
+        stock::ledger,
+        stock::restock,
+        stock::adjust,
+        stock::recall
     ),
     components(schemas(wire::ErrorBody, wire::PublishedRoutingTable))
 )]
 pub struct ApiDoc;
 
 /// Every route of the control plane but the health routes.
-pub fn router(pool: MySqlPool) -> Result<Router, serde_json::Error> {
+pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
     let cells = Router::new()
         .route(
             "/control/api/routing-table",
             get(crate::routing::routes::routing_table),
         )
-        .with_state(pool);
-    Ok(chassis::http::openapi_document("/admin/api/openapi.json", ApiDoc::openapi())?.merge(cells))
+        .with_state(state.pool.clone());
+    let admin = Router::new()
+        .route(
+            "/admin/api/products",
+            get(catalog::list).post(catalog::create),
+        )
+        .route(
+            "/admin/api/products/{id}",
+            get(catalog::get)
+                .put(catalog::replace)
+                .delete(catalog::delete),
+        )
+        .route("/admin/api/products/{id}/publish", post(catalog::publish))
+        .route(
+            "/admin/api/products/{id}/unpublish",
+            post(catalog::unpublish),
+        )
+        .route(
+            "/admin/api/variants/{sku}/price",
+            put(catalog::change_price),
+        )
+        .route(
+            "/admin/api/brands",
+            get(catalog::brands).post(catalog::create_brand),
+        )
+        .route(
+            "/admin/api/categories",
+            get(catalog::categories).post(catalog::create_category),
+        )
+        .route(
+            "/admin/api/imports",
+            post(catalog::start_import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
+        .route("/admin/api/imports/{id}", get(catalog::import_status))
+        .route("/admin/api/stock/{sku}", get(stock::ledger))
+        .route("/admin/api/stock/{sku}/restock", post(stock::restock))
+        .route("/admin/api/stock/{sku}/adjust", post(stock::adjust))
+        .route("/control/api/cells/{id}/recall-stock", post(stock::recall))
+        .with_state(state);
+    Ok(
+        chassis::http::openapi_document("/admin/api/openapi.json", ApiDoc::openapi())?
+            .merge(cells)
+            .merge(admin),
+    )
 }

@@ -39,6 +39,16 @@ pub async fn seed(pool: &MySqlPool, topology: &Topology) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The ids of every cell in the map.
+pub async fn cell_ids(pool: &MySqlPool) -> anyhow::Result<Vec<String>> {
+    let mut conn = pool.acquire().await?;
+    Ok(repo::cells(&mut conn)
+        .await?
+        .into_iter()
+        .map(|cell| cell.id)
+        .collect())
+}
+
 /// The table as it stands, read in one transaction so it is consistent.
 pub async fn current(pool: &MySqlPool) -> anyhow::Result<PublishedRoutingTable> {
     let mut tx = pool.begin().await?;

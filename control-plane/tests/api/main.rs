@@ -5,6 +5,9 @@
 // fail the test at the line that broke.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod catalog;
 mod health;
 mod helpers;
+mod ledger;
+mod platform;
 mod routing;

@@ -53,6 +53,38 @@ pub async fn connect_mysql(settings: &MySqlSettings) -> Result<MySqlPool, Depend
     Ok(pool)
 }
 
+/// Opens a read-only pool (`url`, a replica or the primary): every session
+/// refuses writes, so a read path cannot change data by mistake.
+pub async fn connect_mysql_read(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout_ms: u64,
+) -> Result<MySqlPool, DependencyError> {
+    let target = redact(url);
+    let fail = |reason: String| DependencyError {
+        name: "MySQL (read)",
+        target: target.clone(),
+        reason,
+        hint: MYSQL_HINT,
+    };
+    let options = MySqlConnectOptions::from_str(url)
+        .map_err(|e| fail(format!("the read URL cannot be parsed: {e}")))?;
+    MySqlPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(millis(acquire_timeout_ms))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::raw_sql("SET SESSION TRANSACTION READ ONLY")
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(|e| fail(e.to_string()))
+}
+
 async fn create_database(url: &str, timeout_ms: u64) -> Result<(), String> {
     let name = database_name(url).ok_or("mysql.url names no database")?;
     if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {

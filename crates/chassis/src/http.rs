@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, MatchedPath, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -115,6 +116,11 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The id of the request being served (for audit records), if any.
+pub fn current_request_id() -> Option<String> {
+    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
+}
+
 /// `axum::Json`, but a body that cannot be read answers with our envelope:
 /// 415 without a JSON content type, 413 over the size limit, 400 for broken
 /// JSON and 422 for JSON of the wrong shape, naming the field at fault.
@@ -155,6 +161,30 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         _ => ("unreadable_body", rejection.status()),
     };
     ApiError::new(status, code, rejection.body_text())
+}
+
+/// `axum::extract::Query`, but a query string that cannot be read answers
+/// with our envelope: 400 `invalid_query`, naming the parameter at fault.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                rejection.body_text(),
+            )),
+        }
+    }
 }
 
 /// What the middleware stack needs to know about the service.

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use events::EventMetrics;
+use events::consumer::{Consumer, ConsumerSettings};
 use events::outbox::{Relay, RelaySettings};
 use events::topics::TopicSpec;
 use tokio::net::TcpListener;
@@ -47,6 +48,8 @@ pub struct Service {
     port: u16,
     stop_workers: watch::Sender<bool>,
     workers: Vec<(String, JoinHandle<()>)>,
+    /// Set by `start_event_backbone`; consumers share them.
+    event_metrics: Option<EventMetrics>,
 }
 
 impl Service {
@@ -87,6 +90,7 @@ impl Service {
             port,
             stop_workers: watch::channel(false).0,
             workers: Vec::new(),
+            event_metrics: None,
         })
     }
 
@@ -111,15 +115,49 @@ impl Service {
         events::topics::ensure_topics(&brokers, topics, TOPIC_TIMEOUT)
             .await
             .with_context(|| format!("creating the service's topics on the broker at {brokers}"))?;
+        let metrics = EventMetrics::new(self.metrics.registry())?;
+        self.event_metrics = Some(metrics.clone());
         let relay = Relay::new(
             self.backends.mysql.clone(),
             self.backends.kafka.clone(),
-            EventMetrics::new(self.metrics.registry())?,
+            metrics,
             RelaySettings::default(),
         );
         let worker = relay.clone();
         self.spawn_worker("outbox relay", move |stop| worker.run(stop));
         Ok(relay)
+    }
+
+    /// Runs `consumer` (built on this service's database and producer by
+    /// `make`) beside the server; call after `start_event_backbone`.
+    pub fn start_consumer(
+        &mut self,
+        name: &str,
+        settings: ConsumerSettings,
+        make: impl FnOnce(Consumer) -> Consumer,
+    ) -> anyhow::Result<()> {
+        let metrics = self
+            .event_metrics
+            .clone()
+            .context("start the event backbone before a consumer")?;
+        let consumer = make(Consumer::new(
+            settings,
+            self.backends.mysql.clone(),
+            self.backends.kafka.clone(),
+            metrics,
+        ));
+        let label = name.to_owned();
+        self.spawn_worker(name, move |stop| async move {
+            if let Err(error) = consumer.run(stop).await {
+                tracing::error!(consumer = %label, error = format!("{error:#}"), "consumer stopped");
+            }
+        });
+        Ok(())
+    }
+
+    /// The service's primary MySQL pool.
+    pub fn mysql(&self) -> &sqlx::MySqlPool {
+        &self.backends.mysql
     }
 
     /// Serves until `shutdown` resolves, drains the requests in flight, then

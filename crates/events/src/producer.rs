@@ -17,9 +17,32 @@ pub struct KafkaSettings {
     pub connect_timeout_ms: u64,
     /// How long a produced message may wait for the broker before it fails.
     pub message_timeout_ms: u64,
+    /// Put before every topic name: one broker can carry several isolated
+    /// platforms (tests, previews). Empty in production.
+    #[serde(default)]
+    pub topic_prefix: String,
 }
 
 impl KafkaSettings {
+    /// `name` with this platform's prefix.
+    pub fn topic(&self, name: &str) -> String {
+        format!("{}{name}", self.topic_prefix)
+    }
+
+    /// `specs` renamed with this platform's prefix.
+    pub fn namespaced(
+        &self,
+        specs: Vec<crate::topics::TopicSpec>,
+    ) -> Vec<crate::topics::TopicSpec> {
+        specs
+            .into_iter()
+            .map(|mut spec| {
+                spec.name = self.topic(&spec.name);
+                spec
+            })
+            .collect()
+    }
+
     pub fn check(&self) -> Result<(), String> {
         if self.brokers.trim().is_empty() {
             return Err("kafka.brokers: must name at least one host:port".into());
@@ -201,6 +224,7 @@ mod tests {
             partitions: 3,
             connect_timeout_ms: 500,
             message_timeout_ms: 5000,
+            topic_prefix: String::new(),
         }
     }
 

@@ -32,6 +32,42 @@ const SCHEMAS: &[(&str, u16, &str)] = &[
         1,
         include_str!("../schemas/PasswordChanged.v1.json"),
     ),
+    (
+        "ProductUpserted",
+        1,
+        include_str!("../schemas/ProductUpserted.v1.json"),
+    ),
+    (
+        "ProductDeleted",
+        1,
+        include_str!("../schemas/ProductDeleted.v1.json"),
+    ),
+    (
+        "StockAllocated",
+        1,
+        include_str!("../schemas/StockAllocated.v1.json"),
+    ),
+    (
+        "StockRecalled",
+        1,
+        include_str!("../schemas/StockRecalled.v1.json"),
+    ),
+    (
+        "StockHintUpdated",
+        1,
+        include_str!("../schemas/StockHintUpdated.v1.json"),
+    ),
+    ("StockSold", 1, include_str!("../schemas/StockSold.v1.json")),
+    (
+        "StockTopUpRequested",
+        1,
+        include_str!("../schemas/StockTopUpRequested.v1.json"),
+    ),
+    (
+        "StockReturned",
+        1,
+        include_str!("../schemas/StockReturned.v1.json"),
+    ),
 ];
 
 #[derive(Debug, Clone)]

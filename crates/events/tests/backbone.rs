@@ -77,6 +77,7 @@ async fn backbone_on(brokers: &str, partitions: u16, message_timeout_ms: u64) ->
         partitions,
         connect_timeout_ms: 3000,
         message_timeout_ms,
+        topic_prefix: String::new(),
     };
     let producer = Producer::connect(&settings, "test").await.unwrap();
     Backbone {

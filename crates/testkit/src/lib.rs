@@ -56,6 +56,9 @@ pub fn service_settings(database: &str) -> Figment {
         .merge(("redis.url", redis_url()))
         .merge(("redis.key_prefix", format!("{database}:")))
         .merge(("kafka.brokers", kafka_brokers()))
+        // Topics of their own: tests sharing the broker never read each
+        // other's events (several services of one test share a prefix).
+        .merge(("kafka.topic_prefix", format!("{database}.")))
         .merge(("log.format", "pretty"))
 }
 
@@ -170,4 +173,45 @@ async fn copy_while_passing(
             return;
         }
     }
+}
+
+/// An Ed25519 key file (a fixed test key, written once per process) for
+/// services that sign or check access tokens in tests.
+pub fn signing_key_file() -> std::path::PathBuf {
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(unique("cellwear-test-keys-"));
+        std::fs::create_dir_all(&dir).expect("a temporary folder for the test key");
+        let path = dir.join("signing.pem");
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        let pem = key
+            .to_pkcs8_pem(LineEnding::LF)
+            .expect("the test key encodes as PEM");
+        std::fs::write(&path, pem.as_bytes()).expect("the test key file is written");
+        path
+    })
+    .clone()
+}
+
+/// An access token signed with [`signing_key_file`] for a staff member with
+/// `roles` (`admin`, `sre`), valid for ten minutes.
+pub fn staff_token(roles: &[&str]) -> String {
+    let keys =
+        access_tokens::SigningKeys::from_files(&[signing_key_file()], "cellwear", "cellwear-shop")
+            .expect("the test key loads");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    keys.sign(&access_tokens::Claims {
+        sub: unique("staff-"),
+        sk: "0000000000000000".into(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        sid: unique("sid-"),
+        jti: unique("jti-"),
+        iss: "cellwear".into(),
+        aud: "cellwear-shop".into(),
+        iat: now,
+        exp: now + 600,
+    })
+    .expect("the test token signs")
 }

@@ -85,3 +85,174 @@ impl EventPayload for PasswordChanged {
         self.user_id.clone()
     }
 }
+
+/// A product was created or changed: its whole snapshot, on the compacted
+/// `catalog` topic, keyed by product id so the last one per product stays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductUpserted {
+    pub product: crate::catalog::ProductSnapshot,
+}
+
+impl EventPayload for ProductUpserted {
+    const TYPE: &'static str = "ProductUpserted";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.product.id.to_string()
+    }
+}
+
+/// A product was deleted; `version` is above its last snapshot's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductDeleted {
+    pub id: u64,
+    pub version: u64,
+}
+
+impl EventPayload for ProductDeleted {
+    const TYPE: &'static str = "ProductDeleted";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.id.to_string()
+    }
+}
+
+/// The control plane gave units to `cell` (`allocations` topic, keyed by cell
+/// so a cell sees its grants and recalls in order). Every cell reads every
+/// grant for its `unallocated` hints; only `cell` adds the units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockAllocated {
+    pub cell: String,
+    pub grants: Vec<StockGrant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockGrant {
+    pub sku: String,
+    pub quantity: u32,
+    /// Units of the SKU left unallocated after this grant (the global hint).
+    pub unallocated: u64,
+}
+
+impl EventPayload for StockAllocated {
+    const TYPE: &'static str = "StockAllocated";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.cell.clone()
+    }
+}
+
+/// The control plane asks `cell` to give back what it has not sold of `skus`,
+/// or of everything when absent (a drained cell).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockRecalled {
+    pub cell: String,
+    pub skus: Option<Vec<String>>,
+}
+
+impl EventPayload for StockRecalled {
+    const TYPE: &'static str = "StockRecalled";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.cell.clone()
+    }
+}
+
+/// The unallocated stock of some SKUs changed without a grant (restock with
+/// no cell to give to, adjustment, return): the hint every cell shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockHintUpdated {
+    pub hints: Vec<StockHint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockHint {
+    pub sku: String,
+    pub unallocated: u64,
+}
+
+impl EventPayload for StockHintUpdated {
+    const TYPE: &'static str = "StockHintUpdated";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.hints
+            .first()
+            .map(|hint| hint.sku.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// A cell sold units from its share (`<cell>.inventory`, keyed by SKU).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockSold {
+    pub sku: String,
+    pub cell: String,
+    pub quantity: u32,
+    /// What the units were sold for (an order id).
+    pub reference: String,
+}
+
+impl EventPayload for StockSold {
+    const TYPE: &'static str = "StockSold";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.sku.clone()
+    }
+}
+
+/// A cell's share of `sku` ran low: it holds `held` and sold `demand` in the
+/// last hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockTopUpRequested {
+    pub sku: String,
+    pub cell: String,
+    pub held: u32,
+    pub demand: u32,
+}
+
+impl EventPayload for StockTopUpRequested {
+    const TYPE: &'static str = "StockTopUpRequested";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.sku.clone()
+    }
+}
+
+/// A cell gave back unsold units after a recall (`<cell>.inventory`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockReturned {
+    pub cell: String,
+    pub items: Vec<StockCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockCount {
+    pub sku: String,
+    pub quantity: u32,
+}
+
+impl EventPayload for StockReturned {
+    const TYPE: &'static str = "StockReturned";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.cell.clone()
+    }
+}

@@ -5,6 +5,7 @@
 //! definitions rather than written twice.
 
 pub mod auth;
+pub mod catalog;
 mod error;
 pub mod events;
 mod health;

@@ -108,6 +108,7 @@ async fn measure(brokers: &str, options: &Options, id: &str, database: &str) -> 
         partitions: options.partitions,
         connect_timeout_ms: 3000,
         message_timeout_ms: 10_000,
+        topic_prefix: String::new(),
     };
     let producer = Producer::connect(&settings, "cellwear-bench").await?;
     let metrics = EventMetrics::unregistered();

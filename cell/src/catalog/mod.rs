@@ -1,0 +1,280 @@
+//! The cell's read model of the global catalog (DESIGN.md §2, §5): applied
+//! from the `catalog` topic (`apply`), read through a read-only pool and a
+//! two-level cache (`cache`), listed with filters and keyset pagination
+//! (`query`), served under `/api/products`, `/api/categories`, `/api/brands`
+//! (`routes`). Browsing never leaves the cell.
+
+pub mod apply;
+pub mod cache;
+pub mod query;
+pub mod routes;
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::routing::get;
+
+use sqlx::types::Json;
+use sqlx::{MySqlPool, Row};
+use wire::catalog::{
+    BrandCount, BrandList, CategoryList, CategoryNode, Image, Named, ProductDetail, ProductPage,
+    ProductSummary, Rating, VariantView,
+};
+
+use crate::stock;
+use cache::Cache;
+use query::{Cursor, List, Sort};
+
+pub fn router(products: Products) -> Router {
+    Router::new()
+        .route("/api/products", get(routes::list))
+        .route("/api/products/{slug}", get(routes::detail))
+        .route("/api/categories", get(routes::categories))
+        .route("/api/brands", get(routes::brands))
+        .with_state(products)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProductsError {
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("The cursor is not one this list gave out (or belongs to another sort).")]
+    InvalidCursor,
+    #[error("No product has this address.")]
+    NotFound,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for ProductsError {
+    fn from(error: sqlx::Error) -> Self {
+        ProductsError::Unexpected(error.into())
+    }
+}
+
+impl From<serde_json::Error> for ProductsError {
+    fn from(error: serde_json::Error) -> Self {
+        ProductsError::Unexpected(error.into())
+    }
+}
+
+/// Reads of the catalog.
+#[derive(Debug, Clone)]
+pub struct Products {
+    read: MySqlPool,
+    cache: Cache,
+    low_stock: u32,
+}
+
+impl Products {
+    pub fn new(read: MySqlPool, cache: Cache, low_stock: u32) -> Self {
+        Self {
+            read,
+            cache,
+            low_stock,
+        }
+    }
+
+    /// A page of the list, as JSON bytes (cached).
+    pub async fn list(&self, list: &List) -> Result<Vec<u8>, ProductsError> {
+        let bytes = self
+            .cache
+            .get_or_load(&list.cache_key(), async || {
+                let page = self.list_uncached(list).await?;
+                Ok::<_, ProductsError>(serde_json::to_vec(&page)?)
+            })
+            .await?;
+        Ok(bytes.to_vec())
+    }
+
+    pub async fn list_uncached(&self, list: &List) -> Result<ProductPage, ProductsError> {
+        let rows = list.sql().build().fetch_all(&self.read).await?;
+        let more = rows.len() > list.limit as usize;
+        let mut items = Vec::with_capacity(rows.len().min(list.limit as usize));
+        for row in rows.iter().take(list.limit as usize) {
+            let images: Vec<Image> = serde_json::from_str(row.try_get::<&str, _>("images")?)?;
+            items.push(ProductSummary {
+                id: row.try_get("id")?,
+                slug: row
+                    .try_get::<Option<String>, _>("slug")?
+                    .unwrap_or_default(),
+                title: row.try_get("title")?,
+                brand: Named {
+                    slug: row.try_get("brand_slug")?,
+                    name: row.try_get("brand_name")?,
+                },
+                category: Named {
+                    slug: row.try_get("category_slug")?,
+                    name: row.try_get("category_name")?,
+                },
+                price_minor: row.try_get("min_price")?,
+                currency: row.try_get("currency")?,
+                compare_at_minor: row.try_get("compare_at")?,
+                image: images.into_iter().next(),
+                rating: Rating {
+                    average: row.try_get("rating_avg")?,
+                    count: row.try_get("rating_count")?,
+                },
+                colours: serde_json::from_str(row.try_get::<&str, _>("colours")?)?,
+                sizes: serde_json::from_str(row.try_get::<&str, _>("sizes")?)?,
+                in_stock: row.try_get::<i64, _>("in_stock")? != 0,
+            });
+        }
+        let next_cursor = match (more, items.last()) {
+            (true, Some(last)) => Some(
+                Cursor {
+                    s: list.sort,
+                    v: match list.sort {
+                        Sort::Newest => serde_json::Value::Null,
+                        Sort::PriceAsc | Sort::PriceDesc => last.price_minor.into(),
+                        Sort::Rating => last.rating.average.into(),
+                        Sort::Title => last.title.clone().into(),
+                    },
+                    i: last.id,
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+        Ok(ProductPage { items, next_cursor })
+    }
+
+    /// The product page: the product (cached) with each variant's
+    /// availability in this cell (read live).
+    pub async fn detail(&self, slug: &str) -> Result<ProductDetail, ProductsError> {
+        if slug.is_empty() || slug.len() > 120 {
+            return Err(ProductsError::NotFound);
+        }
+        let bytes = self
+            .cache
+            .get_or_load(&format!("product:{slug}"), async || {
+                let product = self.detail_uncached(slug).await?;
+                Ok::<_, ProductsError>(serde_json::to_vec(&product)?)
+            })
+            .await?;
+        let mut product: Option<ProductDetail> = serde_json::from_slice(&bytes)?;
+        let product = product.as_mut().ok_or(ProductsError::NotFound)?;
+        let skus: Vec<&str> = product.variants.iter().map(|v| v.sku.as_str()).collect();
+        let stock = stock::levels(&self.read, &skus).await?;
+        for variant in &mut product.variants {
+            let (held, hint) = stock.get(&variant.sku).copied().unwrap_or((0, 0));
+            variant.availability = stock::availability(held, hint, self.low_stock);
+        }
+        Ok(product.clone())
+    }
+
+    /// The product without availability; `None` (cached too) when unknown.
+    async fn detail_uncached(&self, slug: &str) -> Result<Option<ProductDetail>, ProductsError> {
+        let Some(p) = sqlx::query!(
+            r#"SELECT id, version, slug AS "slug?: String", title, description, brand_slug, brand_name,
+                      categories AS "categories: Json<Vec<Named>>",
+                      tags AS "tags: Json<Vec<String>>",
+                      images AS "images: Json<Vec<Image>>",
+                      attributes AS "attributes: Json<BTreeMap<String, String>>",
+                      rating_avg, rating_count
+               FROM catalog_products WHERE slug = ? AND listed = TRUE"#,
+            slug
+        )
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let variants = sqlx::query!(
+            "SELECT sku, size, colour, price_minor, currency, compare_at_minor FROM catalog_variants WHERE product_id = ? ORDER BY position",
+            p.id
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(Some(ProductDetail {
+            id: p.id,
+            version: p.version,
+            slug: p.slug.unwrap_or_default(),
+            title: p.title,
+            description: p.description,
+            brand: Named {
+                slug: p.brand_slug,
+                name: p.brand_name,
+            },
+            categories: p.categories.0,
+            tags: p.tags.0,
+            images: p.images.0,
+            attributes: p.attributes.0,
+            rating: Rating {
+                average: p.rating_avg,
+                count: p.rating_count,
+            },
+            variants: variants
+                .into_iter()
+                .map(|v| VariantView {
+                    sku: v.sku,
+                    size: v.size,
+                    colour: v.colour,
+                    price_minor: v.price_minor,
+                    currency: v.currency,
+                    compare_at_minor: v.compare_at_minor,
+                    availability: stock::availability(0, 0, 0),
+                })
+                .collect(),
+        }))
+    }
+
+    pub async fn categories(&self) -> Result<Vec<u8>, ProductsError> {
+        let bytes = self
+            .cache
+            .get_or_load("categories", async || {
+                let rows = sqlx::query!(
+                    r#"SELECT c.slug, c.name, c.parent_slug AS "parent_slug?: String",
+                              COUNT(p.id) AS "products!: i64"
+                       FROM catalog_categories c
+                       LEFT JOIN catalog_product_categories pc ON pc.category_slug = c.slug
+                       LEFT JOIN catalog_products p ON p.id = pc.product_id AND p.listed = TRUE
+                       GROUP BY c.slug, c.name, c.parent_slug
+                       ORDER BY c.parent_slug IS NOT NULL, c.parent_slug, c.name"#
+                )
+                .fetch_all(&self.read)
+                .await?;
+                let list = CategoryList {
+                    items: rows
+                        .into_iter()
+                        .map(|r| CategoryNode {
+                            slug: r.slug,
+                            name: r.name,
+                            parent: r.parent_slug,
+                            products: u64::try_from(r.products).unwrap_or(0),
+                        })
+                        .collect(),
+                };
+                Ok::<_, ProductsError>(serde_json::to_vec(&list)?)
+            })
+            .await?;
+        Ok(bytes.to_vec())
+    }
+
+    pub async fn brands(&self) -> Result<Vec<u8>, ProductsError> {
+        let bytes = self
+            .cache
+            .get_or_load("brands", async || {
+                let rows = sqlx::query!(
+                    r#"SELECT brand_slug, brand_name, COUNT(*) AS "products!: i64"
+                       FROM catalog_products WHERE listed = TRUE
+                       GROUP BY brand_slug, brand_name ORDER BY brand_name"#
+                )
+                .fetch_all(&self.read)
+                .await?;
+                let list = BrandList {
+                    items: rows
+                        .into_iter()
+                        .map(|r| BrandCount {
+                            slug: r.brand_slug,
+                            name: r.brand_name,
+                            products: u64::try_from(r.products).unwrap_or(0),
+                        })
+                        .collect(),
+                };
+                Ok::<_, ProductsError>(serde_json::to_vec(&list)?)
+            })
+            .await?;
+        Ok(bytes.to_vec())
+    }
+}

@@ -1,0 +1,381 @@
+//! This cell's share of the global stock (DESIGN.md §2). The cell sells only
+//! from what the control plane gave it, with no call out of the cell: a sale
+//! is one conditional update (`held = held - n WHERE held >= n`), so two
+//! buyers of the last unit cannot both get it. Each sale is reported
+//! (`StockSold`) and, when the share runs low, a top-up is asked for
+//! (`StockTopUpRequested`), both through the outbox in the sale's
+//! transaction. Grants, hints and recalls arrive on the `allocations` topic.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use events::consumer::{Handler, HandlerError};
+use events::{Envelope, Schemas, outbox, topics};
+use serde::Deserialize;
+use sqlx::mysql::MySqlConnection;
+use sqlx::{MySql, MySqlPool, QueryBuilder, Row};
+use wire::catalog::Availability;
+use wire::events::{
+    EventPayload, StockAllocated, StockCount, StockHintUpdated, StockRecalled, StockReturned,
+    StockSold, StockTopUpRequested,
+};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockSettings {
+    /// Ask for more when a sale leaves this many units or fewer.
+    pub low_watermark: u32,
+    /// At most one top-up request per SKU in this long.
+    pub top_up_cooldown_ms: u64,
+    /// Shown as `low_stock` at or below this many units.
+    pub low_stock: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StockError {
+    #[error("Only {held} left here; more may come ({global_hint} not yet allocated).")]
+    OutOfStock { held: u32, global_hint: u64 },
+    #[error("quantity: 1-100 units")]
+    InvalidQuantity,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StockError {
+    fn from(error: sqlx::Error) -> Self {
+        StockError::Unexpected(error.into())
+    }
+}
+
+impl From<outbox::EnqueueError> for StockError {
+    fn from(error: outbox::EnqueueError) -> Self {
+        StockError::Unexpected(error.into())
+    }
+}
+
+/// What a shopper is told about a variant held `held` here with `hint`
+/// units still unallocated globally.
+pub fn availability(held: u32, hint: u64, low_stock: u32) -> Availability {
+    let status = if held == 0 && hint == 0 {
+        "out_of_stock"
+    } else if hint == 0 && held <= low_stock {
+        "low_stock"
+    } else {
+        "in_stock"
+    };
+    Availability {
+        status: status.to_owned(),
+        quantity: held,
+        global_hint: u32::try_from(hint).unwrap_or(u32::MAX),
+    }
+}
+
+/// `(held, global hint)` of each listed SKU this cell knows.
+pub async fn levels(
+    pool: &MySqlPool,
+    skus: &[&str],
+) -> Result<HashMap<String, (u32, u64)>, sqlx::Error> {
+    if skus.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query =
+        QueryBuilder::<MySql>::new("SELECT sku, held, global_hint FROM cell_stock WHERE sku IN (");
+    let mut list = query.separated(", ");
+    for sku in skus {
+        list.push_bind(*sku);
+    }
+    query.push(")");
+    let rows = query.build().fetch_all(pool).await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("sku")?,
+                (row.try_get("held")?, row.try_get("global_hint")?),
+            ))
+        })
+        .collect()
+}
+
+async fn announce<P: EventPayload>(
+    conn: &mut MySqlConnection,
+    schemas: &Schemas,
+    (cell, topic): (&str, &str),
+    payload: &P,
+) -> Result<(), StockError> {
+    let envelope = Envelope::new(payload, Some(cell), None).map_err(anyhow::Error::from)?;
+    outbox::enqueue(conn, schemas, topic, &envelope).await?;
+    Ok(())
+}
+
+/// Selling from the cell's share.
+#[derive(Debug, Clone)]
+pub struct Stock {
+    pool: MySqlPool,
+    schemas: Schemas,
+    cell: String,
+    settings: StockSettings,
+    /// `<cell>.inventory`, with the platform's topic prefix.
+    topic: String,
+}
+
+impl Stock {
+    pub fn new(pool: MySqlPool, cell: &str, settings: StockSettings, topic_prefix: &str) -> Self {
+        Self {
+            pool,
+            schemas: Schemas::builtin(),
+            cell: cell.to_owned(),
+            settings,
+            topic: format!("{topic_prefix}{}", topics::cell_topic(cell, "inventory")),
+        }
+    }
+
+    /// Sells `quantity` of `sku` for `reference` (an order) if this cell holds
+    /// them; returns what is left. Out of stock here with more unallocated,
+    /// it asks for a top-up and says so.
+    pub async fn take(&self, sku: &str, quantity: u32, reference: &str) -> Result<u32, StockError> {
+        if !(1..=100).contains(&quantity) {
+            return Err(StockError::InvalidQuantity);
+        }
+        let mut tx = self.pool.begin().await?;
+        let taken = sqlx::query!(
+            "UPDATE cell_stock SET held = held - ? WHERE sku = ? AND held >= ?",
+            quantity,
+            sku,
+            quantity
+        )
+        .execute(&mut *tx)
+        .await?;
+        if taken.rows_affected() != 1 {
+            tx.rollback().await?;
+            let (held, global_hint) = self.level(sku).await?;
+            if global_hint > 0 {
+                let mut tx = self.pool.begin().await?;
+                self.ask_for_more(&mut tx, sku, held).await?;
+                tx.commit().await?;
+            }
+            return Err(StockError::OutOfStock { held, global_hint });
+        }
+        sqlx::query!(
+            "INSERT INTO cell_stock_sales (sku, quantity, reference) VALUES (?, ?, ?)",
+            sku,
+            quantity,
+            reference
+        )
+        .execute(&mut *tx)
+        .await?;
+        announce(
+            &mut tx,
+            &self.schemas,
+            (&self.cell, &self.topic),
+            &StockSold {
+                sku: sku.to_owned(),
+                cell: self.cell.clone(),
+                quantity,
+                reference: reference.to_owned(),
+            },
+        )
+        .await?;
+        let held = sqlx::query_scalar!("SELECT held FROM cell_stock WHERE sku = ?", sku)
+            .fetch_one(&mut *tx)
+            .await?;
+        if held <= self.settings.low_watermark {
+            self.ask_for_more(&mut tx, sku, held).await?;
+        }
+        tx.commit().await?;
+        Ok(held)
+    }
+
+    async fn level(&self, sku: &str) -> Result<(u32, u64), sqlx::Error> {
+        let row = sqlx::query!(
+            "SELECT held, global_hint FROM cell_stock WHERE sku = ?",
+            sku
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map_or((0, 0), |r| (r.held, r.global_hint)))
+    }
+
+    /// Asks for a top-up unless one was asked for within the cool-down.
+    async fn ask_for_more(
+        &self,
+        conn: &mut MySqlConnection,
+        sku: &str,
+        held: u32,
+    ) -> Result<(), StockError> {
+        let cooldown = Duration::from_millis(self.settings.top_up_cooldown_ms);
+        let claimed = sqlx::query!(
+            r#"UPDATE cell_stock SET top_up_requested_at = CURRENT_TIMESTAMP(6)
+               WHERE sku = ? AND (top_up_requested_at IS NULL
+                                  OR top_up_requested_at < CURRENT_TIMESTAMP(6) - INTERVAL ? MICROSECOND)"#,
+            sku,
+            cooldown.as_micros() as u64
+        )
+        .execute(&mut *conn)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(());
+        }
+        let demand = sqlx::query_scalar!(
+            r#"SELECT CAST(COALESCE(SUM(quantity), 0) AS UNSIGNED) AS "demand!: u64"
+               FROM cell_stock_sales WHERE sku = ? AND sold_at > NOW() - INTERVAL 1 HOUR"#,
+            sku
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        announce(
+            conn,
+            &self.schemas,
+            (&self.cell, &self.topic),
+            &StockTopUpRequested {
+                sku: sku.to_owned(),
+                cell: self.cell.clone(),
+                held,
+                demand: u32::try_from(demand).unwrap_or(u32::MAX),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn unreadable(error: events::EnvelopeError) -> HandlerError {
+    HandlerError::Permanent(error.into())
+}
+
+/// Grants (for this cell) and the hints they carry (for every cell).
+#[derive(Debug, Clone)]
+pub struct OnAllocated {
+    pub cell: String,
+}
+
+#[async_trait]
+impl Handler for OnAllocated {
+    async fn handle(
+        &self,
+        conn: &mut MySqlConnection,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let event: StockAllocated = event.payload().map_err(unreadable)?;
+        let mine = event.cell == self.cell;
+        for grant in &event.grants {
+            let units = if mine { grant.quantity } else { 0 };
+            sqlx::query!(
+                r#"INSERT INTO cell_stock (sku, held, global_hint) VALUES (?, ?, ?)
+                   ON DUPLICATE KEY UPDATE held = held + VALUES(held), global_hint = VALUES(global_hint),
+                     top_up_requested_at = IF(VALUES(held) > 0, NULL, top_up_requested_at)"#,
+                grant.sku,
+                units,
+                grant.unallocated
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OnHint;
+
+#[async_trait]
+impl Handler for OnHint {
+    async fn handle(
+        &self,
+        conn: &mut MySqlConnection,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let event: StockHintUpdated = event.payload().map_err(unreadable)?;
+        for hint in &event.hints {
+            sqlx::query!(
+                r#"INSERT INTO cell_stock (sku, held, global_hint) VALUES (?, 0, ?)
+                   ON DUPLICATE KEY UPDATE global_hint = VALUES(global_hint),
+                     top_up_requested_at = IF(VALUES(global_hint) > global_hint, NULL, top_up_requested_at)"#,
+                hint.sku,
+                hint.unallocated
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A recall: give back what this cell holds (of the listed SKUs, or all).
+#[derive(Debug, Clone)]
+pub struct OnRecalled {
+    pub cell: String,
+    pub schemas: Schemas,
+    /// Where returns are reported (`<cell>.inventory`, prefixed).
+    pub inventory_topic: String,
+}
+
+#[async_trait]
+impl Handler for OnRecalled {
+    async fn handle(
+        &self,
+        conn: &mut MySqlConnection,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let event: StockRecalled = event.payload().map_err(unreadable)?;
+        if event.cell != self.cell {
+            return Ok(());
+        }
+        let mut query =
+            QueryBuilder::<MySql>::new("SELECT sku, held FROM cell_stock WHERE held > 0");
+        if let Some(skus) = &event.skus {
+            if skus.is_empty() {
+                return Ok(());
+            }
+            query.push(" AND sku IN (");
+            let mut list = query.separated(", ");
+            for sku in skus {
+                list.push_bind(sku.as_str());
+            }
+            query.push(")");
+        }
+        query.push(" FOR UPDATE");
+        let rows = query.build().fetch_all(&mut *conn).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let sku: String = row.try_get("sku")?;
+            let held: u32 = row.try_get("held")?;
+            sqlx::query!("UPDATE cell_stock SET held = 0 WHERE sku = ?", sku)
+                .execute(&mut *conn)
+                .await?;
+            items.push(StockCount {
+                sku,
+                quantity: held,
+            });
+        }
+        for chunk in items.chunks(500) {
+            announce(
+                &mut *conn,
+                &self.schemas,
+                (&self.cell, &self.inventory_topic),
+                &StockReturned {
+                    cell: self.cell.clone(),
+                    items: chunk.to_vec(),
+                },
+            )
+            .await
+            .map_err(|e| HandlerError::Transient(anyhow::anyhow!("{e}")))?;
+        }
+        tracing::info!(skus = items.len(), "stock recalled and returned");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn availability_reads_share_and_hint() {
+        assert_eq!(availability(0, 0, 3).status, "out_of_stock");
+        assert_eq!(availability(2, 0, 3).status, "low_stock");
+        assert_eq!(availability(0, 40, 3).status, "in_stock");
+        assert_eq!(availability(9, 0, 3).status, "in_stock");
+        assert_eq!(availability(9, 0, 3).quantity, 9);
+    }
+}

@@ -1,0 +1,382 @@
+//! The control plane and real cells together on one broker: the catalog
+//! reaching every cell's read model (and a new cell rebuilding it from the
+//! topic), stock shared out, sold, topped up and recalled.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use cell::stock::{Stock, StockError, StockSettings};
+use chassis::config::Settings;
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use crate::helpers::{TestApp, seed_refs, shirt};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+struct Platform {
+    control: TestApp,
+    prefix: String,
+    cells: Vec<TestCell>,
+    dir: std::path::PathBuf,
+}
+
+struct TestCell {
+    id: String,
+    address: String,
+    mysql_url: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Platform {
+    /// The control plane, with `cells` in its map, and those cells running.
+    async fn start(cells: usize) -> Self {
+        let prefix = format!("{}.", testkit::unique("test_platform_"));
+        let ids: Vec<String> = (0..cells).map(|_| testkit::unique("p-")).collect();
+        let dir = std::env::temp_dir().join(testkit::unique("cellwear-platform-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut yaml = String::from(
+            "broker: 127.0.0.1:9092\nedge:\n  listen: 127.0.0.1:2\ncontrol_plane:\n  http: 127.0.0.1:3\n  mysql: mysql://root@127.0.0.1:4/x\n  redis: redis://127.0.0.1:5\ncells:\n",
+        );
+        // Addresses nobody dials: the cells run on port 0, and only the
+        // catalog and stock paths are under test here.
+        for (n, id) in ids.iter().enumerate() {
+            yaml.push_str(&format!(
+                "  - id: {id}\n    weight: 100\n    state: active\n    http: 127.0.0.1:{}\n    mysql: mysql://root@127.0.0.1:{}/x\n    redis: redis://127.0.0.1:{}\n",
+                10 + n,
+                20 + n,
+                30 + n
+            ));
+        }
+        let topology = dir.join("cells.yaml");
+        std::fs::write(&topology, yaml).unwrap();
+        let database = testkit::unique("test_control_");
+        let settings = testkit::service_settings(&database)
+            .merge(("control.topology", &topology))
+            .merge(("auth.key_files", vec![testkit::signing_key_file()]))
+            .merge(("kafka.topic_prefix", &prefix))
+            .merge(("stock.share_floor", 3));
+        let control = crate::helpers::spawn_with(database, settings).await;
+        let mut platform = Self {
+            control,
+            prefix,
+            cells: Vec::new(),
+            dir,
+        };
+        for id in ids {
+            platform.start_cell(id).await;
+        }
+        platform
+    }
+
+    async fn start_cell(&mut self, id: String) -> usize {
+        let database = testkit::unique("test_cell_");
+        let overrides = testkit::service_settings(&database)
+            .merge(("cell.id", &id))
+            .merge(("kafka.topic_prefix", &self.prefix))
+            .merge(("auth.ephemeral_key", true))
+            .merge(("auth.bcrypt_cost", 4))
+            .merge(("stock.top_up_cooldown_ms", 200))
+            .merge(("catalog.cache_ttl_ms", 1000));
+        let config = cell::Config::with_overrides(overrides).unwrap();
+        let mysql_url = format!("{}/{database}", testkit::mysql_server());
+        let app = cell::build(config).await.unwrap();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let (stop, signal) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = signal.await;
+        }));
+        self.cells.push(TestCell {
+            id,
+            address,
+            mysql_url,
+            stop: Some(stop),
+        });
+        self.cells.len() - 1
+    }
+
+    async fn stock(&self, cell: usize) -> Stock {
+        let cell = &self.cells[cell];
+        let pool = sqlx::MySqlPool::connect(&cell.mysql_url).await.unwrap();
+        Stock::new(
+            pool,
+            &cell.id,
+            StockSettings {
+                low_watermark: 2,
+                top_up_cooldown_ms: 200,
+                low_stock: 3,
+            },
+            &self.prefix,
+        )
+    }
+
+    async fn stop(mut self) {
+        for cell in &mut self.cells {
+            if let Some(stop) = cell.stop.take() {
+                let _ = stop.send(());
+            }
+        }
+        self.control.stop().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn get(address: &str, path: &str) -> (u16, Value) {
+    let response = testkit::http_client()
+        .get(format!("{address}{path}"))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls `path` on `address` until `done` holds for the body.
+async fn eventually(address: &str, path: &str, done: impl Fn(u16, &Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let (status, body) = get(address, path).await;
+        if done(status, &body) {
+            return body;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "GET {path} on {address} never got there; last: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn slugs(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| i["slug"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_catalog_reaches_every_cell_and_a_new_cell_rebuilds_it() {
+    let mut platform = Platform::start(2).await;
+    let control = &platform.control;
+    seed_refs(control).await;
+    let mut created = Vec::new();
+    for (slug, sku, price) in [
+        ("oxford", "OXF", 4500),
+        ("linen", "LIN", 6500),
+        ("flannel", "FLN", 5500),
+    ] {
+        let mut product = shirt(slug, sku, 10);
+        product["variants"][0]["price_minor"] = json!(price);
+        product["variants"][1]["price_minor"] = json!(price + 400);
+        product["variants"][1]["compare_at_minor"] = json!(price + 2000);
+        let response: Value = control
+            .admin(Method::POST, "/admin/api/products", Some(&product))
+            .await
+            .json()
+            .await
+            .unwrap();
+        created.push(response["id"].as_u64().unwrap());
+    }
+    // A change, a retraction and a deletion, each a newer version.
+    let mut renamed = shirt("oxford", "OXF", 0);
+    renamed["title"] = json!("Oxford shirt, slim fit");
+    renamed["variants"][0]["price_minor"] = json!(4500);
+    renamed["expected_version"] = json!(1);
+    let response = control
+        .admin(
+            Method::PUT,
+            &format!("/admin/api/products/{}", created[0]),
+            Some(&renamed),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    control
+        .admin(
+            Method::POST,
+            &format!("/admin/api/products/{}/unpublish", created[1]),
+            None,
+        )
+        .await;
+    control
+        .admin(
+            Method::DELETE,
+            &format!("/admin/api/products/{}", created[2]),
+            None,
+        )
+        .await;
+
+    for cell in &platform.cells {
+        let page = eventually(&cell.address, "/api/products", |status, body| {
+            status == 200
+                && slugs(body) == ["oxford"]
+                && body["items"][0]["title"] == "Oxford shirt, slim fit"
+        })
+        .await;
+        assert_eq!(page["items"][0]["price_minor"], 4500);
+        assert_eq!(page["items"][0]["in_stock"], true);
+        let (status, _) = get(&cell.address, "/api/products/linen").await;
+        assert_eq!(status, 404, "unpublished products are hidden");
+        let (status, _) = get(&cell.address, "/api/products/flannel").await;
+        assert_eq!(status, 404, "deleted products are gone");
+        let detail = eventually(&cell.address, "/api/products/oxford", |status, body| {
+            status == 200 && body["variants"][0]["availability"]["quantity"] == 3
+        })
+        .await;
+        assert_eq!(detail["variants"][0]["availability"]["status"], "in_stock");
+        assert_eq!(detail["variants"][0]["availability"]["global_hint"], 4);
+        assert_eq!(
+            detail["variants"][1]["availability"]["status"],
+            "out_of_stock"
+        );
+        assert_eq!(detail["categories"][0]["slug"], "clothing");
+    }
+
+    // A cell that was not there when all this happened catches up from
+    // the topic alone.
+    let late = platform.start_cell(testkit::unique("late-")).await;
+    let address = platform.cells[late].address.clone();
+    eventually(&address, "/api/products", |status, body| {
+        status == 200 && slugs(body) == ["oxford"]
+    })
+    .await;
+    let categories = eventually(&address, "/api/categories", |_, body| {
+        body["items"]
+            .as_array()
+            .is_some_and(|items| items.len() == 2)
+    })
+    .await;
+    assert_eq!(categories["items"][0]["slug"], "clothing");
+    assert_eq!(categories["items"][0]["products"], 1);
+    let brands = eventually(&address, "/api/brands", |_, body| {
+        body["items"][0]["products"] == 1
+    })
+    .await;
+    assert_eq!(brands["items"][0]["slug"], "harbour");
+
+    // An SRE recalls the first cell's stock: it gives back what it holds.
+    let recall = platform
+        .control
+        .as_role(
+            &["sre"],
+            Method::POST,
+            &format!("/control/api/cells/{}/recall-stock", platform.cells[0].id),
+            None,
+        )
+        .await;
+    assert_eq!(recall.status(), 202);
+    let started = Instant::now();
+    loop {
+        let ledger: Value = platform
+            .control
+            .admin(Method::GET, "/admin/api/stock/OXF-M", None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if ledger["unallocated"] == 7 {
+            assert_eq!(
+                ledger["cells"][0]["allocated"].as_u64().unwrap_or(0)
+                    + ledger["cells"][1]["allocated"].as_u64().unwrap_or(0),
+                3
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the recall never came back: {ledger}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn ten_units_across_two_cells_sell_exactly_ten_times() {
+    let platform = Platform::start(2).await;
+    seed_refs(&platform.control).await;
+    let response = platform
+        .control
+        .admin(
+            Method::POST,
+            "/admin/api/products",
+            Some(&shirt("scarce", "SCARCE", 10)),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    for cell in &platform.cells {
+        eventually(&cell.address, "/api/products/scarce", |status, body| {
+            status == 200 && body["variants"][0]["availability"]["quantity"] == 3
+        })
+        .await;
+    }
+
+    let sold = Arc::new(AtomicU32::new(0));
+    let deadline = Instant::now() + WAIT;
+    let mut buyers = Vec::new();
+    for cell in 0..platform.cells.len() {
+        let stock = platform.stock(cell).await;
+        for buyer in 0..25 {
+            let (stock, sold) = (stock.clone(), sold.clone());
+            buyers.push(tokio::spawn(async move {
+                let reference = format!("order-{cell}-{buyer}");
+                while sold.load(Ordering::SeqCst) < 10 && Instant::now() < deadline {
+                    match stock.take("SCARCE-M", 1, &reference).await {
+                        Ok(_) => {
+                            sold.fetch_add(1, Ordering::SeqCst);
+                            return true;
+                        }
+                        Err(StockError::OutOfStock { .. }) => {
+                            tokio::time::sleep(Duration::from_millis(25)).await;
+                        }
+                        Err(other) => panic!("{other}"),
+                    }
+                }
+                false
+            }));
+        }
+    }
+    let mut bought = 0;
+    for buyer in buyers {
+        if buyer.await.unwrap() {
+            bought += 1;
+        }
+    }
+    assert_eq!(bought, 10, "every unit sold once, none twice");
+    for cell in 0..platform.cells.len() {
+        let stock = platform.stock(cell).await;
+        assert!(matches!(
+            stock.take("SCARCE-M", 1, "one-too-many").await,
+            Err(StockError::OutOfStock { held: 0, .. })
+        ));
+    }
+    let started = Instant::now();
+    loop {
+        let ledger: Value = platform
+            .control
+            .admin(Method::GET, "/admin/api/stock/SCARCE-M", None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if ledger["sold"] == 10 {
+            assert_eq!(
+                (ledger["allocated"].as_u64(), ledger["unallocated"].as_u64()),
+                (Some(0), Some(0))
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the ledger never saw the sales: {ledger}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    platform.stop().await;
+}

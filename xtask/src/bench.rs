@@ -1,0 +1,54 @@
+//! `cargo xtask bench …`: benchmarks that print their figures and write
+//! `target/reports/bench-*.json` — the event backbone ([`events`]) and a
+//! cell's catalog reads ([`bench_catalog`]).
+
+use crate::{bench_catalog, events};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchTarget {
+    /// Outbox → broker → consumer: end-to-end latency and throughput.
+    Events {
+        /// Events per second to write.
+        #[arg(long, default_value_t = 1000)]
+        rate: u64,
+        /// How long to write.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// A cell's catalog reads under load (half product lists with varied
+    /// filters, sorts and pages, half product pages): p50/p90/p99 against the
+    /// 20 ms p99 target. Needs the local stack running (`cargo xtask up
+    /// --cells 1 --detach`); seeds the catalog and waits for the cell to hold
+    /// it first, then measures after a 3 s warm-up.
+    Catalog {
+        /// Products in the catalog (seeded if missing; re-seeding updates).
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+        /// Concurrent clients, each a thread with its own connection.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Seconds to measure, after the warm-up.
+        #[arg(long, default_value_t = 20)]
+        duration_s: u64,
+        /// The cell's base URL (default: the first cell in cells.yaml).
+        #[arg(long)]
+        cell: Option<String>,
+    },
+}
+
+pub fn run(target: BenchTarget) -> anyhow::Result<()> {
+    match target {
+        BenchTarget::Events { rate, seconds } => events::bench(rate, seconds),
+        BenchTarget::Catalog {
+            products,
+            concurrency,
+            duration_s,
+            cell,
+        } => bench_catalog::run(&bench_catalog::CatalogBench {
+            products,
+            concurrency,
+            duration_s,
+            cell,
+        }),
+    }
+}

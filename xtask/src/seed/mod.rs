@@ -1,0 +1,362 @@
+//! `cargo xtask seed`: loads the generated catalog ([`catalog`]) into the
+//! control plane through its admin API, as an admin would — brands and
+//! categories one by one, products as bulk imports of 1,000 — with a token
+//! signed by the stack's own key. Imports upsert by slug, so running it again
+//! updates what is there, and seeding more products later adds only the new
+//! ones.
+
+pub mod catalog;
+
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use access_tokens::{Claims, SigningKeys};
+use anyhow::{Context, bail};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wire::catalog::{ImportJob, ImportRowError, ProductInput};
+
+use crate::http::{self, Refusal, Response, thousands};
+use crate::state_dir;
+use crate::tools::step;
+
+#[derive(Debug)]
+pub struct SeedOptions {
+    pub products: usize,
+    pub seed: u64,
+    /// The control plane's base URL (default: cells.yaml's).
+    pub control: Option<String>,
+    /// The PEM key tokens are signed with (default: the one `up` made).
+    pub keys: Option<PathBuf>,
+}
+
+/// Products per import job.
+const CHUNK: usize = 1_000;
+const POLL_EVERY: Duration = Duration::from_millis(200);
+/// An import that makes no progress for this long is taken for stuck.
+const STALLED_AFTER: Duration = Duration::from_secs(300);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// How many rejected products are shown.
+const SHOWN_REJECTIONS: usize = 10;
+/// Staff tokens live 15 minutes, as the cells issue them; each request gets
+/// a fresh one, so a long seed never outlives its token.
+const TOKEN_LIFETIME_S: i64 = 15 * 60;
+const ISSUER: &str = "cellwear";
+const AUDIENCE: &str = "cellwear-shop";
+
+pub fn seed(options: &SeedOptions) -> anyhow::Result<()> {
+    let control = match &options.control {
+        Some(url) => url.clone(),
+        None => http::control_url().context("pass --control URL to name it")?,
+    };
+    let keys = options.keys.clone().unwrap_or_else(default_key_file);
+    seed_products(&control, &keys, options.products, options.seed)
+}
+
+/// The token signing key `cargo xtask up` makes for the cells and the
+/// control plane.
+pub fn default_key_file() -> PathBuf {
+    state_dir().join("data/keys/signing.pem")
+}
+
+/// Makes sure the control plane at `control` holds the first `products`
+/// products of the catalog `seed` makes, with its brands and categories.
+pub fn seed_products(
+    control: &str,
+    key_file: &Path,
+    products: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let control = control.trim_end_matches('/');
+    http::require_live(control, "the control plane")?;
+    if !key_file.exists() {
+        bail!(
+            "no token signing key at {} (`cargo xtask up` makes it; or pass --keys FILE)",
+            key_file.display()
+        );
+    }
+    let keys = SigningKeys::from_files(&[key_file], ISSUER, AUDIENCE)
+        .with_context(|| format!("loading the token signing key {}", key_file.display()))?;
+    let mut admin = Admin {
+        agent: http::agent(REQUEST_TIMEOUT),
+        base: control.to_owned(),
+        keys,
+        tokens: 0,
+    };
+
+    // Brands and categories only: products are made chunk by chunk below, so
+    // 100,000 of them never sit in memory at once.
+    let fixed = catalog::generate(0, seed);
+    step(&format!(
+        "seeding {} brands, {} categories and {} products into {control}",
+        fixed.brands.len(),
+        fixed.categories.len(),
+        thousands(products as u64)
+    ));
+    let mut new_brands = 0;
+    for brand in &fixed.brands {
+        if admin.create("/admin/api/brands", brand, "brand_exists")? {
+            new_brands += 1;
+        }
+    }
+    let mut new_categories = 0;
+    for category in &fixed.categories {
+        if admin.create("/admin/api/categories", category, "category_exists")? {
+            new_categories += 1;
+        }
+    }
+    eprintln!("seed: brands and categories in place ({new_brands} and {new_categories} new)");
+
+    let mut load = Load::new(products);
+    for start in (0..products).step_by(CHUNK) {
+        let end = (start + CHUNK).min(products);
+        let chunk: Vec<ProductInput> = (start..end)
+            .map(|index| catalog::product(index, seed))
+            .collect();
+        import(&mut admin, &chunk, start, &mut load)?;
+    }
+    load.finish()
+}
+
+/// Calls the admin API with a freshly signed admin token each time.
+struct Admin {
+    agent: ureq::Agent,
+    base: String,
+    keys: SigningKeys,
+    tokens: u64,
+}
+
+impl Admin {
+    fn bearer(&mut self) -> anyhow::Result<String> {
+        let since_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .context("the system clock is before 1970")?;
+        let now = i64::try_from(since_epoch.as_secs()).context("the system clock is far off")?;
+        self.tokens += 1;
+        let token = self.keys.sign(&Claims {
+            sub: "xtask-seed".into(),
+            sk: "0000000000000000".into(),
+            roles: vec!["admin".into()],
+            sid: "xtask".into(),
+            jti: format!(
+                "xtask-seed-{}-{}-{}",
+                std::process::id(),
+                since_epoch.as_nanos(),
+                self.tokens
+            ),
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now,
+            exp: now + TOKEN_LIFETIME_S,
+        })?;
+        Ok(format!("Bearer {token}"))
+    }
+
+    fn post(&mut self, path: &str, json: &[u8]) -> anyhow::Result<Response> {
+        let url = format!("{}{path}", self.base);
+        let bearer = self.bearer()?;
+        self.agent
+            .post(url.as_str())
+            .header("Authorization", bearer.as_str())
+            .header("Content-Type", "application/json")
+            .send(json)
+            .with_context(|| format!("POST {url}"))
+    }
+
+    fn get_json<T: DeserializeOwned>(&mut self, path: &str) -> anyhow::Result<T> {
+        let url = format!("{}{path}", self.base);
+        let bearer = self.bearer()?;
+        let mut response = self
+            .agent
+            .get(url.as_str())
+            .header("Authorization", bearer.as_str())
+            .call()
+            .with_context(|| format!("GET {url}"))?;
+        if !response.status().is_success() {
+            return Err(refused(
+                &format!("GET {path}"),
+                &Refusal::read(&mut response),
+            ));
+        }
+        response
+            .body_mut()
+            .read_json()
+            .with_context(|| format!("reading the answer to GET {path}"))
+    }
+
+    /// Creates a brand or category: true if it is new, false if it existed.
+    fn create<T: Serialize>(
+        &mut self,
+        path: &str,
+        input: &T,
+        exists: &str,
+    ) -> anyhow::Result<bool> {
+        let json = serde_json::to_vec(input)?;
+        let mut response = self.post(path, &json)?;
+        if response.status().is_success() {
+            let _ = response.body_mut().read_to_vec();
+            return Ok(true);
+        }
+        let refusal = Refusal::read(&mut response);
+        if refusal.status == 409 && refusal.code == exists {
+            return Ok(false);
+        }
+        Err(refused(&format!("POST {path}"), &refusal))
+    }
+}
+
+/// The error for a refused admin call, with a hint when the token was the
+/// problem.
+fn refused(request: &str, refusal: &Refusal) -> anyhow::Error {
+    let hint = match refusal.status {
+        401 => {
+            " (the control plane does not accept tokens signed with this key: it must load the same key file, as `cargo xtask up` arranges; or pass --keys)"
+        }
+        403 => " (the token lacks the admin role)",
+        _ => "",
+    };
+    anyhow::anyhow!("{request}: {refusal}{hint}")
+}
+
+/// Runs one import job over `chunk` (products `start..`) to its end.
+fn import(
+    admin: &mut Admin,
+    chunk: &[ProductInput],
+    start: usize,
+    load: &mut Load,
+) -> anyhow::Result<()> {
+    let json = serde_json::to_vec(chunk)?;
+    let mut response = admin.post("/admin/api/imports", &json)?;
+    if !response.status().is_success() {
+        return Err(refused(
+            "POST /admin/api/imports",
+            &Refusal::read(&mut response),
+        ));
+    }
+    let mut job: ImportJob = response
+        .body_mut()
+        .read_json()
+        .context("reading the import job the control plane started")?;
+    let mut processed = job.processed;
+    let mut progressed = Instant::now();
+    while job.state == "running" {
+        load.show(start as u64 + job.processed, job.failed, false);
+        if progressed.elapsed() > STALLED_AFTER {
+            bail!(
+                "import {} made no progress for {} s (at {} of {} products); see the control plane's log",
+                job.id,
+                STALLED_AFTER.as_secs(),
+                job.processed,
+                job.total
+            );
+        }
+        sleep(POLL_EVERY);
+        job = admin.get_json(&format!("/admin/api/imports/{}", job.id))?;
+        if job.processed != processed {
+            processed = job.processed;
+            progressed = Instant::now();
+        }
+    }
+    if job.state != "finished" {
+        let why = job
+            .errors
+            .first()
+            .map(|error| format!("{}: {}", error.code, error.message))
+            .unwrap_or_default();
+        bail!("import {} {}: {why}", job.id, job.state);
+    }
+    load.add(&job, start);
+    Ok(())
+}
+
+/// Totals and progress of a seed run.
+struct Load {
+    total: usize,
+    started: Instant,
+    shown: Instant,
+    done: u64,
+    created: u64,
+    updated: u64,
+    rejected: u64,
+    /// The first few rejections: (product index, why).
+    rejections: Vec<(u64, ImportRowError)>,
+}
+
+impl Load {
+    fn new(total: usize) -> Self {
+        Self {
+            total,
+            started: Instant::now(),
+            shown: Instant::now(),
+            done: 0,
+            created: 0,
+            updated: 0,
+            rejected: 0,
+            rejections: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, job: &ImportJob, start: usize) {
+        self.done += job.total;
+        self.created += job.created;
+        self.updated += job.updated;
+        self.rejected += job.failed;
+        let room = SHOWN_REJECTIONS.saturating_sub(self.rejections.len());
+        // `row` is 1-based within the chunk.
+        self.rejections.extend(
+            job.errors
+                .iter()
+                .take(room)
+                .map(|error| (start as u64 + error.row.saturating_sub(1), error.clone())),
+        );
+        self.show(self.done, 0, false);
+    }
+
+    /// A progress line, at most one a second unless `always`.
+    fn show(&mut self, done: u64, rejected_in_job: u64, always: bool) {
+        if !always && self.shown.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        self.shown = Instant::now();
+        let seconds = self.started.elapsed().as_secs_f64().max(0.001);
+        eprintln!(
+            "seed: {} / {} products ({}/s), {} rejected",
+            thousands(done),
+            thousands(self.total as u64),
+            thousands((done as f64 / seconds) as u64),
+            thousands(self.rejected + rejected_in_job)
+        );
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        if self.total > 0 {
+            self.show(self.done, 0, true);
+        }
+        let seconds = self.started.elapsed().as_secs_f64();
+        eprintln!(
+            "seed: {} products in {seconds:.1} s ({}/s): {} created, {} updated, {} rejected",
+            thousands(self.done),
+            thousands((self.done as f64 / seconds.max(0.001)) as u64),
+            thousands(self.created),
+            thousands(self.updated),
+            thousands(self.rejected)
+        );
+        if self.rejected == 0 {
+            return Ok(());
+        }
+        eprintln!("seed: the first rejected products:");
+        for (index, error) in &self.rejections {
+            eprintln!(
+                "  product {index} ({}): {}: {}",
+                error.slug.as_deref().unwrap_or("?"),
+                error.code,
+                error.message
+            );
+        }
+        bail!(
+            "{} products were rejected by the control plane (the first are listed above)",
+            thousands(self.rejected)
+        )
+    }
+}
