@@ -35,12 +35,23 @@ CREATE TABLE catalog_products (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 -- Every category on a product's path, so a category lists its subcategories'
--- products too.
+-- products too; with copies of what a category page filters and sorts on, so
+-- such a page is one index range scan instead of a scan of every product.
 CREATE TABLE catalog_product_categories (
     category_slug VARCHAR(64)     CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
     product_id    BIGINT UNSIGNED NOT NULL,
+    listed        BOOLEAN         NOT NULL,
+    brand_slug    VARCHAR(64)     CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    min_price     BIGINT          NOT NULL,
+    rating_avg    FLOAT           NOT NULL,
+    title         VARCHAR(200)    NOT NULL,
     PRIMARY KEY (category_slug, product_id),
     KEY catalog_product_categories_product (product_id),
+    KEY catalog_product_categories_newest (category_slug, listed, product_id),
+    KEY catalog_product_categories_brand (category_slug, listed, brand_slug, product_id),
+    KEY catalog_product_categories_price (category_slug, listed, min_price, product_id),
+    KEY catalog_product_categories_rating (category_slug, listed, rating_avg, product_id),
+    KEY catalog_product_categories_title (category_slug, listed, title, product_id),
     CONSTRAINT catalog_product_categories_product FOREIGN KEY (product_id) REFERENCES catalog_products (id) ON DELETE CASCADE
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 

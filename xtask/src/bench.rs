@@ -33,6 +33,11 @@ pub enum BenchTarget {
         /// The cell's base URL (default: the first cell in cells.yaml).
         #[arg(long)]
         cell: Option<String>,
+        /// Every product and price range equally likely (the cold-cache worst
+        /// case) instead of a shop's skew: product views by Zipf popularity
+        /// (s = 1) and price filters from the facet buckets a page offers.
+        #[arg(long)]
+        uniform: bool,
     },
 }
 
@@ -44,11 +49,13 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
             concurrency,
             duration_s,
             cell,
+            uniform,
         } => bench_catalog::run(&bench_catalog::CatalogBench {
             products,
             concurrency,
             duration_s,
             cell,
+            uniform,
         }),
     }
 }

@@ -28,6 +28,45 @@ pub struct CatalogBench {
     pub duration_s: u64,
     /// The cell's base URL (default: the first cell in cells.yaml).
     pub cell: Option<String>,
+    /// Uniform requests (cold cache) instead of a shop's skew.
+    pub uniform: bool,
+}
+
+/// Price filters as a category page offers them (minor units).
+const PRICE_BUCKETS: &[(i64, i64)] = &[
+    (0, 2_500),
+    (2_500, 5_000),
+    (5_000, 10_000),
+    (10_000, 20_000),
+    (20_000, 100_000_000),
+];
+
+/// Draws product ranks by Zipf popularity: rank k (from 0) with weight
+/// 1 / (k + 1)^s. A few products draw most views, as in any shop.
+#[derive(Debug)]
+struct Zipf {
+    cumulative: Vec<f64>,
+}
+
+impl Zipf {
+    fn new(n: usize, s: f64) -> Self {
+        let mut total = 0.0;
+        let cumulative = (0..n)
+            .map(|k| {
+                total += 1.0 / ((k + 1) as f64).powf(s);
+                total
+            })
+            .collect();
+        Self { cumulative }
+    }
+
+    fn sample(&self, rng: &mut Rng) -> usize {
+        let total = self.cumulative.last().copied().unwrap_or(0.0);
+        let target = (rng.next_u64() as f64 / u64::MAX as f64) * total;
+        self.cumulative
+            .partition_point(|c| *c < target)
+            .min(self.cumulative.len().saturating_sub(1))
+    }
 }
 
 /// Runs before the measured window; its requests are not counted.
@@ -52,17 +91,19 @@ pub fn run(options: &CatalogBench) -> anyhow::Result<()> {
     http::require_live(&control, "the control plane")?;
     http::require_live(&cell, "the cell")?;
 
-    step(&format!(
-        "making sure the catalog holds {} products",
-        thousands(options.products as u64)
-    ));
-    seed_products(
-        &control,
-        &default_key_file(),
-        options.products,
-        DEFAULT_SEED,
-    )?;
     let shop = Shop::new(options.products, DEFAULT_SEED);
+    if published_in(&cell) < shop.published.len() as u64 {
+        step(&format!(
+            "seeding the catalog to {} products",
+            thousands(options.products as u64)
+        ));
+        seed_products(
+            &control,
+            &default_key_file(),
+            options.products,
+            DEFAULT_SEED,
+        )?;
+    }
     if shop.published.is_empty() {
         bail!("the catalog has no published products to read; ask for more --products");
     }
@@ -96,6 +137,11 @@ pub fn run(options: &CatalogBench) -> anyhow::Result<()> {
             duration_s: options.duration_s,
             warm_up_s: WARM_UP.as_secs(),
             page_size: PAGE_SIZE,
+            workload: if options.uniform {
+                "uniform: every product and free-form price range equally likely"
+            } else {
+                "shop skew: product views by Zipf popularity (s = 1), price filters from facet buckets"
+            },
         },
         target_p99_ms: TARGET_P99_MS,
         target_met: list.target_met && detail.target_met,
@@ -203,6 +249,18 @@ impl Shop {
     }
 }
 
+/// Published products the cell lists now (0 when it cannot say).
+fn published_in(cell: &str) -> u64 {
+    http::agent(REQUEST_TIMEOUT)
+        .get(format!("{cell}/api/brands").as_str())
+        .call()
+        .ok()
+        .and_then(|mut response| response.body_mut().read_json::<BrandList>().ok())
+        .map_or(0, |brands| {
+            brands.items.iter().map(|brand| brand.products).sum()
+        })
+}
+
 /// Waits until the cell's brand counts add up to `published` products.
 fn wait_for_read_model(cell: &str, published: u64) -> anyhow::Result<()> {
     let agent = http::agent(REQUEST_TIMEOUT);
@@ -222,7 +280,7 @@ fn wait_for_read_model(cell: &str, published: u64) -> anyhow::Result<()> {
                     thousands(published)
                 );
                 if held >= published {
-                    return Ok(());
+                    return wait_until_idle(&agent, cell);
                 }
                 format!("it held {} of them", thousands(held))
             }
@@ -246,6 +304,46 @@ fn wait_for_read_model(cell: &str, published: u64) -> anyhow::Result<()> {
             );
         }
         sleep(Duration::from_secs(1));
+    }
+}
+
+/// Waits until the cell's consumers have nothing left to apply (the
+/// `events_consumer_lag` gauges, measured every few seconds, all 0 twice in
+/// a row): a cell still applying snapshots would bump its cache generation
+/// under the benchmark's feet.
+fn wait_until_idle(agent: &ureq::Agent, cell: &str) -> anyhow::Result<()> {
+    let url = format!("{cell}/metrics");
+    let started = Instant::now();
+    let mut idle_checks = 0;
+    loop {
+        let text = agent
+            .get(url.as_str())
+            .call()
+            .with_context(|| format!("GET {url}"))?
+            .body_mut()
+            .read_to_string()
+            .with_context(|| format!("reading GET {url}"))?;
+        let lag: f64 = text
+            .lines()
+            .filter(|line| line.starts_with("events_consumer_lag{"))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        if lag == 0.0 {
+            idle_checks += 1;
+            if idle_checks == 2 {
+                return Ok(());
+            }
+        } else {
+            idle_checks = 0;
+            eprintln!("bench: the cell still has {lag} events to apply");
+        }
+        if started.elapsed() > CATCH_UP_LIMIT {
+            bail!(
+                "the cell's consumers did not go idle within {} minutes",
+                CATCH_UP_LIMIT.as_secs() / 60
+            );
+        }
+        sleep(Duration::from_secs(3));
     }
 }
 
@@ -285,6 +383,8 @@ impl Tally {
 fn load(cell: &str, shop: &Shop, options: &CatalogBench) -> anyhow::Result<Tally> {
     let measure_from = Instant::now() + WARM_UP;
     let until = measure_from + Duration::from_secs(options.duration_s);
+    let popularity = (!options.uniform).then(|| Zipf::new(shop.published.len(), 1.0));
+    let popularity = popularity.as_ref();
     let outcomes: Vec<std::thread::Result<Tally>> = std::thread::scope(|scope| {
         let clients: Vec<_> = (0..options.concurrency)
             .map(|id| {
@@ -293,6 +393,7 @@ fn load(cell: &str, shop: &Shop, options: &CatalogBench) -> anyhow::Result<Tally
                         agent: http::agent(REQUEST_TIMEOUT),
                         cell,
                         shop,
+                        popularity,
                         rng: Rng::for_item(0xB3AC_C47A_1060, id as u64),
                         measure_from,
                         tally: Tally::default(),
@@ -326,6 +427,8 @@ struct PageCursor {
 
 /// One simulated shopper.
 struct Client<'a> {
+    /// Product popularity; `None` for uniform draws.
+    popularity: Option<&'a Zipf>,
     agent: ureq::Agent,
     cell: &'a str,
     shop: &'a Shop,
@@ -377,7 +480,10 @@ impl Client<'_> {
     /// A product page.
     fn view(&mut self) {
         let shop = self.shop;
-        let slug = self.rng.pick(&shop.published);
+        let slug = match self.popularity {
+            Some(zipf) => &shop.published[zipf.sample(&mut self.rng)],
+            None => self.rng.pick(&shop.published),
+        };
         let url = format!("{}/api/products/{slug}", self.cell);
         let what = format!("GET /api/products/{slug}");
         let started = Instant::now();
@@ -404,7 +510,14 @@ impl Client<'_> {
             2 => query.push(("sort", "newest".to_owned())),
             _ => {}
         }
-        if facets.max_price > facets.min_price && self.rng.chance(20) {
+        if self.popularity.is_some() && self.rng.chance(20) {
+            let (low, high) = *self.rng.pick(PRICE_BUCKETS);
+            query.push(("min_price", low.to_string()));
+            query.push(("max_price", high.to_string()));
+        } else if self.popularity.is_none()
+            && facets.max_price > facets.min_price
+            && self.rng.chance(20)
+        {
             let span = facets.max_price - facets.min_price;
             let low = facets.min_price + self.rng.range(0, span / 2) / 100 * 100;
             let high = low + span / 4 + self.rng.range(0, span / 2) / 100 * 100;
@@ -509,6 +622,7 @@ struct Parameters {
     duration_s: u64,
     warm_up_s: u64,
     page_size: u32,
+    workload: &'static str,
 }
 
 #[derive(Debug, Serialize)]

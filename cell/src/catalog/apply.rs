@@ -62,13 +62,27 @@ pub async fn upsert(conn: &mut MySqlConnection, p: &ProductSnapshot) -> Result<b
     // this product now has may still sit on another one's older rows. The
     // control plane keeps both unique, so the other's newer snapshot is on
     // its way; until then it loses the slug, and the SKUs move here.
-    sqlx::query!(
-        "UPDATE catalog_products SET slug = NULL, listed = FALSE WHERE slug = ? AND id <> ?",
+    let stale = sqlx::query_scalar!(
+        "SELECT id FROM catalog_products WHERE slug = ? AND id <> ?",
         p.slug,
         p.id
     )
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    if let Some(stale) = stale {
+        sqlx::query!(
+            "UPDATE catalog_products SET slug = NULL, listed = FALSE WHERE id = ?",
+            stale
+        )
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query!(
+            "UPDATE catalog_product_categories SET listed = FALSE WHERE product_id = ?",
+            stale
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
     let mut moved = QueryBuilder::<MySql>::new("DELETE FROM catalog_variants WHERE sku IN (");
     let mut list = moved.separated(", ");
     for v in &p.variants {
@@ -125,10 +139,16 @@ pub async fn upsert(conn: &mut MySqlConnection, p: &ProductSnapshot) -> Result<b
     .execute(&mut *conn)
     .await?;
     let mut path = QueryBuilder::<MySql>::new(
-        "INSERT IGNORE INTO catalog_product_categories (category_slug, product_id) ",
+        "INSERT IGNORE INTO catalog_product_categories (category_slug, product_id, listed, brand_slug, min_price, rating_avg, title) ",
     );
     path.push_values(&p.categories, |mut row, c| {
-        row.push_bind(c.slug.as_str()).push_bind(p.id);
+        row.push_bind(c.slug.as_str())
+            .push_bind(p.id)
+            .push_bind(p.published)
+            .push_bind(p.brand.slug.as_str())
+            .push_bind(cheapest.price_minor)
+            .push_bind(p.rating.average)
+            .push_bind(p.title.as_str());
     });
     path.build().execute(&mut *conn).await?;
 

@@ -56,10 +56,10 @@ impl Sort {
     fn key(self) -> (Option<&'static str>, bool) {
         match self {
             Sort::Newest => (None, true),
-            Sort::PriceAsc => (Some("p.min_price"), false),
-            Sort::PriceDesc => (Some("p.min_price"), true),
-            Sort::Rating => (Some("p.rating_avg"), true),
-            Sort::Title => (Some("p.title"), false),
+            Sort::PriceAsc => (Some("min_price"), false),
+            Sort::PriceDesc => (Some("min_price"), true),
+            Sort::Rating => (Some("rating_avg"), true),
+            Sort::Title => (Some("title"), false),
         }
     }
 }
@@ -177,22 +177,36 @@ impl List {
     }
 
     /// The statement: one more row than the limit, to know if a page follows.
+    ///
+    /// A category page is driven by `catalog_product_categories` (`t`), whose
+    /// copies of the filtered and sorted columns make it one index range
+    /// scan; a page across categories by `catalog_products` itself.
     pub fn sql(&self) -> QueryBuilder<MySql> {
+        let (from, id) = if self.category.is_some() {
+            (
+                "catalog_product_categories t JOIN catalog_products p ON p.id = t.product_id",
+                "t.product_id",
+            )
+        } else {
+            (
+                "catalog_products t JOIN catalog_products p ON p.id = t.id",
+                "t.id",
+            )
+        };
         let mut q = QueryBuilder::<MySql>::new(
             "SELECT p.id, p.slug, p.title, p.brand_slug, p.brand_name, p.category_slug, p.category_name, \
              p.min_price, p.currency, p.compare_at, CAST(p.images AS CHAR) AS images, p.rating_avg, p.rating_count, \
              CAST(p.colours AS CHAR) AS colours, CAST(p.sizes AS CHAR) AS sizes, \
              EXISTS (SELECT 1 FROM catalog_variants sv JOIN cell_stock s ON s.sku = sv.sku \
                      WHERE sv.product_id = p.id AND (s.held > 0 OR s.global_hint > 0)) AS in_stock \
-             FROM catalog_products p WHERE p.listed = TRUE",
+             FROM ",
         );
+        q.push(from).push(" WHERE t.listed = TRUE");
         if let Some(category) = &self.category {
-            q.push(" AND p.id IN (SELECT product_id FROM catalog_product_categories WHERE category_slug = ")
-                .push_bind(category)
-                .push(")");
+            q.push(" AND t.category_slug = ").push_bind(category);
         }
         if let Some(brand) = &self.brand {
-            q.push(" AND p.brand_slug = ").push_bind(brand);
+            q.push(" AND t.brand_slug = ").push_bind(brand);
         }
         if self.size.is_some() || self.colour.is_some() {
             q.push(" AND EXISTS (SELECT 1 FROM catalog_variants v WHERE v.product_id = p.id");
@@ -205,10 +219,10 @@ impl List {
             q.push(")");
         }
         if let Some(min) = self.min_price {
-            q.push(" AND p.min_price >= ").push_bind(min);
+            q.push(" AND t.min_price >= ").push_bind(min);
         }
         if let Some(max) = self.max_price {
-            q.push(" AND p.min_price <= ").push_bind(max);
+            q.push(" AND t.min_price <= ").push_bind(max);
         }
         if self.in_stock {
             q.push(
@@ -225,22 +239,22 @@ impl List {
         if let Some(after) = &self.after {
             match column {
                 None => {
-                    q.push(format!(" AND p.id {cmp} ")).push_bind(after.i);
+                    q.push(format!(" AND {id} {cmp} ")).push_bind(after.i);
                 }
                 Some(column) => {
-                    q.push(format!(" AND ({column} {cmp} "));
+                    q.push(format!(" AND (t.{column} {cmp} "));
                     push_value(&mut q, &after.v);
-                    q.push(format!(" OR ({column} = "));
+                    q.push(format!(" OR (t.{column} = "));
                     push_value(&mut q, &after.v);
-                    q.push(format!(" AND p.id {cmp} "))
+                    q.push(format!(" AND {id} {cmp} "))
                         .push_bind(after.i)
                         .push("))");
                 }
             }
         }
         match column {
-            None => q.push(format!(" ORDER BY p.id {dir}")),
-            Some(column) => q.push(format!(" ORDER BY {column} {dir}, p.id {dir}")),
+            None => q.push(format!(" ORDER BY {id} {dir}")),
+            Some(column) => q.push(format!(" ORDER BY t.{column} {dir}, {id} {dir}")),
         };
         q.push(" LIMIT ").push_bind(self.limit + 1);
         q
@@ -319,7 +333,10 @@ mod tests {
         let sql = sql.as_str();
         assert!(!sql.contains("shirts'"), "{sql}");
         assert!(sql.contains("v.colour = ?"), "{sql}");
-        assert!(sql.contains("ORDER BY p.title ASC, p.id ASC"), "{sql}");
+        assert!(
+            sql.contains("ORDER BY t.title ASC, t.product_id ASC"),
+            "{sql}"
+        );
         assert_eq!(list.colour.as_deref(), Some("navy"));
     }
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use sqlx::{Connection, MySqlPool};
 use wire::catalog::{ImageInput, ImportJob, ImportRowError, ProductInput, VariantInput};
 
-use super::{Catalog, CatalogError, Refs};
+use super::{Catalog, CatalogError, Refs, Upserted};
 use crate::{audit, stock};
 
 /// Products written per transaction.
@@ -267,7 +267,7 @@ impl Imports {
 
     pub async fn status(&self, id: &str) -> Result<ImportJob, CatalogError> {
         let row = sqlx::query!(
-            r#"SELECT id, state, total, processed, created, updated, failed,
+            r#"SELECT id, state, total, processed, created, updated, unchanged, failed,
                       errors AS "errors: sqlx::types::Json<Vec<ImportRowError>>"
                FROM import_jobs WHERE id = ?"#,
             id
@@ -282,6 +282,7 @@ impl Imports {
             processed: row.processed,
             created: row.created,
             updated: row.updated,
+            unchanged: row.unchanged,
             failed: row.failed,
             errors: row.errors.0,
         })
@@ -299,7 +300,7 @@ async fn run(
     for batch in parsed.chunks(BATCH) {
         let mut tx = pool.begin().await?;
         let refs = Refs::load(&mut tx).await?;
-        let (mut created, mut updated, mut failed) = (0u64, 0u64, 0u64);
+        let (mut created, mut updated, mut unchanged, mut failed) = (0u64, 0u64, 0u64, 0u64);
         let mut new_stock = Vec::new();
         for (row, item) in batch {
             let input = match item {
@@ -312,13 +313,13 @@ async fn run(
             };
             let mut savepoint = tx.begin().await?;
             match catalog.upsert_by_slug(&mut savepoint, &refs, input).await {
-                Ok((was_created, stock)) => {
+                Ok((outcome, stock)) => {
                     savepoint.commit().await?;
                     new_stock.extend(stock);
-                    if was_created {
-                        created += 1;
-                    } else {
-                        updated += 1;
+                    match outcome {
+                        Upserted::Created => created += 1,
+                        Upserted::Updated => updated += 1,
+                        Upserted::Unchanged => unchanged += 1,
                     }
                 }
                 Err(CatalogError::Unexpected(error)) => {
@@ -341,10 +342,11 @@ async fn run(
             .map_err(|e| anyhow::anyhow!("recording the new SKUs' stock: {e}"))?;
         errors.truncate(MAX_ERRORS);
         sqlx::query!(
-            "UPDATE import_jobs SET processed = processed + ?, created = created + ?, updated = updated + ?, failed = failed + ?, errors = ? WHERE id = ?",
+            "UPDATE import_jobs SET processed = processed + ?, created = created + ?, updated = updated + ?, unchanged = unchanged + ?, failed = failed + ?, errors = ? WHERE id = ?",
             batch.len() as u64,
             created,
             updated,
+            unchanged,
             failed,
             serde_json::to_string(&errors)?,
             job

@@ -144,6 +144,15 @@ impl Refs {
     }
 }
 
+/// What an import row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+    /// The product already held exactly this: nothing written or announced.
+    Unchanged,
+}
+
 /// What a write did to stock: SKUs that are new and came with units on hand.
 pub type NewStock = Vec<(String, u64)>;
 
@@ -226,19 +235,41 @@ impl Catalog {
         Ok(snapshot)
     }
 
-    /// Creates or replaces the product with `input.slug` (the import's rule);
-    /// `true` when it was created. Runs in the caller's transaction.
+    /// Creates or replaces the product with `input.slug` (the import's rule),
+    /// leaving it alone when the input says what it already holds, so a
+    /// re-run import announces only real changes. Runs in the caller's
+    /// transaction.
     pub async fn upsert_by_slug(
         &self,
         conn: &mut MySqlConnection,
         refs: &Refs,
         input: &ProductInput,
-    ) -> Result<(bool, NewStock), CatalogError> {
+    ) -> Result<(Upserted, NewStock), CatalogError> {
         validate::product(input)?;
-        let existing = repo::lock_product_by_slug(&mut *conn, &input.slug).await?;
-        let created = existing.is_none();
-        let (_, new_stock) = self.write(conn, refs, existing, input).await?;
-        Ok((created, new_stock))
+        let Some(existing) = repo::lock_product_by_slug(&mut *conn, &input.slug).await? else {
+            let (_, new_stock) = self.write(conn, refs, None, input).await?;
+            return Ok((Upserted::Created, new_stock));
+        };
+        if let (Some(stored), Some((_, brand)), Some((_, categories))) = (
+            repo::snapshot(&mut *conn, refs, existing.id).await?,
+            refs.brands.get(&input.brand),
+            refs.categories.get(&input.category),
+        ) {
+            let mut candidate = snapshot_of(
+                stored.id,
+                stored.version,
+                stored.rating,
+                brand.clone(),
+                categories.clone(),
+                input,
+            );
+            candidate.updated_at.clone_from(&stored.updated_at);
+            if candidate == stored {
+                return Ok((Upserted::Unchanged, Vec::new()));
+            }
+        }
+        let (_, new_stock) = self.write(conn, refs, Some(existing), input).await?;
+        Ok((Upserted::Updated, new_stock))
     }
 
     /// Writes the rows, the outbox event, and returns the snapshot.
@@ -298,44 +329,7 @@ impl Catalog {
             .filter_map(|v| Some((v.sku.clone(), v.stock.filter(|units| *units > 0)?)))
             .filter(|(sku, _)| !known.contains(sku))
             .collect();
-        let snapshot = ProductSnapshot {
-            id,
-            version,
-            slug: input.slug.clone(),
-            title: input.title.trim().to_owned(),
-            description: input.description.trim().to_owned(),
-            brand,
-            categories,
-            tags: input.tags.iter().map(|t| t.trim().to_lowercase()).collect(),
-            images: input
-                .images
-                .iter()
-                .map(|i| Image {
-                    url: i.url.trim().to_owned(),
-                    alt: i.alt.trim().to_owned(),
-                })
-                .collect(),
-            attributes: input
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                .collect(),
-            published: input.published,
-            rating,
-            variants: input
-                .variants
-                .iter()
-                .map(|v| Variant {
-                    sku: v.sku.clone(),
-                    size: v.size.trim().to_owned(),
-                    colour: v.colour.trim().to_lowercase(),
-                    price_minor: v.price_minor,
-                    currency: v.currency.clone(),
-                    compare_at_minor: v.compare_at_minor,
-                })
-                .collect(),
-            updated_at: now_rfc3339(),
-        };
+        let snapshot = snapshot_of(id, version, rating, brand, categories, input);
         self.announce(
             &mut *conn,
             &ProductUpserted {
@@ -591,6 +585,55 @@ impl Catalog {
                 position: c.position,
             })
             .collect())
+    }
+}
+
+/// The snapshot `input` makes of product `id` at `version`.
+fn snapshot_of(
+    id: u64,
+    version: u64,
+    rating: Rating,
+    brand: Named,
+    categories: Vec<Named>,
+    input: &ProductInput,
+) -> ProductSnapshot {
+    ProductSnapshot {
+        id,
+        version,
+        slug: input.slug.clone(),
+        title: input.title.trim().to_owned(),
+        description: input.description.trim().to_owned(),
+        brand,
+        categories,
+        tags: input.tags.iter().map(|t| t.trim().to_lowercase()).collect(),
+        images: input
+            .images
+            .iter()
+            .map(|i| Image {
+                url: i.url.trim().to_owned(),
+                alt: i.alt.trim().to_owned(),
+            })
+            .collect(),
+        attributes: input
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect(),
+        published: input.published,
+        rating,
+        variants: input
+            .variants
+            .iter()
+            .map(|v| Variant {
+                sku: v.sku.clone(),
+                size: v.size.trim().to_owned(),
+                colour: v.colour.trim().to_lowercase(),
+                price_minor: v.price_minor,
+                currency: v.currency.clone(),
+                compare_at_minor: v.compare_at_minor,
+            })
+            .collect(),
+        updated_at: now_rfc3339(),
     }
 }
 

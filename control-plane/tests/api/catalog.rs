@@ -310,7 +310,10 @@ async fn an_import_lands_good_rows_and_reports_bad_ones() {
         ]
     );
 
-    // Again: every row is now an update, by slug.
+    // Again, one product changed: matched by slug, only that one is written
+    // (and announced); the rest are left alone.
+    products[3]["title"] = json!("Oxford shirt, now in linen");
+    let before = app.outbox().await.len();
     let again = app
         .admin(
             Method::POST,
@@ -320,9 +323,14 @@ async fn an_import_lands_good_rows_and_reports_bad_ones() {
         .await;
     let job = wait_for_import(&app, &again.json().await.unwrap()).await;
     assert_eq!(
-        (job["created"].as_u64(), job["updated"].as_u64()),
-        (Some(0), Some(247))
+        (
+            job["created"].as_u64(),
+            job["updated"].as_u64(),
+            job["unchanged"].as_u64()
+        ),
+        (Some(0), Some(1), Some(246))
     );
+    assert_eq!(app.outbox().await.len(), before + 1, "one ProductUpserted");
 
     // CSV: one line per variant.
     let csv = "slug,title,description,brand,category,tags,image_url,image_alt,published,sku,size,colour,price_minor,currency,compare_at_minor,stock\n\

@@ -199,6 +199,8 @@ pub struct ImportJob {
     pub processed: u64,
     pub created: u64,
     pub updated: u64,
+    /// Products that already held exactly what the row says: left alone.
+    pub unchanged: u64,
     pub failed: u64,
     /// The first 1,000 rejected rows, each with why.
     pub errors: Vec<ImportRowError>,

@@ -278,6 +278,7 @@ struct Load {
     done: u64,
     created: u64,
     updated: u64,
+    unchanged: u64,
     rejected: u64,
     /// The first few rejections: (product index, why).
     rejections: Vec<(u64, ImportRowError)>,
@@ -292,6 +293,7 @@ impl Load {
             done: 0,
             created: 0,
             updated: 0,
+            unchanged: 0,
             rejected: 0,
             rejections: Vec::new(),
         }
@@ -301,6 +303,7 @@ impl Load {
         self.done += job.total;
         self.created += job.created;
         self.updated += job.updated;
+        self.unchanged += job.unchanged;
         self.rejected += job.failed;
         let room = SHOWN_REJECTIONS.saturating_sub(self.rejections.len());
         // `row` is 1-based within the chunk.
@@ -335,11 +338,12 @@ impl Load {
         }
         let seconds = self.started.elapsed().as_secs_f64();
         eprintln!(
-            "seed: {} products in {seconds:.1} s ({}/s): {} created, {} updated, {} rejected",
+            "seed: {} products in {seconds:.1} s ({}/s): {} created, {} updated, {} unchanged, {} rejected",
             thousands(self.done),
             thousands((self.done as f64 / seconds.max(0.001)) as u64),
             thousands(self.created),
             thousands(self.updated),
+            thousands(self.unchanged),
             thousands(self.rejected)
         );
         if self.rejected == 0 {
