@@ -66,8 +66,9 @@ CREATE TABLE catalog_variants (
     compare_at_minor BIGINT          NULL,
     PRIMARY KEY (sku),
     KEY catalog_variants_product (product_id, position),
-    KEY catalog_variants_size (size, product_id),
-    KEY catalog_variants_colour (colour, product_id),
+    -- A size and/or colour filter probes these once per listed product.
+    KEY catalog_variants_size_colour (product_id, size, colour),
+    KEY catalog_variants_colour (product_id, colour),
     CONSTRAINT catalog_variants_product FOREIGN KEY (product_id) REFERENCES catalog_products (id) ON DELETE CASCADE
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 

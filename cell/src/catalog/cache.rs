@@ -11,9 +11,16 @@ use std::time::Duration;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
+/// How long a replica trusts the generation it last read from Redis: the
+/// bound on how late it notices a change, traded for a Redis round trip per
+/// request.
+const GENERATION_FRESH: Duration = Duration::from_millis(250);
+
 #[derive(Clone)]
 pub struct Cache {
     local: moka::sync::Cache<String, Arc<Vec<u8>>>,
+    /// The generation last read and when.
+    seen: Arc<std::sync::Mutex<(u64, Option<std::time::Instant>)>>,
     redis: ConnectionManager,
     prefix: String,
     ttl: Duration,
@@ -35,6 +42,7 @@ impl Cache {
                 .max_capacity(capacity)
                 .time_to_live(ttl)
                 .build(),
+            seen: Arc::new(std::sync::Mutex::new((0, None))),
             redis,
             prefix: format!("{key_prefix}catalog:"),
             ttl,
@@ -48,17 +56,30 @@ impl Cache {
     /// The current generation; 0 when Redis cannot say (then nothing is
     /// shared, and the local entries still expire by TTL).
     pub async fn generation(&self) -> u64 {
+        if let Ok(seen) = self.seen.lock()
+            && let (generation, Some(at)) = *seen
+            && at.elapsed() < GENERATION_FRESH
+        {
+            return generation;
+        }
         let mut redis = self.redis.clone();
-        redis
+        let generation = redis
             .get::<_, Option<u64>>(self.generation_key())
             .await
             .ok()
             .flatten()
-            .unwrap_or(0)
+            .unwrap_or(0);
+        if let Ok(mut seen) = self.seen.lock() {
+            *seen = (generation, Some(std::time::Instant::now()));
+        }
+        generation
     }
 
     /// Makes every cached entry stale (called when a change is applied).
     pub async fn invalidate(&self) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.1 = None;
+        }
         let mut redis = self.redis.clone();
         if let Err(error) = redis.incr::<_, _, u64>(self.generation_key(), 1).await {
             tracing::warn!(error = %error, "could not bump the catalog cache generation; entries expire by TTL");

@@ -58,12 +58,27 @@ impl From<serde_json::Error> for ProductsError {
     }
 }
 
+/// How old the availability on a product page may be: a popular page reads
+/// the cell's stock once a second, not once a view. Checkout checks the
+/// share itself.
+const AVAILABILITY_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+type Levels = std::sync::Arc<std::collections::HashMap<String, (u32, u64)>>;
+
 /// Reads of the catalog.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Products {
     read: MySqlPool,
     cache: Cache,
     low_stock: u32,
+    /// Stock levels by product id, for [`AVAILABILITY_FRESH`].
+    levels: moka::sync::Cache<u64, Levels>,
+}
+
+impl std::fmt::Debug for Products {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Products").field("cache", &self.cache).finish()
+    }
 }
 
 impl Products {
@@ -72,6 +87,10 @@ impl Products {
             read,
             cache,
             low_stock,
+            levels: moka::sync::Cache::builder()
+                .max_capacity(50_000)
+                .time_to_live(AVAILABILITY_FRESH)
+                .build(),
         }
     }
 
@@ -154,8 +173,15 @@ impl Products {
             .await?;
         let mut product: Option<ProductDetail> = serde_json::from_slice(&bytes)?;
         let product = product.as_mut().ok_or(ProductsError::NotFound)?;
-        let skus: Vec<&str> = product.variants.iter().map(|v| v.sku.as_str()).collect();
-        let stock = stock::levels(&self.read, &skus).await?;
+        let stock = match self.levels.get(&product.id) {
+            Some(levels) => levels,
+            None => {
+                let skus: Vec<&str> = product.variants.iter().map(|v| v.sku.as_str()).collect();
+                let levels = Levels::new(stock::levels(&self.read, &skus).await?);
+                self.levels.insert(product.id, levels.clone());
+                levels
+            }
+        };
         for variant in &mut product.variants {
             let (held, hint) = stock.get(&variant.sku).copied().unwrap_or((0, 0));
             variant.availability = stock::availability(held, hint, self.low_stock);
