@@ -77,7 +77,9 @@ pub struct Products {
 
 impl std::fmt::Debug for Products {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Products").field("cache", &self.cache).finish()
+        f.debug_struct("Products")
+            .field("cache", &self.cache)
+            .finish()
     }
 }
 
