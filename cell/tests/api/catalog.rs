@@ -71,6 +71,8 @@ async fn invalidate(app: &TestApp) {
         .query_async(&mut redis)
         .await
         .unwrap();
+    // A replica trusts the generation it read for 250 ms.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 }
 
 async fn apply(app: &TestApp, snapshot: &ProductSnapshot) -> bool {
