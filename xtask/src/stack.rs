@@ -340,7 +340,12 @@ fn start_mysql(stack: &mut Stack, owner: &str, url: &str, dirs: &Dirs) -> anyhow
                 dirs.run.join(format!("{name}.mariadb.pid")).display()
             ))
             .arg("--skip-log-bin")
-            .arg("--innodb-buffer-pool-size=64M"),
+            // Room for a cell's catalog read model (100,000 products with
+            // their variants and stock shares come to about 1 GB); with less,
+            // browsing reads pages from disk. Local data: a crash may lose
+            // the last second of commits.
+            .arg("--innodb-buffer-pool-size=768M")
+            .arg("--innodb-flush-log-at-trx-commit=2"),
     )?;
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     process.wait_until("accepting connections", START_TIMEOUT, || {
