@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use access_tokens::{Claims, SigningKeys, TokenError};
 use axum::extract::{FromRef, FromRequestParts};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use chassis::http::ApiError;
 
 /// A role a route requires.
@@ -87,20 +87,13 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "missing_token",
-                    "Send an access token: Authorization: Bearer <token>.",
-                )
-            })?;
+        let token = chassis::http::bearer(&parts.headers).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_token",
+                "Send an access token: Authorization: Bearer <token>.",
+            )
+        })?;
         let claims = Arc::<Verifier>::from_ref(state).verify(token)?;
         if !claims.roles.iter().any(|role| role == R::NAME) {
             return Err(ApiError::new(

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use chassis::http::{ApiError, Json};
+use chassis::http::{ApiError, Json, bearer};
 use wire::auth::{
     ChangePasswordRequest, JwksResponse, LoginRequest, RegisterRequest, SessionResponse,
     SessionsResponse, SetRolesRequest, TokenResponse, UserResponse,
@@ -140,16 +140,6 @@ where
             Err(AuthError::Forbidden(R::ROLE.as_str()).into())
         }
     }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
 }
 
 fn user_response(user: User) -> UserResponse {

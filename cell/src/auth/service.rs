@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use events::{Envelope, Schemas};
+use events::Schemas;
 use placement::ShopperKey;
 use serde::{Deserialize, Serialize};
 use sqlx::MySqlPool;
@@ -630,16 +630,20 @@ impl Auth {
         domain: &str,
         payload: &P,
     ) -> Result<(), AuthError> {
-        let envelope =
-            Envelope::new(payload, Some(&self.settings.cell), None).map_err(anyhow::Error::from)?;
         let topic = format!(
             "{}{}",
             self.settings.topic_prefix,
             events::topics::cell_topic(&self.settings.cell, domain)
         );
-        events::outbox::enqueue(conn, &Schemas::builtin(), &topic, &envelope)
-            .await
-            .map_err(anyhow::Error::from)?;
+        events::outbox::enqueue_payload(
+            conn,
+            &Schemas::builtin(),
+            &topic,
+            Some(&self.settings.cell),
+            payload,
+        )
+        .await
+        .map_err(anyhow::Error::from)?;
         Ok(())
     }
 

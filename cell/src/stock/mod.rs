@@ -103,8 +103,7 @@ async fn announce<P: EventPayload>(
     (cell, topic): (&str, &str),
     payload: &P,
 ) -> Result<(), StockError> {
-    let envelope = Envelope::new(payload, Some(cell), None).map_err(anyhow::Error::from)?;
-    outbox::enqueue(conn, schemas, topic, &envelope).await?;
+    outbox::enqueue_payload(conn, schemas, topic, Some(cell), payload).await?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ pub mod validate;
 
 use std::collections::HashMap;
 
-use events::{Envelope, Schemas, outbox};
+use events::{Schemas, outbox};
 use sqlx::MySqlPool;
 use sqlx::mysql::MySqlConnection;
 use wire::catalog::{
@@ -345,8 +345,7 @@ impl Catalog {
         conn: &mut MySqlConnection,
         payload: &P,
     ) -> Result<(), CatalogError> {
-        let envelope = Envelope::new(payload, None, None).map_err(anyhow::Error::from)?;
-        outbox::enqueue(conn, &self.schemas, &self.topic, &envelope).await?;
+        outbox::enqueue_payload(conn, &self.schemas, &self.topic, None, payload).await?;
         Ok(())
     }
 

@@ -16,7 +16,7 @@
 pub mod consumer;
 pub mod routes;
 
-use events::{Envelope, Schemas, outbox};
+use events::{Schemas, outbox};
 use serde::Deserialize;
 use sqlx::mysql::MySqlConnection;
 use wire::catalog::{CellShare, StockLedger};
@@ -103,8 +103,7 @@ async fn announce<P: EventPayload>(
     (schemas, topic): (&Schemas, &str),
     payload: &P,
 ) -> Result<(), StockError> {
-    let envelope = Envelope::new(payload, None, None).map_err(anyhow::Error::from)?;
-    outbox::enqueue(conn, schemas, topic, &envelope).await?;
+    outbox::enqueue_payload(conn, schemas, topic, None, payload).await?;
     Ok(())
 }
 
@@ -547,9 +546,9 @@ pub async fn returned(
     sku: &str,
     units: u64,
 ) -> Result<u64, StockError> {
-    if lock(&mut *conn, sku).await?.is_none() {
+    let Some(before) = lock(&mut *conn, sku).await? else {
         return Err(StockError::UnknownSku(sku.to_owned()));
-    }
+    };
     let share = sqlx::query!(
         "UPDATE stock_shares SET allocated = allocated - ? WHERE sku = ? AND cell_id = ? AND allocated >= ?",
         units,
@@ -578,7 +577,7 @@ pub async fn returned(
             "{sku}: fewer than {units} units allocated"
         )));
     }
-    Ok(lock(conn, sku).await?.map_or(0, |l| l.unallocated))
+    Ok(before.unallocated + units)
 }
 
 /// Asks `cell` to return every unit it holds (a drained cell), audited.

@@ -116,6 +116,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header, if one is sent.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+}
+
 /// The id of the request being served (for audit records), if any.
 pub fn current_request_id() -> Option<String> {
     CURRENT_REQUEST_ID.try_with(Clone::clone).ok()

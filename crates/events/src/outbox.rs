@@ -34,8 +34,23 @@ use crate::schema::Schemas;
 pub enum EnqueueError {
     #[error(transparent)]
     Invalid(#[from] crate::envelope::EnvelopeError),
+    #[error("the event's data cannot be encoded: {0}")]
+    Encode(#[from] serde_json::Error),
     #[error("writing the event to the outbox: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+/// Wraps `payload` in a new envelope (from `cell`, if a cell sends it) and
+/// writes it for `topic` in the caller's transaction.
+pub async fn enqueue_payload<P: wire::events::EventPayload>(
+    conn: &mut MySqlConnection,
+    schemas: &Schemas,
+    topic: &str,
+    cell: Option<&str>,
+    payload: &P,
+) -> Result<(), EnqueueError> {
+    let envelope = Envelope::new(payload, cell, None)?;
+    enqueue(conn, schemas, topic, &envelope).await
 }
 
 /// Writes `envelope` for `topic` in the caller's transaction, after checking
