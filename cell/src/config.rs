@@ -28,6 +28,35 @@ pub struct Config {
     pub auth: AuthConfig,
     pub catalog: CatalogConfig,
     pub stock: crate::stock::StockSettings,
+    pub search: SearchConfig,
+}
+
+/// Search and recommendations.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// all-MiniLM-L6-v2's files (`config.json`, `tokenizer.json`,
+    /// `model.safetensors`), as `cargo xtask models` unpacks them.
+    pub model_dir: PathBuf,
+    /// Load the model at start instead of on the first semantic query.
+    pub warm_model: bool,
+    /// Query vectors remembered.
+    pub query_cache: u64,
+    /// Where the in-process vector store keeps its files; empty for a fresh
+    /// folder under the system's temporary directory (it is rebuilt from the
+    /// read model at every start either way).
+    pub vector_dir: PathBuf,
+}
+
+impl SearchConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.model_dir.as_os_str().is_empty() {
+            return Err(ConfigError(
+                "search.model_dir: the folder of all-MiniLM-L6-v2 (`cargo xtask models` unpacks it into models/all-minilm-l6-v2)".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The catalog read model's read path.
@@ -158,6 +187,7 @@ impl Settings for Config {
         self.kafka.check().map_err(ConfigError)?;
         self.readiness.check()?;
         self.auth.check()?;
-        self.catalog.check()
+        self.catalog.check()?;
+        self.search.check()
     }
 }

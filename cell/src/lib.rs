@@ -9,9 +9,14 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod http;
+pub mod search;
 pub mod startup;
 pub mod stock;
 pub mod users;
 
 pub use config::Config;
+
+/// The shopper key the edge routed the request by (DESIGN.md §3); the edge
+/// drops any copy a client sends.
+pub const SHOPPER_KEY_HEADER: &str = "x-cellwear-shopper-key";
 pub use startup::{App, build};

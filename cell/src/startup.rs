@@ -17,6 +17,9 @@ use crate::catalog::Products;
 use crate::catalog::apply::{OnDeleted, OnUpserted};
 use crate::catalog::cache::Cache;
 use crate::config::Config;
+use crate::search::activity::{self, Activity, OnTrending};
+use crate::search::embedder::QueryEmbedder;
+use crate::search::{Changes, Search, vectors};
 use crate::stock::{OnAllocated, OnHint, OnRecalled};
 use crate::users::Addresses;
 use events::Schemas;
@@ -24,6 +27,7 @@ use events::consumer::ConsumerSettings;
 use secrecy::ExposeSecret;
 use wire::events::{
     ProductDeleted, ProductUpserted, StockAllocated, StockHintUpdated, StockRecalled,
+    TrendingUpdated,
 };
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -52,10 +56,18 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         Duration::from_millis(config.catalog.cache_ttl_ms),
         config.catalog.cache_capacity,
     );
-    let products = Products::new(
-        read_pool(&config).await?,
-        cache.clone(),
-        config.stock.low_stock,
+    let read = read_pool(&config).await?;
+    let (activity, views) = Activity::new();
+    let products =
+        Products::new(read.clone(), cache.clone(), config.stock.low_stock).with_activity(activity);
+    let (changes, change_feed) = Changes::channel();
+    let embedder = QueryEmbedder::new(config.search.model_dir.clone(), config.search.query_cache);
+    let search = Search::new(
+        vectors::open(&config.search.vector_dir, &cell)?,
+        embedder.clone(),
+        changes.clone(),
+        read,
+        backends.mysql.clone(),
     );
     let identity = Identity {
         service: format!("cell {cell}"),
@@ -67,9 +79,27 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.readiness,
         backends,
         metrics,
-        crate::http::router(auth, addresses, products)?,
+        crate::http::router(auth, addresses, products, search.clone())?,
     )
     .await?;
+    service.spawn_worker("search indexer", |stop| {
+        crate::search::indexer::run(search, change_feed, stop)
+    });
+    let analytics_topic = config
+        .kafka
+        .topic(&events::topics::cell_topic(&cell, "analytics"));
+    let pool = service.mysql().clone();
+    let recorder_cell = cell.clone();
+    service.spawn_worker("view recorder", |stop| {
+        activity::record_views(pool, recorder_cell, analytics_topic, views, stop)
+    });
+    if config.search.warm_model {
+        tokio::spawn(async move {
+            if let Err(error) = embedder.model().await {
+                tracing::error!(error = %error, "the embedding model did not load; semantic search will fail until it does");
+            }
+        });
+    }
     // The global topics too, so the replica consumer can subscribe even if
     // the control plane has not created them yet.
     let kafka = &config.kafka;
@@ -84,6 +114,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &[
             &kafka.topic(events::topics::CATALOG),
             &kafka.topic(events::topics::ALLOCATIONS),
+            &kafka.topic(events::topics::TRENDING),
         ],
     );
     let inventory_topic = kafka.topic(&events::topics::cell_topic(&cell, "inventory"));
@@ -92,15 +123,26 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         consumer
             .on::<ProductUpserted>(OnUpserted {
                 cache: cache.clone(),
+                search: changes.clone(),
             })
-            .on::<ProductDeleted>(OnDeleted { cache })
-            .on::<StockAllocated>(OnAllocated { cell: cell.clone() })
-            .on::<StockHintUpdated>(OnHint)
+            .on::<ProductDeleted>(OnDeleted {
+                cache,
+                search: changes.clone(),
+            })
+            .on::<StockAllocated>(OnAllocated {
+                cell: cell.clone(),
+                search: changes.clone(),
+            })
+            .on::<StockHintUpdated>(OnHint {
+                search: changes.clone(),
+            })
             .on::<StockRecalled>(OnRecalled {
                 cell: cell.clone(),
                 schemas,
                 inventory_topic,
+                search: changes,
             })
+            .on::<TrendingUpdated>(OnTrending)
     })?;
     Ok(service)
 }

@@ -26,6 +26,16 @@ pub struct Config {
     pub control: ControlSettings,
     pub auth: StaffAuthSettings,
     pub stock: StockSettings,
+    pub embeddings: EmbeddingSettings,
+    pub trending: crate::trending::TrendingSettings,
+}
+
+/// The model product vectors are computed with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingSettings {
+    /// all-MiniLM-L6-v2's files, as `cargo xtask models` unpacks them.
+    pub model_dir: PathBuf,
 }
 
 /// How staff tokens are checked: the cells' key files, issuer and audience.
@@ -57,6 +67,7 @@ impl Settings for Config {
         self.redis.check()?;
         self.kafka.check().map_err(ConfigError)?;
         self.readiness.check()?;
+        self.trending.check().map_err(ConfigError)?;
         if self.auth.key_files.is_empty() {
             return Err(ConfigError(
                 "auth.key_files: list the Ed25519 key files the cells sign with, so admin and SRE tokens can be checked".into(),

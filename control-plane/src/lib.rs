@@ -12,6 +12,7 @@ pub mod routing;
 pub mod staff;
 pub mod startup;
 pub mod stock;
+pub mod trending;
 
 pub use config::Config;
 pub use startup::{App, build};

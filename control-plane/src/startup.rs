@@ -7,14 +7,16 @@ use chassis::service::{Identity, Service};
 use events::Schemas;
 use events::consumer::ConsumerSettings;
 use topology::Topology;
-use wire::events::{StockReturned, StockSold, StockTopUpRequested};
+use wire::events::{ProductsViewed, StockReturned, StockSold, StockTopUpRequested};
 
 use crate::catalog::Catalog;
+use crate::catalog::embed::ProductEmbedder;
 use crate::catalog::import::Imports;
 use crate::config::Config;
 use crate::http::AppState;
 use crate::staff::Verifier;
 use crate::stock::consumer::{OnReturned, OnSold, OnTopUp};
+use crate::trending::OnViewed;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -57,6 +59,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             pool.clone(),
             stock.clone(),
             kafka.topic(events::topics::CATALOG),
+            ProductEmbedder::new(&config.embeddings.model_dir)
+                .map_err(|e| anyhow::anyhow!("embeddings.model_dir: {e}"))?,
         ),
         imports,
         stock: stock.clone(),
@@ -98,6 +102,29 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &kafka.topic("control-plane.stock"),
         &inventory,
     );
+    let analytics: Vec<String> = cells
+        .iter()
+        .map(|cell| kafka.topic(&events::topics::cell_topic(cell, "analytics")))
+        .collect();
+    let analytics: Vec<&str> = analytics.iter().map(String::as_str).collect();
+    let half_life_s = config.trending.half_life_s;
+    service.start_consumer(
+        "analytics consumer",
+        ConsumerSettings::new(
+            &kafka.brokers,
+            &kafka.topic("control-plane.analytics"),
+            &analytics,
+        ),
+        |consumer| consumer.on::<ProductsViewed>(OnViewed { half_life_s }),
+    )?;
+    let (trending_pool, trending_topic, trending) = (
+        pool.clone(),
+        kafka.topic(events::topics::TRENDING),
+        config.trending.clone(),
+    );
+    service.spawn_worker("trending publisher", |stop| {
+        crate::trending::publish(trending_pool, trending_topic, trending, stop)
+    });
     service.start_consumer("stock consumer", settings, |consumer| {
         consumer
             .on::<StockSold>(OnSold)

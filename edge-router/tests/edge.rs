@@ -30,7 +30,9 @@ impl TestCell {
         let overrides = testkit::service_settings(&testkit::unique("test_edge_"))
             .merge(("cell.id", id))
             .merge(("auth.ephemeral_key", true))
-            .merge(("auth.bcrypt_cost", 4));
+            .merge(("auth.bcrypt_cost", 4))
+            .merge(("search.model_dir", testkit::model_dir()))
+            .merge(("search.warm_model", false));
         let app = cell::build(cell::Config::with_overrides(overrides).unwrap())
             .await
             .unwrap();
@@ -427,7 +429,8 @@ async fn start_control_plane(
     .unwrap();
     let settings = testkit::service_settings(database)
         .merge(("control.topology", &seed))
-        .merge(("auth.key_files", vec![testkit::signing_key_file()]));
+        .merge(("auth.key_files", vec![testkit::signing_key_file()]))
+        .merge(("embeddings.model_dir", testkit::model_dir()));
     let app = control_plane::build(control_plane::Config::with_overrides(settings).unwrap())
         .await
         .unwrap();

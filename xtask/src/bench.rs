@@ -2,7 +2,7 @@
 //! `target/reports/bench-*.json` — the event backbone ([`events`]) and a
 //! cell's catalog reads ([`bench_catalog`]).
 
-use crate::{bench_catalog, events};
+use crate::{bench_catalog, bench_search, events};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchTarget {
@@ -39,10 +39,44 @@ pub enum BenchTarget {
         #[arg(long)]
         uniform: bool,
     },
+    /// A cell's search: faceted text, semantic (query embedding included)
+    /// and similar products, and the same faceted search in MariaDB
+    /// (FULLTEXT + GROUP BY) side by side. Needs the local stack running
+    /// (`cargo xtask up --cells 1 --detach`); seeds the catalog first.
+    Search {
+        /// Products in the catalog (seeded if missing).
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+        /// Clients for faceted, similar and MariaDB.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Clients for semantic search (each query runs the model).
+        #[arg(long, default_value_t = 2)]
+        semantic_concurrency: usize,
+        /// Seconds each workload is measured, after a 2 s warm-up.
+        #[arg(long, default_value_t = 15)]
+        duration_s: u64,
+        /// The cell's base URL (default: the first cell in cells.yaml).
+        #[arg(long)]
+        cell: Option<String>,
+    },
 }
 
 pub fn run(target: BenchTarget) -> anyhow::Result<()> {
     match target {
+        BenchTarget::Search {
+            products,
+            concurrency,
+            semantic_concurrency,
+            duration_s,
+            cell,
+        } => bench_search::run(&bench_search::SearchBench {
+            products,
+            concurrency,
+            semantic_concurrency,
+            duration_s,
+            cell,
+        }),
         BenchTarget::Events { rate, seconds } => events::bench(rate, seconds),
         BenchTarget::Catalog {
             products,

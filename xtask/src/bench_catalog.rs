@@ -83,35 +83,11 @@ pub fn run(options: &CatalogBench) -> anyhow::Result<()> {
     if options.concurrency == 0 || options.duration_s == 0 {
         bail!("--concurrency and --duration-s must be at least 1");
     }
-    let control = http::control_url()?;
     let cell = match &options.cell {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => http::first_cell_url().context("pass --cell URL to name the cell")?,
     };
-    http::require_live(&control, "the control plane")?;
-    http::require_live(&cell, "the cell")?;
-
-    let shop = Shop::new(options.products, DEFAULT_SEED);
-    if published_in(&cell) < shop.published.len() as u64 {
-        step(&format!(
-            "seeding the catalog to {} products",
-            thousands(options.products as u64)
-        ));
-        seed_products(
-            &control,
-            &default_key_file(),
-            options.products,
-            DEFAULT_SEED,
-        )?;
-    }
-    if shop.published.is_empty() {
-        bail!("the catalog has no published products to read; ask for more --products");
-    }
-
-    step(&format!(
-        "waiting for {cell}'s read model to hold the catalog"
-    ));
-    wait_for_read_model(&cell, shop.published.len() as u64)?;
+    let shop = seeded_shop(&cell, options.products)?;
 
     step(&format!(
         "benchmarking {cell}: {} clients for {} s after a {} s warm-up",
@@ -173,23 +149,47 @@ pub fn run(options: &CatalogBench) -> anyhow::Result<()> {
 
 // ---- what the cell should hold ----------------------------------------------
 
+/// Seeds the first `products` of the seed catalog when the cell lists fewer,
+/// and waits until its read model holds them all.
+pub(crate) fn seeded_shop(cell: &str, products: usize) -> anyhow::Result<Shop> {
+    let control = http::control_url()?;
+    http::require_live(&control, "the control plane")?;
+    http::require_live(cell, "the cell")?;
+    let shop = Shop::new(products, DEFAULT_SEED);
+    if published_in(cell) < shop.published.len() as u64 {
+        step(&format!(
+            "seeding the catalog to {} products (the control plane embeds each one)",
+            thousands(products as u64)
+        ));
+        seed_products(&control, &default_key_file(), products, DEFAULT_SEED)?;
+    }
+    if shop.published.is_empty() {
+        bail!("the catalog has no published products to read; ask for more --products");
+    }
+    step(&format!(
+        "waiting for {cell}'s read model to hold the catalog"
+    ));
+    wait_for_read_model(cell, shop.published.len() as u64)?;
+    Ok(shop)
+}
+
 /// The seeded catalog as a shopper could browse it.
 #[derive(Debug)]
-struct Shop {
+pub(crate) struct Shop {
     /// Slugs of the published products.
-    published: Vec<String>,
-    brands: Vec<String>,
-    categories: Vec<Facets>,
+    pub(crate) published: Vec<String>,
+    pub(crate) brands: Vec<String>,
+    pub(crate) categories: Vec<Facets>,
 }
 
 /// What a category's list can be filtered by.
 #[derive(Debug)]
-struct Facets {
-    slug: String,
-    sizes: Vec<String>,
-    colours: Vec<String>,
-    min_price: i64,
-    max_price: i64,
+pub(crate) struct Facets {
+    pub(crate) slug: String,
+    pub(crate) sizes: Vec<String>,
+    pub(crate) colours: Vec<String>,
+    pub(crate) min_price: i64,
+    pub(crate) max_price: i64,
 }
 
 /// What the published products of one category offer, as they are walked.
@@ -204,7 +204,7 @@ struct Offer {
 impl Shop {
     /// Walks the catalog product by product, so 100,000 of them are never
     /// held at once.
-    fn new(products: usize, seed: u64) -> Self {
+    pub(crate) fn new(products: usize, seed: u64) -> Self {
         let mut published = Vec::new();
         let mut offers: BTreeMap<String, Offer> = BTreeMap::new();
         for index in 0..products {
@@ -250,7 +250,7 @@ impl Shop {
 }
 
 /// Published products the cell lists now (0 when it cannot say).
-fn published_in(cell: &str) -> u64 {
+pub(crate) fn published_in(cell: &str) -> u64 {
     http::agent(REQUEST_TIMEOUT)
         .get(format!("{cell}/api/brands").as_str())
         .call()
@@ -262,7 +262,7 @@ fn published_in(cell: &str) -> u64 {
 }
 
 /// Waits until the cell's brand counts add up to `published` products.
-fn wait_for_read_model(cell: &str, published: u64) -> anyhow::Result<()> {
+pub(crate) fn wait_for_read_model(cell: &str, published: u64) -> anyhow::Result<()> {
     let agent = http::agent(REQUEST_TIMEOUT);
     let url = format!("{cell}/api/brands");
     let started = Instant::now();
@@ -660,7 +660,7 @@ impl Summary {
 }
 
 /// The nearest-rank percentile of sorted nanoseconds, in milliseconds.
-fn percentile_ms(sorted: &[u64], percent: f64) -> f64 {
+pub(crate) fn percentile_ms(sorted: &[u64], percent: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

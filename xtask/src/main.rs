@@ -15,6 +15,7 @@
 
 mod bench;
 mod bench_catalog;
+mod bench_search;
 mod events;
 mod http;
 mod procs;
@@ -86,6 +87,9 @@ enum Command {
     },
     /// Refresh `.sqlx/` after adding or changing a `sqlx::query!`.
     SqlxPrepare,
+    /// Download (once per machine) and unpack the embedding model,
+    /// all-MiniLM-L6-v2, into models/ (`up` and `test` do it themselves).
+    Models,
     /// Benchmarks that print figures and write target/reports/bench-*.json.
     Bench {
         #[command(subcommand)]
@@ -122,6 +126,9 @@ fn main() -> ExitCode {
         }),
         Command::Events { args } => events::tool(args),
         Command::SqlxPrepare => sqlx_prepare::prepare(),
+        Command::Models => tools::ensure_model().map(|dir| {
+            println!("{}", dir.display());
+        }),
         Command::Bench { target } => bench::run(target),
     };
     match outcome {

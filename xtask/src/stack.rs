@@ -120,6 +120,7 @@ pub fn up(options: &UpOptions) -> anyhow::Result<()> {
     tools::ensure_build_tools()?;
     tools::ensure_data_stores()?;
     let tansu = tools::ensure_tansu()?;
+    tools::ensure_model()?;
     build_frontend(&root)?;
     step("building the workspace (cargo build --workspace --bins)");
     run(Command::new(cargo())

@@ -21,6 +21,7 @@ pub fn all() -> anyhow::Result<()> {
     services::ensure_redis()?;
     // The backbone's outage tests start brokers of their own.
     let tansu = tools::ensure_tansu()?;
+    tools::ensure_model()?;
     let broker = services::ensure_broker(&tansu)?;
     drop_test_databases()?;
 

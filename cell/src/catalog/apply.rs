@@ -8,10 +8,11 @@ use events::Envelope;
 use events::consumer::{Handler, HandlerError};
 use sqlx::mysql::MySqlConnection;
 use sqlx::{MySql, QueryBuilder};
-use wire::catalog::ProductSnapshot;
+use wire::catalog::{ProductEmbedding, ProductSnapshot};
 use wire::events::{ProductDeleted, ProductUpserted};
 
 use super::cache::Cache;
+use crate::search::Changes;
 
 fn json(value: &impl serde::Serialize) -> Result<String, HandlerError> {
     serde_json::to_string(value).map_err(|e| HandlerError::Permanent(e.into()))
@@ -27,8 +28,13 @@ async fn held_version(conn: &mut MySqlConnection, id: u64) -> Result<Option<u64>
     .await
 }
 
-/// Writes `p` over whatever the read model holds for it.
-pub async fn upsert(conn: &mut MySqlConnection, p: &ProductSnapshot) -> Result<bool, HandlerError> {
+/// Writes `p` (and its vector, when it came with one of ours) over whatever
+/// the read model holds for it.
+pub async fn upsert(
+    conn: &mut MySqlConnection,
+    p: &ProductSnapshot,
+    embedding: Option<&ProductEmbedding>,
+) -> Result<bool, HandlerError> {
     if held_version(&mut *conn, p.id)
         .await?
         .is_some_and(|held| held >= p.version)
@@ -179,8 +185,43 @@ pub async fn upsert(conn: &mut MySqlConnection, p: &ProductSnapshot) -> Result<b
             .push_bind(v.currency.as_str())
             .push_bind(v.compare_at_minor);
     });
-    variants.build().execute(conn).await?;
+    variants.build().execute(&mut *conn).await?;
+    store_embedding(conn, p.id, embedding).await?;
     Ok(true)
+}
+
+/// Keeps the product's vector, or drops the old one when the new version
+/// came without a usable vector (a vector of another model is not
+/// comparable with the queries' and is dropped too).
+async fn store_embedding(
+    conn: &mut MySqlConnection,
+    id: u64,
+    embedding: Option<&ProductEmbedding>,
+) -> Result<(), HandlerError> {
+    let vector = embedding
+        .filter(|e| e.model == embeddings::MODEL)
+        .and_then(|e| embeddings::decode(&e.vector).ok());
+    match vector {
+        Some(vector) => {
+            let bytes = embeddings::to_le_bytes(&vector);
+            sqlx::query(
+                "INSERT INTO catalog_embeddings (product_id, model, vector) VALUES (?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE model = VALUES(model), vector = VALUES(vector)",
+            )
+            .bind(id)
+            .bind(embeddings::MODEL)
+            .bind(bytes)
+            .execute(conn)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM catalog_embeddings WHERE product_id = ?")
+                .bind(id)
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Leaves a tombstone at `version`: hidden, no slug, no variants.
@@ -215,8 +256,9 @@ pub async fn delete(
         "DELETE FROM catalog_product_categories WHERE product_id = ?",
         id
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    store_embedding(conn, id, None).await?;
     Ok(true)
 }
 
@@ -224,6 +266,7 @@ pub async fn delete(
 #[derive(Debug, Clone)]
 pub struct OnUpserted {
     pub cache: Cache,
+    pub search: Changes,
 }
 
 #[async_trait]
@@ -236,10 +279,16 @@ impl Handler for OnUpserted {
         let event: ProductUpserted = event
             .payload()
             .map_err(|e| HandlerError::Permanent(e.into()))?;
-        if upsert(conn, &event.product).await? {
+        if upsert(conn, &event.product, event.embedding.as_ref()).await? {
             self.cache.invalidate().await;
         }
         Ok(())
+    }
+
+    fn committed(&self, event: &Envelope) {
+        if let Ok(event) = event.payload::<ProductUpserted>() {
+            self.search.products([event.product.id]);
+        }
     }
 }
 
@@ -247,6 +296,7 @@ impl Handler for OnUpserted {
 #[derive(Debug, Clone)]
 pub struct OnDeleted {
     pub cache: Cache,
+    pub search: Changes,
 }
 
 #[async_trait]
@@ -263,5 +313,11 @@ impl Handler for OnDeleted {
             self.cache.invalidate().await;
         }
         Ok(())
+    }
+
+    fn committed(&self, event: &Envelope) {
+        if let Ok(event) = event.payload::<ProductDeleted>() {
+            self.search.products([event.id]);
+        }
     }
 }

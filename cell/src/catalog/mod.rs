@@ -21,6 +21,7 @@ use wire::catalog::{
     ProductSummary, Rating, VariantView,
 };
 
+use crate::search::activity::Activity;
 use crate::stock;
 use cache::Cache;
 use query::{Cursor, List, Sort};
@@ -58,6 +59,38 @@ impl From<serde_json::Error> for ProductsError {
     }
 }
 
+/// A list item from a row of `catalog_products` with the list's columns
+/// (`images`, `colours`, `sizes` cast to text, `in_stock` computed).
+pub fn summary_of(row: &sqlx::mysql::MySqlRow) -> Result<ProductSummary, ProductsError> {
+    let images: Vec<Image> = serde_json::from_str(row.try_get::<&str, _>("images")?)?;
+    Ok(ProductSummary {
+        id: row.try_get("id")?,
+        slug: row
+            .try_get::<Option<String>, _>("slug")?
+            .unwrap_or_default(),
+        title: row.try_get("title")?,
+        brand: Named {
+            slug: row.try_get("brand_slug")?,
+            name: row.try_get("brand_name")?,
+        },
+        category: Named {
+            slug: row.try_get("category_slug")?,
+            name: row.try_get("category_name")?,
+        },
+        price_minor: row.try_get("min_price")?,
+        currency: row.try_get("currency")?,
+        compare_at_minor: row.try_get("compare_at")?,
+        image: images.into_iter().next(),
+        rating: Rating {
+            average: row.try_get("rating_avg")?,
+            count: row.try_get("rating_count")?,
+        },
+        colours: serde_json::from_str(row.try_get::<&str, _>("colours")?)?,
+        sizes: serde_json::from_str(row.try_get::<&str, _>("sizes")?)?,
+        in_stock: row.try_get::<i64, _>("in_stock")? != 0,
+    })
+}
+
 /// How old the availability on a product page may be: a popular page reads
 /// the cell's stock once a second, not once a view. Checkout checks the
 /// share itself.
@@ -73,6 +106,8 @@ pub struct Products {
     low_stock: u32,
     /// Stock levels by product id, for [`AVAILABILITY_FRESH`].
     levels: moka::sync::Cache<u64, Levels>,
+    /// Where product views go, for recommendations.
+    activity: Option<Activity>,
 }
 
 impl std::fmt::Debug for Products {
@@ -93,6 +128,20 @@ impl Products {
                 .max_capacity(50_000)
                 .time_to_live(AVAILABILITY_FRESH)
                 .build(),
+            activity: None,
+        }
+    }
+
+    /// Records product views in `activity`.
+    pub fn with_activity(mut self, activity: Activity) -> Self {
+        self.activity = Some(activity);
+        self
+    }
+
+    /// Notes a view of product `id` by `shopper` (never waits).
+    pub fn viewed(&self, shopper: &str, id: u64) {
+        if let Some(activity) = &self.activity {
+            activity.viewed(shopper, id);
         }
     }
 
@@ -113,33 +162,7 @@ impl Products {
         let more = rows.len() > list.limit as usize;
         let mut items = Vec::with_capacity(rows.len().min(list.limit as usize));
         for row in rows.iter().take(list.limit as usize) {
-            let images: Vec<Image> = serde_json::from_str(row.try_get::<&str, _>("images")?)?;
-            items.push(ProductSummary {
-                id: row.try_get("id")?,
-                slug: row
-                    .try_get::<Option<String>, _>("slug")?
-                    .unwrap_or_default(),
-                title: row.try_get("title")?,
-                brand: Named {
-                    slug: row.try_get("brand_slug")?,
-                    name: row.try_get("brand_name")?,
-                },
-                category: Named {
-                    slug: row.try_get("category_slug")?,
-                    name: row.try_get("category_name")?,
-                },
-                price_minor: row.try_get("min_price")?,
-                currency: row.try_get("currency")?,
-                compare_at_minor: row.try_get("compare_at")?,
-                image: images.into_iter().next(),
-                rating: Rating {
-                    average: row.try_get("rating_avg")?,
-                    count: row.try_get("rating_count")?,
-                },
-                colours: serde_json::from_str(row.try_get::<&str, _>("colours")?)?,
-                sizes: serde_json::from_str(row.try_get::<&str, _>("sizes")?)?,
-                in_stock: row.try_get::<i64, _>("in_stock")? != 0,
-            });
+            items.push(summary_of(row)?);
         }
         let next_cursor = match (more, items.last()) {
             (true, Some(last)) => Some(

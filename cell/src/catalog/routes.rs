@@ -2,7 +2,7 @@
 //! `/api/brands`: open to every shopper, guests included.
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chassis::http::{ApiError, Json, Query};
 use wire::catalog::{BrandList, CategoryList, ProductDetail, ProductPage};
@@ -47,8 +47,13 @@ pub async fn list(
 pub async fn detail(
     State(products): State<Products>,
     Path(slug): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Json<ProductDetail>, ApiError> {
-    Ok(Json(products.detail(&slug).await?))
+    let detail = products.detail(&slug).await?;
+    if let Some(shopper) = crate::search::routes::shopper_key(&headers) {
+        products.viewed(&shopper, detail.id);
+    }
+    Ok(Json(detail))
 }
 
 #[utoipa::path(get, path = "/api/categories", tag = "catalog",

@@ -9,6 +9,7 @@ use utoipa::OpenApi;
 
 use crate::auth::Auth;
 use crate::catalog::Products;
+use crate::search::Search;
 use crate::users::Addresses;
 
 #[derive(Debug, OpenApi)]
@@ -43,7 +44,14 @@ use crate::users::Addresses;
         crate::catalog::routes::list,
         crate::catalog::routes::detail,
         crate::catalog::routes::categories,
-        crate::catalog::routes::brands
+        crate::catalog::routes::brands,
+        crate::search::routes::search,
+        crate::search::routes::suggest,
+        crate::search::routes::similar,
+        crate::search::routes::bought_together,
+        crate::search::routes::for_you,
+        crate::search::routes::trending,
+        crate::search::routes::rebuild
     ),
     components(schemas(wire::ErrorBody))
 )]
@@ -54,10 +62,12 @@ pub fn router(
     auth: Arc<Auth>,
     addresses: Arc<Addresses>,
     products: Products,
+    search: Search,
 ) -> Result<Router, serde_json::Error> {
     Ok(
         chassis::http::openapi_document("/api/openapi.json", ApiDoc::openapi())?
             .merge(crate::users::router(addresses, auth.clone()))
+            .merge(crate::search::router(search, auth.clone()))
             .merge(crate::auth::router(auth))
             .merge(crate::catalog::router(products)),
     )

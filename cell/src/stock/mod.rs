@@ -16,6 +16,8 @@ use serde::Deserialize;
 use sqlx::mysql::MySqlConnection;
 use sqlx::{MySql, MySqlPool, QueryBuilder, Row};
 use wire::catalog::Availability;
+
+use crate::search::Changes;
 use wire::events::{
     EventPayload, StockAllocated, StockCount, StockHintUpdated, StockRecalled, StockReturned,
     StockSold, StockTopUpRequested,
@@ -116,6 +118,8 @@ pub struct Stock {
     settings: StockSettings,
     /// `<cell>.inventory`, with the platform's topic prefix.
     topic: String,
+    /// Told which SKUs sold, for the search index's availability.
+    search: Option<Changes>,
 }
 
 impl Stock {
@@ -126,7 +130,14 @@ impl Stock {
             cell: cell.to_owned(),
             settings,
             topic: format!("{topic_prefix}{}", topics::cell_topic(cell, "inventory")),
+            search: None,
         }
+    }
+
+    /// Tells `search` about every sale, once committed.
+    pub fn with_search(mut self, search: Changes) -> Self {
+        self.search = Some(search);
+        self
     }
 
     /// Sells `quantity` of `sku` for `reference` (an order) if this cell holds
@@ -182,6 +193,9 @@ impl Stock {
             self.ask_for_more(&mut tx, sku, held).await?;
         }
         tx.commit().await?;
+        if let Some(search) = &self.search {
+            search.skus([sku.to_owned()]);
+        }
         Ok(held)
     }
 
@@ -246,6 +260,7 @@ fn unreadable(error: events::EnvelopeError) -> HandlerError {
 #[derive(Debug, Clone)]
 pub struct OnAllocated {
     pub cell: String,
+    pub search: Changes,
 }
 
 #[async_trait]
@@ -272,10 +287,18 @@ impl Handler for OnAllocated {
         }
         Ok(())
     }
+
+    fn committed(&self, event: &Envelope) {
+        if let Ok(event) = event.payload::<StockAllocated>() {
+            self.search.skus(event.grants.into_iter().map(|g| g.sku));
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
-pub struct OnHint;
+pub struct OnHint {
+    pub search: Changes,
+}
 
 #[async_trait]
 impl Handler for OnHint {
@@ -298,6 +321,12 @@ impl Handler for OnHint {
         }
         Ok(())
     }
+
+    fn committed(&self, event: &Envelope) {
+        if let Ok(event) = event.payload::<StockHintUpdated>() {
+            self.search.skus(event.hints.into_iter().map(|h| h.sku));
+        }
+    }
 }
 
 /// A recall: give back what this cell holds (of the listed SKUs, or all).
@@ -307,6 +336,7 @@ pub struct OnRecalled {
     pub schemas: Schemas,
     /// Where returns are reported (`<cell>.inventory`, prefixed).
     pub inventory_topic: String,
+    pub search: Changes,
 }
 
 #[async_trait]
@@ -362,6 +392,19 @@ impl Handler for OnRecalled {
         }
         tracing::info!(skus = items.len(), "stock recalled and returned");
         Ok(())
+    }
+
+    fn committed(&self, event: &Envelope) {
+        match event.payload::<StockRecalled>() {
+            Ok(StockRecalled {
+                cell,
+                skus: Some(skus),
+            }) if cell == self.cell => self.search.skus(skus),
+            Ok(StockRecalled { cell, skus: None }) if cell == self.cell => {
+                self.search.everything();
+            }
+            _ => {}
+        }
     }
 }
 

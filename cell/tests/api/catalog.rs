@@ -80,7 +80,7 @@ async fn apply(app: &TestApp, snapshot: &ProductSnapshot) -> bool {
         .await
         .unwrap();
     let mut tx = conn.begin().await.unwrap();
-    let applied = cell::catalog::apply::upsert(&mut tx, snapshot)
+    let applied = cell::catalog::apply::upsert(&mut tx, snapshot, None)
         .await
         .map_err(|e| e.to_string())
         .unwrap();

@@ -18,6 +18,9 @@ pub fn test_settings() -> Figment {
         .merge(("auth.ephemeral_key", true))
         .merge(("auth.bcrypt_cost", 4))
         .merge(("auth.bootstrap_admins", ["root@example.com"]))
+        .merge(("search.model_dir", testkit::model_dir()))
+        // Most tests never embed a query: load the model on first use.
+        .merge(("search.warm_model", false))
 }
 
 pub fn config_with(overrides: Figment) -> Config {

@@ -13,4 +13,5 @@ mod health;
 mod helpers;
 mod lifecycle;
 mod oidc_provider;
+mod search;
 mod users;

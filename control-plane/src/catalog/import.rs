@@ -298,6 +298,13 @@ async fn run(
     let mut errors: Vec<ImportRowError> = Vec::new();
     let started = std::time::Instant::now();
     for batch in parsed.chunks(BATCH) {
+        // The batch's vectors first, outside the transaction: the model takes
+        // a while, the rows' locks should not.
+        let inputs: Vec<&ProductInput> = batch
+            .iter()
+            .filter_map(|(_, item)| item.as_ref().ok())
+            .collect();
+        catalog.prepare_embeddings(pool, &inputs).await;
         let mut tx = pool.begin().await?;
         let refs = Refs::load(&mut tx).await?;
         let (mut created, mut updated, mut unchanged, mut failed) = (0u64, 0u64, 0u64, 0u64);

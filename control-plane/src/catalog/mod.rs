@@ -7,6 +7,7 @@
 //! appends an audit record. `validate` holds the rules, `repo` the SQL,
 //! `import` the bulk path, `routes` the admin API.
 
+pub mod embed;
 pub mod import;
 mod repo;
 pub mod routes;
@@ -25,6 +26,7 @@ use wire::events::{EventPayload, ProductDeleted, ProductUpserted};
 
 use crate::audit;
 use crate::stock::{self, StockSettings};
+use embed::ProductEmbedder;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -164,15 +166,51 @@ pub struct Catalog {
     stock: StockSettings,
     /// The `catalog` topic, with the platform's prefix.
     topic: String,
+    embedder: ProductEmbedder,
 }
 
 impl Catalog {
-    pub fn new(pool: MySqlPool, stock: StockSettings, topic: String) -> Self {
+    pub fn new(
+        pool: MySqlPool,
+        stock: StockSettings,
+        topic: String,
+        embedder: ProductEmbedder,
+    ) -> Self {
         Self {
             pool,
             schemas: Schemas::builtin(),
             stock,
             topic,
+            embedder,
+        }
+    }
+
+    /// Computes the vectors of `inputs` ahead of their writes, in batches
+    /// (an import's rows). A failure only costs speed: each write computes
+    /// its own vector when none is ready.
+    pub async fn prepare_embeddings(&self, pool: &MySqlPool, inputs: &[&ProductInput]) {
+        let prepared = async {
+            let mut conn = pool.acquire().await?;
+            let refs = Refs::load(&mut conn).await?;
+            let snapshots: Vec<ProductSnapshot> = inputs
+                .iter()
+                .filter_map(|input| {
+                    let (_, brand) = refs.brands.get(&input.brand)?;
+                    let (_, categories) = refs.categories.get(&input.category)?;
+                    Some(snapshot_of(
+                        0,
+                        0,
+                        Rating::default(),
+                        brand.clone(),
+                        categories.clone(),
+                        input,
+                    ))
+                })
+                .collect();
+            self.embedder.prepare(&mut conn, &snapshots).await
+        };
+        if let Err(error) = prepared.await {
+            tracing::warn!(error = %format!("{error:#}"), "embedding an import batch ahead failed");
         }
     }
 
@@ -330,10 +368,12 @@ impl Catalog {
             .filter(|(sku, _)| !known.contains(sku))
             .collect();
         let snapshot = snapshot_of(id, version, rating, brand, categories, input);
+        let embedding = self.embedder.for_snapshot(&mut *conn, &snapshot).await?;
         self.announce(
             &mut *conn,
             &ProductUpserted {
                 product: snapshot.clone(),
+                embedding,
             },
         )
         .await?;
@@ -448,10 +488,12 @@ impl Catalog {
         let snapshot = repo::snapshot(&mut *conn, &refs, id)
             .await?
             .ok_or(CatalogError::NotFound)?;
+        let embedding = self.embedder.for_snapshot(&mut *conn, &snapshot).await?;
         self.announce(
             conn,
             &ProductUpserted {
                 product: snapshot.clone(),
+                embedding,
             },
         )
         .await?;

@@ -17,7 +17,8 @@ pub async fn spawn_app() -> TestApp {
             "control.topology",
             concat!(env!("CARGO_MANIFEST_DIR"), "/../cells.yaml"),
         ))
-        .merge(("auth.key_files", vec![testkit::signing_key_file()]));
+        .merge(("auth.key_files", vec![testkit::signing_key_file()]))
+        .merge(("embeddings.model_dir", testkit::model_dir()));
     spawn_with(database, settings).await
 }
 

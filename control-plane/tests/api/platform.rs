@@ -57,7 +57,9 @@ impl Platform {
             .merge(("control.topology", &topology))
             .merge(("auth.key_files", vec![testkit::signing_key_file()]))
             .merge(("kafka.topic_prefix", &prefix))
-            .merge(("stock.share_floor", 3));
+            .merge(("stock.share_floor", 3))
+            .merge(("trending.publish_every_ms", 200))
+            .merge(("embeddings.model_dir", testkit::model_dir()));
         let control = crate::helpers::spawn_with(database, settings).await;
         let mut platform = Self {
             control,
@@ -79,7 +81,9 @@ impl Platform {
             .merge(("auth.ephemeral_key", true))
             .merge(("auth.bcrypt_cost", 4))
             .merge(("stock.top_up_cooldown_ms", 200))
-            .merge(("catalog.cache_ttl_ms", 1000));
+            .merge(("catalog.cache_ttl_ms", 1000))
+            .merge(("search.model_dir", testkit::model_dir()))
+            .merge(("search.warm_model", false));
         let config = cell::Config::with_overrides(overrides).unwrap();
         let mysql_url = format!("{}/{database}", testkit::mysql_server());
         let app = cell::build(config).await.unwrap();
@@ -378,5 +382,114 @@ async fn ten_units_across_two_cells_sell_exactly_ten_times() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    platform.stop().await;
+}
+
+/// Total hits of `q` in the cell's search (`None` while it warms up).
+fn total(body: &Value) -> Option<u64> {
+    body["total"].as_u64()
+}
+
+#[tokio::test]
+async fn search_follows_the_catalog_and_trending_follows_views() {
+    let platform = Platform::start(1).await;
+    let control = &platform.control;
+    let cell = platform.cells[0].address.clone();
+    seed_refs(control).await;
+    let mut ids = Vec::new();
+    for (slug, sku, title, stock) in [
+        ("navy-linen", "NLS", "Navy linen shirt", 10),
+        ("white-oxford", "WOX", "White oxford shirt", 10),
+        ("grey-flannel", "GFL", "Grey flannel shirt", 10),
+        ("sold-out", "SLD", "Pale blue oxford shirt", 0),
+    ] {
+        let mut product = shirt(slug, sku, stock);
+        product["title"] = json!(title);
+        let response: Value = control
+            .admin(Method::POST, "/admin/api/products", Some(&product))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(response["id"].as_u64().unwrap());
+    }
+    // The index catches up with new products…
+    let found = eventually(&cell, "/api/search?q=linen", |s, b| {
+        s == 200 && total(b) == Some(1)
+    })
+    .await;
+    assert_eq!(found["items"][0]["product"]["slug"], "navy-linen");
+
+    // …with a change…
+    let mut renamed = shirt("navy-linen", "NLS", 0);
+    renamed["title"] = json!("Navy seersucker shirt");
+    renamed["description"] = json!("Puckered cotton seersucker, cool in summer.");
+    renamed["expected_version"] = json!(1);
+    let response = control
+        .admin(
+            Method::PUT,
+            &format!("/admin/api/products/{}", ids[0]),
+            Some(&renamed),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    eventually(&cell, "/api/search?q=seersucker", |s, b| {
+        s == 200 && total(b) == Some(1)
+    })
+    .await;
+    let (_, linen) = get(&cell, "/api/search?q=linen").await;
+    assert_eq!(total(&linen), Some(0), "the old words are gone: {linen}");
+
+    // …and a deletion.
+    let response = control
+        .admin(
+            Method::DELETE,
+            &format!("/admin/api/products/{}", ids[2]),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    eventually(&cell, "/api/search?q=flannel", |s, b| {
+        s == 200 && total(b) == Some(0)
+    })
+    .await;
+
+    // Vectors came with the catalog: similar products, never the product
+    // itself nor one that is out of stock here.
+    let similar = eventually(&cell, "/api/products/white-oxford/similar", |s, b| {
+        s == 200 && !slugs(b).is_empty()
+    })
+    .await;
+    let similar = slugs(&similar);
+    assert!(!similar.contains(&"white-oxford".to_owned()), "{similar:?}");
+    assert!(!similar.contains(&"sold-out".to_owned()), "{similar:?}");
+    assert_eq!(similar, ["navy-linen"]);
+    let semantic = eventually(
+        &cell,
+        "/api/search?mode=semantic&q=a+light+summer+shirt",
+        |s, b| s == 200 && total(b).is_some_and(|t| t > 0),
+    )
+    .await;
+    assert_eq!(semantic["items"][0]["product"]["slug"], "navy-linen");
+
+    // Views in the cell reach the control plane's trending list and come
+    // back to the cell.
+    let (_, before) = get(&cell, "/api/recommendations/trending").await;
+    assert_eq!(before["fallback"], "top_rated");
+    let client = testkit::http_client();
+    for shopper in ["s1", "s2", "s3"] {
+        let response = client
+            .get(format!("{cell}/api/products/white-oxford"))
+            .header(cell::SHOPPER_KEY_HEADER, shopper)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let trending = eventually(&cell, "/api/recommendations/trending", |s, b| {
+        s == 200 && b["fallback"].is_null() && !slugs(b).is_empty()
+    })
+    .await;
+    assert_eq!(slugs(&trending)[0], "white-oxford");
     platform.stop().await;
 }

@@ -58,6 +58,11 @@ pub trait Handler: Send + Sync {
         conn: &mut MySqlConnection,
         event: &Envelope,
     ) -> Result<(), HandlerError>;
+
+    /// Called once the transaction that applied `event` has committed (not
+    /// for a duplicate): for effects outside the database, such as telling
+    /// an in-memory index to read the change.
+    fn committed(&self, _event: &Envelope) {}
 }
 
 #[derive(Debug, Clone)]
@@ -339,6 +344,11 @@ impl Consumer {
             }
         }
         tx.commit().await?;
+        for ((envelope, handler), outcome) in ready.iter().zip(&outcomes) {
+            if matches!(outcome, Applied::Done) {
+                handler.committed(envelope);
+            }
+        }
         Ok(outcomes)
     }
 
@@ -466,6 +476,7 @@ impl Consumer {
         }
         handler.handle(&mut tx, envelope).await?;
         tx.commit().await?;
+        handler.committed(envelope);
         Ok(Applied::Done)
     }
 

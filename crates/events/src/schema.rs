@@ -38,6 +38,21 @@ const SCHEMAS: &[(&str, u16, &str)] = &[
         include_str!("../schemas/ProductUpserted.v1.json"),
     ),
     (
+        "ProductUpserted",
+        2,
+        include_str!("../schemas/ProductUpserted.v2.json"),
+    ),
+    (
+        "ProductsViewed",
+        1,
+        include_str!("../schemas/ProductsViewed.v1.json"),
+    ),
+    (
+        "TrendingUpdated",
+        1,
+        include_str!("../schemas/TrendingUpdated.v1.json"),
+    ),
+    (
         "ProductDeleted",
         1,
         include_str!("../schemas/ProductDeleted.v1.json"),

@@ -16,6 +16,9 @@ pub const CELL_DOMAINS: &[&str] = &["orders", "inventory", "notifications", "ana
 pub const CATALOG: &str = "catalog";
 pub const ALLOCATIONS: &str = "allocations";
 pub const CELLS: &str = "cells";
+/// The trending list the control plane computes from every cell's
+/// `analytics`.
+pub const TRENDING: &str = "trending";
 
 const WEEK_MS: u64 = 7 * 24 * 3600 * 1000;
 
@@ -77,6 +80,7 @@ pub fn global_topics(partitions: u16) -> Vec<TopicSpec> {
         },
         TopicSpec::deleted_after(ALLOCATIONS.into(), partitions, WEEK_MS),
         TopicSpec::deleted_after(CELLS.into(), 1, WEEK_MS),
+        TopicSpec::deleted_after(TRENDING.into(), 1, WEEK_MS),
     ])
 }
 

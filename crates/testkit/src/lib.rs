@@ -62,6 +62,15 @@ pub fn service_settings(database: &str) -> Figment {
         .merge(("log.format", "pretty"))
 }
 
+/// all-MiniLM-L6-v2 as `cargo xtask models` unpacks it (or
+/// `CELLWEAR_MODEL_DIR`): the tests embed with the real model.
+pub fn model_dir() -> std::path::PathBuf {
+    std::env::var_os("CELLWEAR_MODEL_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/all-minilm-l6-v2"),
+        std::path::PathBuf::from,
+    )
+}
+
 /// `prefix` plus 12 random hex digits: a database name, key prefix or cell id
 /// no other test uses. `cargo xtask test` drops `test_%` databases left over
 /// from earlier runs.

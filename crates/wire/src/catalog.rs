@@ -349,3 +349,12 @@ pub struct StockAdjustment {
     pub delta: i64,
     pub reason: String,
 }
+
+/// A product's vector as it travels in `ProductUpserted`: the model's name
+/// and base64 of its little-endian `f32`s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductEmbedding {
+    pub model: String,
+    pub vector: String,
+}

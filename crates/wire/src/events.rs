@@ -92,11 +92,17 @@ impl EventPayload for PasswordChanged {
 #[serde(deny_unknown_fields)]
 pub struct ProductUpserted {
     pub product: crate::catalog::ProductSnapshot,
+    /// The product's vector, computed once per version by the control
+    /// plane; absent when it could not be computed (the product is still
+    /// found by text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<crate::catalog::ProductEmbedding>,
 }
 
 impl EventPayload for ProductUpserted {
     const TYPE: &'static str = "ProductUpserted";
-    const VERSION: u16 = 1;
+    /// v2 added `embedding`.
+    const VERSION: u16 = 2;
 
     fn key(&self) -> String {
         self.product.id.to_string()
@@ -254,5 +260,58 @@ impl EventPayload for StockReturned {
 
     fn key(&self) -> String {
         self.cell.clone()
+    }
+}
+
+/// Products viewed in a cell since its last report (`<cell>.analytics`,
+/// keyed by cell): what the control plane's trending list is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductsViewed {
+    pub cell: String,
+    pub views: Vec<ProductViews>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductViews {
+    pub product_id: u64,
+    pub count: u32,
+}
+
+impl EventPayload for ProductsViewed {
+    const TYPE: &'static str = "ProductsViewed";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.cell.clone()
+    }
+}
+
+/// The platform's trending products, most trending first (`trending`,
+/// keyed `global`): each cell replaces its list with this one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendingUpdated {
+    pub items: Vec<TrendingItem>,
+    /// RFC 3339.
+    pub computed_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendingItem {
+    pub product_id: u64,
+    /// Views, each decayed by its age (half-life from the control plane's
+    /// settings).
+    pub score: f64,
+}
+
+impl EventPayload for TrendingUpdated {
+    const TYPE: &'static str = "TrendingUpdated";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        "global".into()
     }
 }

@@ -10,6 +10,7 @@ mod error;
 pub mod events;
 mod health;
 mod routing;
+pub mod search;
 pub mod users;
 
 pub use error::ErrorBody;

@@ -1,0 +1,91 @@
+//! What the search index and the vector store hold of a product, read from
+//! the cell's read model: the product list's summary plus the text fields,
+//! the category path and the product vector that came with the catalog
+//! event.
+
+use sqlx::{MySql, MySqlPool, QueryBuilder, Row};
+use wire::catalog::{Named, ProductSummary};
+
+/// One listed product, as indexed.
+#[derive(Debug, Clone)]
+pub struct ProductDoc {
+    pub summary: ProductSummary,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// From the top-level category down to the product's own.
+    pub categories: Vec<Named>,
+    pub embedding: Option<Vec<f32>>,
+}
+
+const SELECT: &str = "SELECT p.id, p.slug, p.title, p.description, p.brand_slug, p.brand_name, \
+     p.category_slug, p.category_name, CAST(p.categories AS CHAR) AS categories, \
+     CAST(p.tags AS CHAR) AS tags, p.min_price, p.currency, p.compare_at, \
+     CAST(p.images AS CHAR) AS images, p.rating_avg, p.rating_count, \
+     CAST(p.colours AS CHAR) AS colours, CAST(p.sizes AS CHAR) AS sizes, \
+     EXISTS (SELECT 1 FROM catalog_variants sv JOIN cell_stock s ON s.sku = sv.sku \
+             WHERE sv.product_id = p.id AND (s.held > 0 OR s.global_hint > 0)) AS in_stock, \
+     e.vector \
+     FROM catalog_products p LEFT JOIN catalog_embeddings e ON e.product_id = p.id \
+     WHERE p.listed = TRUE AND p.slug IS NOT NULL";
+
+/// The listed products among `ids` (the others are gone or unlisted).
+pub async fn load(pool: &MySqlPool, ids: &[u64]) -> anyhow::Result<Vec<ProductDoc>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<MySql>::new(SELECT);
+    q.push(" AND p.id IN (");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(")");
+    rows(q, pool).await
+}
+
+/// Up to `limit` listed products with ids above `after`, in id order: the
+/// rebuild's pages.
+pub async fn page(pool: &MySqlPool, after: u64, limit: u32) -> anyhow::Result<Vec<ProductDoc>> {
+    let mut q = QueryBuilder::<MySql>::new(SELECT);
+    q.push(" AND p.id > ")
+        .push_bind(after)
+        .push(" ORDER BY p.id LIMIT ")
+        .push_bind(limit);
+    rows(q, pool).await
+}
+
+/// The products owning `skus`.
+pub async fn products_of_skus(pool: &MySqlPool, skus: &[String]) -> anyhow::Result<Vec<u64>> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<MySql>::new(
+        "SELECT DISTINCT product_id FROM catalog_variants WHERE sku IN (",
+    );
+    let mut list = q.separated(", ");
+    for sku in skus {
+        list.push_bind(sku.as_str());
+    }
+    q.push(")");
+    let rows = q.build().fetch_all(pool).await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get::<u64, _>(0))
+        .collect::<Result<_, _>>()?)
+}
+
+async fn rows(mut q: QueryBuilder<MySql>, pool: &MySqlPool) -> anyhow::Result<Vec<ProductDoc>> {
+    let rows = q.build().fetch_all(pool).await?;
+    let mut docs = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let vector: Option<Vec<u8>> = row.try_get("vector")?;
+        docs.push(ProductDoc {
+            summary: crate::catalog::summary_of(row)?,
+            description: row.try_get("description")?,
+            tags: serde_json::from_str(row.try_get::<&str, _>("tags")?)?,
+            categories: serde_json::from_str(row.try_get::<&str, _>("categories")?)?,
+            embedding: vector.and_then(|bytes| embeddings::from_le_bytes(&bytes)),
+        });
+    }
+    Ok(docs)
+}

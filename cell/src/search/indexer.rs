@@ -1,0 +1,255 @@
+//! The one task that writes the search index and the vector store. The
+//! catalog and stock consumers tell it which products changed (after their
+//! transaction commits); it gathers what arrives within a short window,
+//! reads those products back from the read model and replaces them in both
+//! stores. It starts with a full build and rebuilds on request, swapping the
+//! new index in only when it is complete.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tantivy::IndexWriter;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::Search;
+use super::document::{self, ProductDoc};
+use super::index::Live;
+use super::vectors::Point;
+
+/// How long changes are gathered into one commit.
+const GATHER: Duration = Duration::from_millis(25);
+/// Products read per page of a rebuild.
+const REBUILD_PAGE: u32 = 2_000;
+/// Most products replaced in one commit.
+const MAX_BATCH: usize = 5_000;
+
+#[derive(Debug)]
+pub enum Change {
+    Products(Vec<u64>),
+    Skus(Vec<String>),
+    Rebuild(Option<oneshot::Sender<Result<u64, String>>>),
+}
+
+/// Where changes are sent. Sending never blocks and never fails the
+/// sender's work: if the indexer is gone the process is shutting down.
+#[derive(Debug, Clone)]
+pub struct Changes(mpsc::UnboundedSender<Change>);
+
+impl Changes {
+    pub fn channel() -> (Self, mpsc::UnboundedReceiver<Change>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self(tx), rx)
+    }
+
+    pub fn products(&self, ids: impl IntoIterator<Item = u64>) {
+        let ids: Vec<u64> = ids.into_iter().collect();
+        if !ids.is_empty() {
+            let _ = self.0.send(Change::Products(ids));
+        }
+    }
+
+    pub fn skus(&self, skus: impl IntoIterator<Item = String>) {
+        let skus: Vec<String> = skus.into_iter().collect();
+        if !skus.is_empty() {
+            let _ = self.0.send(Change::Skus(skus));
+        }
+    }
+
+    /// Everything may have changed: rebuild, in the background.
+    pub fn everything(&self) {
+        let _ = self.0.send(Change::Rebuild(None));
+    }
+
+    /// Rebuilds both stores from the read model; the number of products
+    /// indexed.
+    pub async fn rebuild(&self) -> anyhow::Result<u64> {
+        let (tx, rx) = oneshot::channel();
+        self.0
+            .send(Change::Rebuild(Some(tx)))
+            .map_err(|_| anyhow::anyhow!("the search indexer has stopped"))?;
+        rx.await
+            .map_err(|_| anyhow::anyhow!("the search indexer has stopped"))?
+            .map_err(|e| anyhow::anyhow!(e))
+    }
+}
+
+struct Writer {
+    live: Arc<Live>,
+    writer: IndexWriter,
+}
+
+/// Runs until `stop` turns true or every sender is gone.
+pub async fn run(
+    search: Search,
+    mut changes: mpsc::UnboundedReceiver<Change>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut writer: Option<Writer> = None;
+    let mut pending: Vec<Change> = vec![Change::Rebuild(None)];
+    loop {
+        if pending.is_empty() {
+            tokio::select! {
+                change = changes.recv() => match change {
+                    Some(change) => pending.push(change),
+                    None => return,
+                },
+                _ = stop.changed() => return,
+            }
+            tokio::time::sleep(GATHER).await;
+        }
+        while pending.len() < MAX_BATCH {
+            match changes.try_recv() {
+                Ok(change) => pending.push(change),
+                Err(_) => break,
+            }
+        }
+        let mut ids = BTreeSet::new();
+        let mut skus = Vec::new();
+        let mut rebuilds = Vec::new();
+        for change in pending.drain(..) {
+            match change {
+                Change::Products(list) => ids.extend(list),
+                Change::Skus(list) => skus.extend(list),
+                Change::Rebuild(reply) => rebuilds.push(reply),
+            }
+        }
+        if !rebuilds.is_empty() {
+            // A rebuild reads everything; what changed meanwhile is read by
+            // it or arrives after it.
+            let started = Instant::now();
+            let result = rebuild(&search).await;
+            let reply = match result {
+                Ok((built, count)) => {
+                    tracing::info!(
+                        products = count,
+                        ms = started.elapsed().as_millis() as u64,
+                        "search index built"
+                    );
+                    search.live.store(Some(built.live.clone()));
+                    if let Some(old) = writer.replace(built) {
+                        // A writer joins its threads when dropped.
+                        tokio::task::spawn_blocking(move || drop(old));
+                    }
+                    Ok(count)
+                }
+                Err(error) => {
+                    tracing::error!(error = %format!("{error:#}"), "search index build failed");
+                    Err(format!("{error:#}"))
+                }
+            };
+            for tx in rebuilds.into_iter().flatten() {
+                let _ = tx.send(reply.clone());
+            }
+            if writer.is_none() {
+                // Nothing to update yet: try the build again shortly.
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                pending.push(Change::Rebuild(None));
+            }
+            continue;
+        }
+        let Some(current) = writer.take() else {
+            continue;
+        };
+        match update(&search, current, ids, skus).await {
+            Ok(next) => writer = Some(next),
+            Err(error) => {
+                tracing::error!(error = %format!("{error:#}"), "search index update failed; rebuilding");
+                pending.push(Change::Rebuild(None));
+            }
+        }
+    }
+}
+
+async fn rebuild(search: &Search) -> anyhow::Result<(Writer, u64)> {
+    let (live, writer) = Live::create().context("creating the search index")?;
+    let mut w = Writer {
+        live: Arc::new(live),
+        writer,
+    };
+    search
+        .vectors
+        .clear()
+        .context("clearing the vector store")?;
+    let mut after = 0;
+    let mut count = 0u64;
+    loop {
+        let docs = document::page(&search.read, after, REBUILD_PAGE).await?;
+        let Some(last) = docs.last() else {
+            break;
+        };
+        after = last.summary.id;
+        count += docs.len() as u64;
+        w = write(search, w, Vec::new(), docs, false).await?;
+    }
+    let (search, w) = (search.clone(), w);
+    let w = tokio::task::spawn_blocking(move || -> anyhow::Result<Writer> {
+        let mut w = w;
+        w.live.commit(&mut w.writer)?;
+        search.vectors.optimize()?;
+        Ok(w)
+    })
+    .await??;
+    Ok((w, count))
+}
+
+async fn update(
+    search: &Search,
+    current: Writer,
+    mut ids: BTreeSet<u64>,
+    skus: Vec<String>,
+) -> anyhow::Result<Writer> {
+    ids.extend(document::products_of_skus(&search.write, &skus).await?);
+    let ids: Vec<u64> = ids.into_iter().collect();
+    let mut current = current;
+    for chunk in ids.chunks(1_000) {
+        // Read from the primary: the change was just committed there.
+        let docs = document::load(&search.write, chunk).await?;
+        current = write(search, current, chunk.to_vec(), docs, true).await?;
+    }
+    Ok(current)
+}
+
+/// Replaces `ids` with `docs` in both stores; commits when `commit`.
+async fn write(
+    search: &Search,
+    w: Writer,
+    ids: Vec<u64>,
+    docs: Vec<ProductDoc>,
+    commit: bool,
+) -> anyhow::Result<Writer> {
+    search.labels.learn(&docs);
+    let search = search.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Writer> {
+        let mut w = w;
+        w.live.replace(&mut w.writer, &ids, &docs)?;
+        if commit {
+            w.live.commit(&mut w.writer)?;
+        }
+        let with_vector: BTreeSet<u64> = docs
+            .iter()
+            .filter(|d| d.embedding.is_some())
+            .map(|d| d.summary.id)
+            .collect();
+        let gone: Vec<u64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !with_vector.contains(id))
+            .collect();
+        search.vectors.delete(&gone)?;
+        search.vectors.upsert(
+            docs.into_iter()
+                .filter_map(|d| {
+                    Some(Point {
+                        id: d.summary.id,
+                        vector: d.embedding?,
+                        in_stock: d.summary.in_stock,
+                    })
+                })
+                .collect(),
+        )?;
+        Ok(w)
+    })
+    .await?
+}
