@@ -689,3 +689,74 @@ async fn vectors_find_meaning_similar_products_and_what_a_shopper_likes() {
     );
     assert_ne!(before["items"], after["items"]);
 }
+
+#[tokio::test]
+async fn bought_together_counts_what_was_bought_in_one_order() {
+    let app = spawn_app().await;
+    let products = catalog();
+    stocked(&app, &products, false).await;
+    let id = |slug: &str| products.iter().find(|p| p.slug == slug).unwrap().id;
+    let blazer = id("navy-wool-blazer-acme");
+    let shirt = id("grey-cotton-shirt-harbour");
+    let chinos = id("olive-linen-chinos-acme");
+    let mut conn = sqlx::MySqlConnection::connect(&app.mysql_url)
+        .await
+        .unwrap();
+    for (shopper, order) in [
+        ("a", vec![blazer, shirt, chinos]),
+        ("b", vec![blazer, shirt]),
+        ("c", vec![blazer, shirt, shirt]),
+    ] {
+        let mut tx = conn.begin().await.unwrap();
+        cell::search::activity::purchased(&mut tx, shopper, &order)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let together: Value = app
+        .get("/api/products/navy-wool-blazer-acme/bought-together")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let slugs: Vec<&str> = together["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        slugs,
+        ["grey-cotton-shirt-harbour", "olive-linen-chinos-acme"]
+    );
+    let alone: Value = app
+        .get("/api/products/black-tweed-jumper-acme/bought-together")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(alone["items"].as_array().unwrap().is_empty());
+    let (status, _) = code_of(app.get("/api/products/nothing/bought-together").await).await;
+    assert_eq!(status, 404);
+    let (status, code) = code_of(
+        app.get("/api/products/navy-wool-blazer-acme/bought-together?limit=0")
+            .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "invalid_query"));
+    // Without any view anywhere, trending is the best rated.
+    let trending: Value = app
+        .get("/api/recommendations/trending?limit=3")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(trending["fallback"], "top_rated");
+    assert!(
+        trending["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["rating"]["average"] == 4.5)
+    );
+}
