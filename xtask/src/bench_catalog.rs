@@ -575,7 +575,10 @@ impl Client<'_> {
 /// Sends `request` and reads the whole answer. A transport error or a
 /// non-2xx answer (a product page's 404 included) is a failure, described
 /// for the report.
-fn fetch(request: ureq::RequestBuilder<WithoutBody>, what: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn fetch(
+    request: ureq::RequestBuilder<WithoutBody>,
+    what: &str,
+) -> Result<Vec<u8>, String> {
     match request.call() {
         Ok(mut response) if response.status().is_success() => response
             .body_mut()

@@ -23,7 +23,7 @@ use anyhow::{Context, anyhow, bail};
 use serde::Serialize;
 use sqlx::{Connection, Row};
 
-use crate::bench_catalog::{Shop, percentile_ms, seeded_shop};
+use crate::bench_catalog::{Shop, fetch, percentile_ms, seeded_shop};
 use crate::http::{self, thousands};
 use crate::root;
 use crate::seed::catalog::{self, DEFAULT_SEED, Rng};
@@ -140,6 +140,20 @@ struct Latencies {
 }
 
 impl Latencies {
+    /// Counts one request that began at `started`, unless in the warm-up.
+    fn record(&mut self, started: Instant, measure_from: Instant, outcome: Result<(), String>) {
+        if started < measure_from {
+            return;
+        }
+        match outcome {
+            Ok(()) => self.nanos.push(started.elapsed().as_nanos() as u64),
+            Err(e) => {
+                self.errors += 1;
+                self.sample.get_or_insert(e);
+            }
+        }
+    }
+
     fn merge(&mut self, other: Latencies) {
         self.nanos.extend(other.nanos);
         self.errors += other.errors;
@@ -200,16 +214,7 @@ fn http_load(
                     while Instant::now() < until {
                         let started = Instant::now();
                         let outcome = request(&agent, &mut rng);
-                        if started < measure_from {
-                            continue;
-                        }
-                        match outcome {
-                            Ok(()) => l.nanos.push(started.elapsed().as_nanos() as u64),
-                            Err(e) => {
-                                l.errors += 1;
-                                l.sample.get_or_insert(e);
-                            }
-                        }
+                        l.record(started, measure_from, outcome);
                     }
                     l
                 })
@@ -229,15 +234,7 @@ fn get(agent: &ureq::Agent, url: &str, query: &[(&str, String)]) -> Result<(), S
     for (k, v) in query {
         request = request.query(*k, v);
     }
-    let mut response = request.call().map_err(|e| format!("GET {url}: {e}"))?;
-    if !response.status().is_success() {
-        return Err(format!("GET {url}: {}", response.status()));
-    }
-    response
-        .body_mut()
-        .read_to_vec()
-        .map(|_| ())
-        .map_err(|e| format!("GET {url}: {e}"))
+    fetch(request, &format!("GET {url}")).map(|_| ())
 }
 
 #[derive(Debug, Serialize)]
@@ -484,17 +481,8 @@ fn mariadb_load(
                         break;
                     }
                     let started = Instant::now();
-                    let outcome = sql_faceted(&mut conn, f).await;
-                    if started < measure_from {
-                        continue;
-                    }
-                    match outcome {
-                        Ok(()) => l.nanos.push(started.elapsed().as_nanos() as u64),
-                        Err(e) => {
-                            l.errors += 1;
-                            l.sample.get_or_insert(e.to_string());
-                        }
-                    }
+                    let outcome = sql_faceted(&mut conn, f).await.map_err(|e| e.to_string());
+                    l.record(started, measure_from, outcome);
                 }
                 l
             }));

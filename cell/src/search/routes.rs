@@ -114,16 +114,14 @@ pub async fn suggest(
     }
     let live = state.search.live()?;
     let labels = state.search.labels.snapshot();
+    let typed = q.clone();
     let items = tokio::task::spawn_blocking(move || {
-        suggest::suggest(&live, &labels, &q, limit as usize).map(|items| (q, items))
+        suggest::suggest(&live, &labels, &typed, limit as usize)
     })
     .await
     .map_err(SearchError::from)?
     .map_err(SearchError::from)?;
-    Ok(Json(Suggestions {
-        query: items.0,
-        items: items.1,
-    }))
+    Ok(Json(Suggestions { query: q, items }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
