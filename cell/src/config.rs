@@ -29,6 +29,9 @@ pub struct Config {
     pub catalog: CatalogConfig,
     pub stock: crate::stock::StockSettings,
     pub search: SearchConfig,
+    pub cart: crate::cart::CartSettings,
+    pub checkout: crate::checkout::CheckoutSettings,
+    pub payments: crate::payments::PaymentSettings,
 }
 
 /// Search and recommendations.
@@ -188,6 +191,9 @@ impl Settings for Config {
         self.readiness.check()?;
         self.auth.check()?;
         self.catalog.check()?;
+        self.cart.check().map_err(ConfigError)?;
+        self.checkout.check().map_err(ConfigError)?;
+        self.payments.check().map_err(ConfigError)?;
         self.search.check()
     }
 }

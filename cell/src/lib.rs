@@ -6,9 +6,13 @@
 //! own folders (`auth/`, `catalog/`, `cart/`, …) and are merged by [`http`].
 
 pub mod auth;
+pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod config;
 pub mod http;
+pub mod orders;
+pub mod payments;
 pub mod search;
 pub mod startup;
 pub mod stock;

@@ -13,14 +13,17 @@ use sqlx::MySqlPool;
 use crate::auth::google::Google;
 use crate::auth::tokens::SigningKeys;
 use crate::auth::{Auth, AuthSettings, Limits, Sessions};
+use crate::cart::Carts;
 use crate::catalog::Products;
 use crate::catalog::apply::{OnDeleted, OnUpserted};
 use crate::catalog::cache::Cache;
+use crate::checkout::{self, Checkouts};
 use crate::config::Config;
+use crate::payments::Payments;
 use crate::search::activity::{self, Activity, OnTrending};
 use crate::search::embedder::QueryEmbedder;
 use crate::search::{Changes, Search, vectors};
-use crate::stock::{OnAllocated, OnHint, OnRecalled};
+use crate::stock::{OnAllocated, OnHint, OnRecalled, Stock};
 use crate::users::Addresses;
 use events::Schemas;
 use events::consumer::ConsumerSettings;
@@ -69,6 +72,33 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         read,
         backends.mysql.clone(),
     );
+    let carts = Arc::new(Carts::new(
+        backends.mysql.clone(),
+        config.cart.clone(),
+        config.stock.low_stock,
+    ));
+    let stock = Stock::new(
+        backends.mysql.clone(),
+        &cell,
+        config.stock.clone(),
+        &config.kafka.topic_prefix,
+    )
+    .with_search(changes.clone());
+    auth.on_sign_in(carts.clone());
+    let payments = Payments::new(&config.payments)?;
+    if !payments.enabled() {
+        tracing::warn!("payments.secret_key is empty: checkout stops before payment");
+    }
+    let checkouts = Arc::new(Checkouts::new(checkout::Parts {
+        pool: backends.mysql.clone(),
+        carts: carts.clone(),
+        addresses: addresses.clone(),
+        stock,
+        payments,
+        settings: config.checkout.clone(),
+        cell: cell.clone(),
+        topic_prefix: config.kafka.topic_prefix.clone(),
+    }));
     let identity = Identity {
         service: format!("cell {cell}"),
         cell: Some(cell.clone()),
@@ -79,9 +109,21 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.readiness,
         backends,
         metrics,
-        crate::http::router(auth, addresses, products, search.clone())?,
+        crate::http::router(crate::http::Domains {
+            auth,
+            addresses,
+            products,
+            search: search.clone(),
+            carts,
+            checkouts: checkouts.clone(),
+            payments: config.payments.clone(),
+        })?,
     )
     .await?;
+    let every = Duration::from_millis(config.checkout.sweep_every_ms);
+    service.spawn_worker("unpaid order sweeper", move |stop| {
+        checkout::sweep(checkouts, every, stop)
+    });
     service.spawn_worker("search indexer", |stop| {
         crate::search::indexer::run(search, change_feed, stop)
     });

@@ -6,7 +6,8 @@
 //! * `seed` — a generated men's fashion catalog, loaded through the control
 //!   plane's admin API ([`seed`]);
 //! * `events …` — the event backbone's tools ([`events`]);
-//! * `bench events`, `bench catalog` — benchmarks ([`bench`]);
+//! * `bench events`, `bench catalog`, `bench search` — benchmarks ([`bench`]);
+//! * `drill oversell` — failure and race drills against the stack ([`drill`]);
 //!
 //! [`tools`] installs what is missing (Debian packages, the pinned broker),
 //! [`services`] finds or starts MariaDB, Redis and a broker for tests,
@@ -16,6 +17,7 @@
 mod bench;
 mod bench_catalog;
 mod bench_search;
+mod drill;
 mod events;
 mod http;
 mod procs;
@@ -90,6 +92,11 @@ enum Command {
     /// Download (once per machine) and unpack the embedding model,
     /// all-MiniLM-L6-v2, into models/ (`up` and `test` do it themselves).
     Models,
+    /// Drills against the running stack that write target/reports/drill-*.json.
+    Drill {
+        #[command(subcommand)]
+        drill: drill::Drill,
+    },
     /// Benchmarks that print figures and write target/reports/bench-*.json.
     Bench {
         #[command(subcommand)]
@@ -130,6 +137,7 @@ fn main() -> ExitCode {
             println!("{}", dir.display());
         }),
         Command::Bench { target } => bench::run(target),
+        Command::Drill { drill } => drill::run(drill),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

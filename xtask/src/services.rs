@@ -16,6 +16,9 @@ pub const MYSQL: &str = "127.0.0.1:3306";
 pub const REDIS: &str = "127.0.0.1:6379";
 /// The tests' broker; `xtask up` uses its own port (cells.yaml), so both can run.
 pub const BROKER: &str = "127.0.0.1:9092";
+/// The tests' Stripe emulator (`xtask up` runs its own on [`STRIPE_UP`]).
+pub const STRIPE: &str = "127.0.0.1:8420";
+pub const STRIPE_UP: &str = "127.0.0.1:8421";
 
 pub fn ensure_mysql() -> anyhow::Result<()> {
     let address: SocketAddr = MYSQL.parse()?;
@@ -77,6 +80,27 @@ pub fn ensure_broker(tansu: &Path) -> anyhow::Result<Option<Managed>> {
         procs::port_open(address)
     })?;
     Ok(Some(broker))
+}
+
+/// Starts the Stripe emulator for the tests unless one already answers on
+/// [`STRIPE`]; returns it so it is stopped afterwards.
+pub fn ensure_stripe(localstripe: &Path) -> anyhow::Result<Option<Managed>> {
+    let address: SocketAddr = STRIPE.parse()?;
+    if procs::port_open(address) {
+        return Ok(None);
+    }
+    let dir = state_dir().join("test");
+    std::fs::create_dir_all(&dir)?;
+    let mut stripe = Managed::spawn(
+        "test Stripe emulator",
+        tools::stripe_command(localstripe, address.port()).current_dir(&dir),
+        &dir.join("localstripe.log"),
+        &dir.join("localstripe.pid"),
+    )?;
+    stripe.wait_until("listening", Duration::from_secs(30), || {
+        procs::port_open(address)
+    })?;
+    Ok(Some(stripe))
 }
 
 fn wait_for(what: &str, ready: impl Fn() -> bool) -> anyhow::Result<()> {

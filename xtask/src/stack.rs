@@ -120,6 +120,7 @@ pub fn up(options: &UpOptions) -> anyhow::Result<()> {
     tools::ensure_build_tools()?;
     tools::ensure_data_stores()?;
     let tansu = tools::ensure_tansu()?;
+    let localstripe = tools::ensure_localstripe()?;
     tools::ensure_model()?;
     build_frontend(&root)?;
     step("building the workspace (cargo build --workspace --bins)");
@@ -131,7 +132,11 @@ pub fn up(options: &UpOptions) -> anyhow::Result<()> {
 
     let mut stack = Stack::default();
     let started = Instant::now();
-    if let Err(error) = start_all(&mut stack, &topology, &tansu, &bin, &root) {
+    let programs = Programs {
+        tansu: &tansu,
+        localstripe: &localstripe,
+    };
+    if let Err(error) = start_all(&mut stack, &topology, &programs, &bin, &root) {
         eprintln!("xtask: start-up failed; stopping what was started");
         stack.stop_all();
         return Err(error);
@@ -190,10 +195,24 @@ fn supervise(stack: &mut Stack) -> anyhow::Result<()> {
     }
 }
 
+/// The prebuilt programs the stack runs besides our own.
+struct Programs<'a> {
+    tansu: &'a Path,
+    localstripe: &'a Path,
+}
+
+/// The keys every local cell pays with: the emulator takes any `sk_…`.
+const STRIPE_SECRET_KEY: &str = "sk_test_cellwear_local";
+const STRIPE_PUBLISHABLE_KEY: &str = "pk_test_cellwear_local";
+
+fn webhook_secret(cell: &str) -> String {
+    format!("whsec_cellwear_local_{cell}")
+}
+
 fn start_all(
     stack: &mut Stack,
     topology: &Topology,
-    tansu: &Path,
+    programs: &Programs<'_>,
     bin: &Path,
     root: &Path,
 ) -> anyhow::Result<()> {
@@ -203,10 +222,20 @@ fn start_all(
         .broker
         .parse()
         .context("cells.yaml: broker must be ip:port")?;
-    let process = stack.start("broker", &mut tools::broker_command(tansu, broker))?;
+    let process = stack.start("broker", &mut tools::broker_command(programs.tansu, broker))?;
     process.wait_until("listening", START_TIMEOUT, || procs::port_open(broker))?;
     let log = process.log.clone();
     stack.note("broker (Kafka protocol)", broker.to_string(), &log);
+
+    step("starting the Stripe emulator (localstripe)");
+    let stripe: SocketAddr = crate::services::STRIPE_UP.parse()?;
+    let process = stack.start(
+        "stripe",
+        tools::stripe_command(programs.localstripe, stripe.port()).current_dir(&dirs.run),
+    )?;
+    process.wait_until("listening", START_TIMEOUT, || procs::port_open(stripe))?;
+    let log = process.log.clone();
+    stack.note("Stripe emulator", format!("http://{stripe}"), &log);
 
     step("starting MySQL and Redis for the control plane and each cell");
     let control = &topology.control_plane;
@@ -254,8 +283,13 @@ fn start_all(
             .env(
                 "CELL__AUTH__SIGNING_KEY_FILES",
                 format!("[\"{}\"]", signing_key.display()),
-            );
+            )
+            .env("CELL__PAYMENTS__API_BASE", format!("http://{stripe}"))
+            .env("CELL__PAYMENTS__SECRET_KEY", STRIPE_SECRET_KEY)
+            .env("CELL__PAYMENTS__PUBLISHABLE_KEY", STRIPE_PUBLISHABLE_KEY)
+            .env("CELL__PAYMENTS__WEBHOOK_SECRET", webhook_secret(&cell.id));
         start_service(stack, &cell.id, &mut command, cell.http)?;
+        register_webhook(stripe, &cell.id, cell.http)?;
     }
 
     step("starting the edge");
@@ -270,6 +304,38 @@ fn start_all(
             dirs.run.join("edge-routing-table.json"),
         );
     start_service(stack, "edge", &mut command, topology.edge.listen)
+}
+
+/// Points the emulator's webhooks for `cell` at the cell itself, signed
+/// with the cell's secret (the emulator sends every event to every cell;
+/// each acts on its own orders).
+fn register_webhook(stripe: SocketAddr, cell: &str, address: SocketAddr) -> anyhow::Result<()> {
+    let url = format!("http://{address}/api/payments/stripe/webhook");
+    crate::http::agent(Duration::from_secs(5))
+        .post(format!("http://{stripe}/_config/webhooks/{cell}"))
+        .send_form([
+            ("url", url.as_str()),
+            ("secret", webhook_secret(cell).as_str()),
+        ])
+        .with_context(|| format!("registering {cell}'s webhook with the Stripe emulator"))?;
+    Ok(())
+}
+
+/// The base URLs of the cells the running stack started (from the
+/// topology `up` wrote).
+pub fn running_cells() -> anyhow::Result<Vec<String>> {
+    let routed = Dirs::get().run.join("cells.yaml");
+    let topology = Topology::load(&routed).with_context(|| {
+        format!(
+            "reading {} (is `cargo xtask up` running?)",
+            routed.display()
+        )
+    })?;
+    Ok(topology
+        .cells
+        .iter()
+        .map(|cell| format!("http://{}", cell.http))
+        .collect())
 }
 
 /// The Ed25519 key every local cell signs access tokens with, made once.

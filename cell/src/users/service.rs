@@ -5,6 +5,7 @@ use sqlx::MySqlPool;
 
 use super::address::{Address, InvalidAddress};
 use super::repo::{self, SavedAddress};
+use wire::checkout::ShippingAddress;
 use wire::users::AddressRequest;
 
 pub const MAX_ADDRESSES: u64 = 20;
@@ -88,6 +89,20 @@ impl Addresses {
         Ok(saved)
     }
 
+    /// One of `user_id`'s saved addresses, as a shipping address.
+    pub async fn find(&self, user_id: &str, id: &str) -> Result<ShippingAddress, AddressError> {
+        let mut conn = self.pool.acquire().await?;
+        let saved = repo::get(&mut conn, user_id, id)
+            .await?
+            .ok_or(AddressError::NotFound)?;
+        Ok(shipping(saved.address))
+    }
+
+    /// `request` checked and normalised, without saving it.
+    pub fn normalise(request: &AddressRequest) -> Result<ShippingAddress, AddressError> {
+        Ok(shipping(Address::parse(request)?))
+    }
+
     pub async fn delete(&self, user_id: &str, id: &str) -> Result<(), AddressError> {
         let mut tx = self.pool.begin().await?;
         repo::lock_all(&mut tx, user_id).await?;
@@ -97,5 +112,18 @@ impl Addresses {
         repo::ensure_default(&mut tx, user_id).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+fn shipping(address: Address) -> ShippingAddress {
+    ShippingAddress {
+        full_name: address.full_name,
+        line1: address.line1,
+        line2: address.line2,
+        city: address.city,
+        region: address.region,
+        postcode: address.postcode,
+        country: address.country,
+        phone: address.phone,
     }
 }

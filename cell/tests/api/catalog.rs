@@ -15,7 +15,7 @@ fn named(slug: &str, name: &str) -> Named {
 }
 
 /// A product in `clothing` > `category`, one variant per (size, colour).
-fn product(
+pub fn product(
     id: u64,
     version: u64,
     slug: &str,
@@ -75,7 +75,7 @@ async fn invalidate(app: &TestApp) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 }
 
-async fn apply(app: &TestApp, snapshot: &ProductSnapshot) -> bool {
+pub async fn apply(app: &TestApp, snapshot: &ProductSnapshot) -> bool {
     let mut conn = sqlx::MySqlConnection::connect(&app.mysql_url)
         .await
         .unwrap();

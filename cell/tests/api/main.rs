@@ -6,7 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod cart;
 mod catalog;
+mod checkout;
 mod config;
 mod google;
 mod health;
@@ -14,4 +16,5 @@ mod helpers;
 mod lifecycle;
 mod oidc_provider;
 mod search;
+mod shop;
 mod users;

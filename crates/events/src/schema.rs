@@ -74,6 +74,21 @@ const SCHEMAS: &[(&str, u16, &str)] = &[
     ),
     ("StockSold", 1, include_str!("../schemas/StockSold.v1.json")),
     (
+        "OrderPlaced",
+        1,
+        include_str!("../schemas/OrderPlaced.v1.json"),
+    ),
+    (
+        "OrderConfirmed",
+        1,
+        include_str!("../schemas/OrderConfirmed.v1.json"),
+    ),
+    (
+        "OrderCancelled",
+        1,
+        include_str!("../schemas/OrderCancelled.v1.json"),
+    ),
+    (
         "StockTopUpRequested",
         1,
         include_str!("../schemas/StockTopUpRequested.v1.json"),

@@ -224,3 +224,9 @@ pub fn staff_token(roles: &[&str]) -> String {
     })
     .expect("the test token signs")
 }
+
+/// The Stripe emulator (`localstripe`) the payment tests talk to
+/// (`CELLWEAR_TEST_STRIPE`, set by `cargo xtask test`).
+pub fn stripe_url() -> String {
+    std::env::var("CELLWEAR_TEST_STRIPE").unwrap_or_else(|_| "http://127.0.0.1:8420".into())
+}

@@ -315,3 +315,74 @@ impl EventPayload for TrendingUpdated {
         "global".into()
     }
 }
+
+/// A shopper started paying: the order exists, its stock is reserved
+/// (`<cell>.orders`, keyed by order id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderPlaced {
+    pub order_id: String,
+    pub cell: String,
+    pub user_id: String,
+    pub currency: String,
+    pub total_minor: i64,
+    pub lines: Vec<OrderLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLine {
+    pub sku: String,
+    pub quantity: u32,
+    pub unit_price_minor: i64,
+}
+
+impl EventPayload for OrderPlaced {
+    const TYPE: &'static str = "OrderPlaced";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.order_id.clone()
+    }
+}
+
+/// The payment provider said the money moved; the stock is sold
+/// (`<cell>.orders`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderConfirmed {
+    pub order_id: String,
+    pub cell: String,
+    pub payment_intent: String,
+    pub currency: String,
+    pub total_minor: i64,
+}
+
+impl EventPayload for OrderConfirmed {
+    const TYPE: &'static str = "OrderConfirmed";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.order_id.clone()
+    }
+}
+
+/// An order will not go ahead; its reserved stock went back to the cell
+/// (`<cell>.orders`). `refunded` when money had moved and was returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderCancelled {
+    pub order_id: String,
+    pub cell: String,
+    pub reason: String,
+    pub refunded: bool,
+}
+
+impl EventPayload for OrderCancelled {
+    const TYPE: &'static str = "OrderCancelled";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.order_id.clone()
+    }
+}

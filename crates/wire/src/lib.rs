@@ -5,7 +5,9 @@
 //! definitions rather than written twice.
 
 pub mod auth;
+pub mod cart;
 pub mod catalog;
+pub mod checkout;
 mod error;
 pub mod events;
 mod health;

@@ -76,14 +76,7 @@ pub fn seed_products(
             key_file.display()
         );
     }
-    let keys = SigningKeys::from_files(&[key_file], ISSUER, AUDIENCE)
-        .with_context(|| format!("loading the token signing key {}", key_file.display()))?;
-    let mut admin = Admin {
-        agent: http::agent(REQUEST_TIMEOUT),
-        base: control.to_owned(),
-        keys,
-        tokens: 0,
-    };
+    let mut admin = Admin::new(control, key_file)?;
 
     // Brands and categories only: products are made chunk by chunk below, so
     // 100,000 of them never sit in memory at once.
@@ -120,7 +113,7 @@ pub fn seed_products(
 }
 
 /// Calls the admin API with a freshly signed admin token each time.
-struct Admin {
+pub(crate) struct Admin {
     agent: ureq::Agent,
     base: String,
     keys: SigningKeys,
@@ -128,6 +121,18 @@ struct Admin {
 }
 
 impl Admin {
+    /// An admin of the control plane at `control`, signing with `key_file`.
+    pub(crate) fn new(control: &str, key_file: &Path) -> anyhow::Result<Self> {
+        let keys = SigningKeys::from_files(&[key_file], ISSUER, AUDIENCE)
+            .with_context(|| format!("loading the token signing key {}", key_file.display()))?;
+        Ok(Self {
+            agent: http::agent(REQUEST_TIMEOUT),
+            base: control.trim_end_matches('/').to_owned(),
+            keys,
+            tokens: 0,
+        })
+    }
+
     fn bearer(&mut self) -> anyhow::Result<String> {
         let since_epoch = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -153,7 +158,7 @@ impl Admin {
         Ok(format!("Bearer {token}"))
     }
 
-    fn post(&mut self, path: &str, json: &[u8]) -> anyhow::Result<Response> {
+    pub(crate) fn post(&mut self, path: &str, json: &[u8]) -> anyhow::Result<Response> {
         let url = format!("{}{path}", self.base);
         let bearer = self.bearer()?;
         self.agent
@@ -164,7 +169,7 @@ impl Admin {
             .with_context(|| format!("POST {url}"))
     }
 
-    fn get_json<T: DeserializeOwned>(&mut self, path: &str) -> anyhow::Result<T> {
+    pub(crate) fn get_json<T: DeserializeOwned>(&mut self, path: &str) -> anyhow::Result<T> {
         let url = format!("{}{path}", self.base);
         let bearer = self.bearer()?;
         let mut response = self

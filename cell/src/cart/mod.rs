@@ -1,0 +1,53 @@
+//! Carts (DESIGN.md §5): a guest's, keyed by the shopper key the edge routed
+//! by, and a signed-in shopper's, keyed by account; merged at sign-in.
+//!
+//! `shopper` says whose cart a request is about; `repo` holds the `carts`
+//! and `cart_items` tables; `pricing` prices lines against the catalog read
+//! model and this cell's stock on every read; `service` the rules (limits,
+//! one currency, stock); `routes` the HTTP.
+
+pub mod pricing;
+mod repo;
+pub mod routes;
+mod service;
+pub mod shopper;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+pub use service::{CartError, Carts};
+pub use shopper::{Owner, Shopper};
+
+use crate::auth::Auth;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartSettings {
+    /// Different SKUs in one cart.
+    pub max_lines: u32,
+    /// Units of one SKU in one cart.
+    pub max_quantity: u32,
+}
+
+impl CartSettings {
+    pub fn check(&self) -> Result<(), String> {
+        if self.max_lines == 0 || !(1..=100).contains(&self.max_quantity) {
+            return Err("cart.max_lines above 0; cart.max_quantity 1-100".into());
+        }
+        Ok(())
+    }
+}
+
+pub fn router(carts: Arc<Carts>, auth: Arc<Auth>) -> Router {
+    Router::new()
+        .route("/api/cart", get(routes::get_cart).delete(routes::clear))
+        .route("/api/cart/items", post(routes::add))
+        .route(
+            "/api/cart/items/{sku}",
+            axum::routing::patch(routes::set_quantity).delete(routes::remove),
+        )
+        .with_state(routes::CartState { carts, auth })
+}

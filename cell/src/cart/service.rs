@@ -1,0 +1,336 @@
+//! The cart's rules: a SKU the cell sells, 1–`max_quantity` units of it and
+//! no more than this cell holds, at most `max_lines` lines, one currency.
+//! Each change runs in one transaction on the locked cart and answers with
+//! the cart priced afresh.
+
+use sqlx::{MySqlConnection, MySqlPool};
+use wire::cart::CartView;
+
+use super::CartSettings;
+use super::pricing::{self, Priced};
+use super::repo;
+use super::shopper::Owner;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CartError {
+    #[error("sku: {0}")]
+    InvalidSku(&'static str),
+    #[error("quantity: {0}")]
+    InvalidQuantity(String),
+    #[error("No product with SKU {0} is for sale.")]
+    UnknownSku(String),
+    #[error("Your cart has no line for SKU {0}.")]
+    NotInCart(String),
+    #[error("Only {available} of {sku} can be bought now.")]
+    NotEnoughStock { sku: String, available: u32 },
+    #[error("A cart holds at most {0} different items.")]
+    CartFull(u32),
+    #[error("At most {max} of one item per order (you would have {wanted}).")]
+    QuantityLimit { max: u32, wanted: u32 },
+    #[error("Your cart is priced in {cart}; this item is sold in {item}.")]
+    CurrencyMismatch { cart: String, item: String },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for CartError {
+    fn from(error: sqlx::Error) -> Self {
+        CartError::Unexpected(error.into())
+    }
+}
+
+/// A SKU as the catalog writes them: 1–64 of `A-Z a-z 0-9 - _ .`.
+pub fn check_sku(sku: &str) -> Result<(), CartError> {
+    if sku.is_empty() || sku.len() > 64 {
+        return Err(CartError::InvalidSku("1-64 characters"));
+    }
+    if !sku
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(CartError::InvalidSku("letters, digits, - _ . only"));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct Carts {
+    pool: MySqlPool,
+    settings: CartSettings,
+    low_stock: u32,
+}
+
+impl Carts {
+    pub fn new(pool: MySqlPool, settings: CartSettings, low_stock: u32) -> Self {
+        Self {
+            pool,
+            settings,
+            low_stock,
+        }
+    }
+
+    pub fn low_stock(&self) -> u32 {
+        self.low_stock
+    }
+
+    /// The cart priced now. Reading it shows each changed price once: the
+    /// shopper has seen the new one.
+    pub async fn get(&self, owner: &Owner) -> Result<CartView, CartError> {
+        let mut conn = self.pool.acquire().await?;
+        let Some(cart) = repo::find(&mut conn, &owner.key()).await? else {
+            return Ok(pricing::view(&[], self.low_stock));
+        };
+        let lines = pricing::lines(&mut conn, &cart).await?;
+        let changed: Vec<(String, i64)> = lines
+            .iter()
+            .filter(|l| l.price_changed())
+            .filter_map(|l| l.item.as_ref().map(|i| (l.sku.clone(), i.price_minor)))
+            .collect();
+        if !changed.is_empty() {
+            repo::acknowledge_prices(&mut conn, &cart, &changed).await?;
+        }
+        Ok(pricing::view(&lines, self.low_stock))
+    }
+
+    /// Adds `quantity` units of `sku` to what the cart holds.
+    pub async fn add(
+        &self,
+        owner: &Owner,
+        sku: &str,
+        quantity: u32,
+    ) -> Result<CartView, CartError> {
+        check_sku(sku)?;
+        if !(1..=self.settings.max_quantity).contains(&quantity) {
+            return Err(CartError::InvalidQuantity(format!(
+                "1-{} units",
+                self.settings.max_quantity
+            )));
+        }
+        self.change(owner, sku, |current| current.unwrap_or(0) + quantity, false)
+            .await
+    }
+
+    /// Sets the line of `sku` to `quantity` units (0 removes it).
+    pub async fn set(
+        &self,
+        owner: &Owner,
+        sku: &str,
+        quantity: u32,
+    ) -> Result<CartView, CartError> {
+        check_sku(sku)?;
+        if quantity > self.settings.max_quantity {
+            return Err(CartError::QuantityLimit {
+                max: self.settings.max_quantity,
+                wanted: quantity,
+            });
+        }
+        if quantity == 0 {
+            return self.remove(owner, sku, true).await;
+        }
+        self.change(owner, sku, |_| quantity, true).await
+    }
+
+    /// Removes the line of `sku`; `must_exist` makes a missing line an error.
+    pub async fn remove(
+        &self,
+        owner: &Owner,
+        sku: &str,
+        must_exist: bool,
+    ) -> Result<CartView, CartError> {
+        check_sku(sku)?;
+        let mut tx = self.pool.begin().await?;
+        let cart = repo::lock(&mut tx, &owner.key()).await?;
+        let removed = match &cart {
+            Some(cart) => repo::remove(&mut tx, cart, sku).await?,
+            None => false,
+        };
+        if must_exist && !removed {
+            return Err(CartError::NotInCart(sku.to_owned()));
+        }
+        let view = self.priced(&mut tx, cart.as_deref()).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    pub async fn clear(&self, owner: &Owner) -> Result<CartView, CartError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(cart) = repo::lock(&mut tx, &owner.key()).await? {
+            repo::clear(&mut tx, &cart).await?;
+        }
+        tx.commit().await?;
+        Ok(pricing::view(&[], self.low_stock))
+    }
+
+    async fn change(
+        &self,
+        owner: &Owner,
+        sku: &str,
+        quantity: impl FnOnce(Option<u32>) -> u32,
+        must_exist: bool,
+    ) -> Result<CartView, CartError> {
+        let mut tx = self.pool.begin().await?;
+        let cart = repo::lock_or_create(&mut tx, &owner.key()).await?;
+        let lines = pricing::lines(&mut tx, &cart).await?;
+        let current = lines.iter().find(|l| l.sku == sku).map(|l| l.quantity);
+        if must_exist && current.is_none() {
+            return Err(CartError::NotInCart(sku.to_owned()));
+        }
+        let wanted = quantity(current);
+        if wanted > self.settings.max_quantity {
+            return Err(CartError::QuantityLimit {
+                max: self.settings.max_quantity,
+                wanted,
+            });
+        }
+        if current.is_none() && lines.len() >= self.settings.max_lines as usize {
+            return Err(CartError::CartFull(self.settings.max_lines));
+        }
+        let (price, currency, held) = sellable(&mut tx, sku).await?;
+        if let Some(other) = lines
+            .iter()
+            .filter(|l| l.sku != sku)
+            .find_map(|l| l.item.as_ref().map(|i| i.currency.clone()))
+            .filter(|c| *c != currency)
+        {
+            return Err(CartError::CurrencyMismatch {
+                cart: other,
+                item: currency,
+            });
+        }
+        if held < wanted {
+            return Err(CartError::NotEnoughStock {
+                sku: sku.to_owned(),
+                available: held,
+            });
+        }
+        repo::put(&mut tx, &cart, sku, wanted, price).await?;
+        let view = self.priced(&mut tx, Some(&cart)).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    async fn priced(
+        &self,
+        conn: &mut MySqlConnection,
+        cart: Option<&str>,
+    ) -> Result<CartView, CartError> {
+        let lines = match cart {
+            Some(cart) => pricing::lines(conn, cart).await?,
+            None => Vec::new(),
+        };
+        Ok(pricing::view(&lines, self.low_stock))
+    }
+
+    /// Moves the guest cart of `guest` into `user`'s: quantities summed and
+    /// capped by the cell's stock and the per-item limit; lines that cannot
+    /// be bought are dropped. Nothing to merge is not an error.
+    pub async fn merge(&self, guest: &Owner, user: &Owner) -> Result<u32, CartError> {
+        if guest == user {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await?;
+        let Some(guest_cart) = repo::lock(&mut tx, &guest.key()).await? else {
+            return Ok(0);
+        };
+        let guest_lines = pricing::lines(&mut tx, &guest_cart).await?;
+        let cart = repo::lock_or_create(&mut tx, &user.key()).await?;
+        let existing = pricing::lines(&mut tx, &cart).await?;
+        let mut merged = 0;
+        let mut lines = existing.len();
+        for line in &guest_lines {
+            let Some(item) = &line.item else { continue };
+            let mine = existing.iter().find(|l| l.sku == line.sku);
+            if mine.is_none() && lines >= self.settings.max_lines as usize {
+                continue;
+            }
+            let wanted = (mine.map_or(0, |l| l.quantity) + line.quantity)
+                .min(self.settings.max_quantity)
+                .min(line.held);
+            if wanted == 0 {
+                continue;
+            }
+            let price = mine.map_or(item.price_minor, |l| l.price_seen_minor);
+            repo::put(&mut tx, &cart, &line.sku, wanted, price).await?;
+            if mine.is_none() {
+                lines += 1;
+            }
+            merged += 1;
+        }
+        repo::delete(&mut tx, &guest_cart).await?;
+        tx.commit().await?;
+        Ok(merged)
+    }
+
+    /// The lines of `owner`'s cart, priced now, for checkout.
+    pub async fn lines(
+        &self,
+        conn: &mut MySqlConnection,
+        owner: &Owner,
+    ) -> Result<Vec<Priced>, CartError> {
+        match repo::find(conn, &owner.key()).await? {
+            Some(cart) => Ok(pricing::lines(conn, &cart).await?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Takes bought units out of `owner`'s cart, in the caller's
+    /// transaction (the order is confirmed).
+    pub async fn bought(
+        conn: &mut MySqlConnection,
+        owner: &Owner,
+        lines: &[(String, u32)],
+    ) -> Result<(), sqlx::Error> {
+        let Some(cart) = repo::lock(conn, &owner.key()).await? else {
+            return Ok(());
+        };
+        let items = repo::items(conn, &cart).await?;
+        for (sku, bought) in lines {
+            if let Some((_, quantity)) = items.iter().find(|(s, _)| s == sku) {
+                if quantity <= bought {
+                    repo::remove(conn, &cart, sku).await?;
+                } else {
+                    sqlx::query(
+                        "UPDATE cart_items SET quantity = quantity - ? WHERE cart_id = ? AND sku = ?",
+                    )
+                    .bind(bought)
+                    .bind(&cart)
+                    .bind(sku)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `(price, currency, units held here)` of a SKU on sale.
+async fn sellable(conn: &mut MySqlConnection, sku: &str) -> Result<(i64, String, u32), CartError> {
+    let row: Option<(i64, String, Option<u32>)> = sqlx::query_as(
+        r#"SELECT v.price_minor, v.currency, s.held
+           FROM catalog_variants v
+           JOIN catalog_products p ON p.id = v.product_id AND p.listed
+           LEFT JOIN cell_stock s ON s.sku = v.sku
+           WHERE v.sku = ?"#,
+    )
+    .bind(sku)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (price, currency, held) = row.ok_or_else(|| CartError::UnknownSku(sku.to_owned()))?;
+    Ok((price, currency, held.unwrap_or(0)))
+}
+
+/// At sign-in, a guest's cart in this cell moves into the account's.
+#[async_trait::async_trait]
+impl crate::auth::SignInHook for Carts {
+    async fn signed_in(&self, user_id: &str, guest_key: &str) {
+        let guest = Owner::Guest(guest_key.to_owned());
+        match self.merge(&guest, &Owner::User(user_id.to_owned())).await {
+            Ok(0) => {}
+            Ok(lines) => tracing::info!(user.id = %user_id, lines, "guest cart merged at sign-in"),
+            Err(error) => {
+                tracing::warn!(user.id = %user_id, error = %error, "could not merge the guest cart; it stays the guest's")
+            }
+        }
+    }
+}

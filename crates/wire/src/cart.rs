@@ -1,0 +1,59 @@
+//! Bodies of the cart API (`/api/cart`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::catalog::Availability;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddToCart {
+    #[schema(example = "SHIRT-0001-M-NAVY")]
+    pub sku: String,
+    /// Units to add to what the cart already holds of this SKU.
+    #[schema(example = 1)]
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetQuantity {
+    /// The line's new quantity (0 removes it).
+    #[schema(example = 2)]
+    pub quantity: u32,
+}
+
+/// The cart as it stands now: every read prices it again and checks stock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CartView {
+    pub items: Vec<CartLine>,
+    /// Units in the cart.
+    pub item_count: u32,
+    /// The lines' currency (a cart holds one), `null` when empty.
+    pub currency: Option<String>,
+    /// Sum of the lines that can be bought now, in minor units.
+    pub subtotal_minor: i64,
+    /// False while any line has a problem the shopper must see first.
+    pub ready_for_checkout: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CartLine {
+    pub sku: String,
+    pub product_slug: Option<String>,
+    pub title: String,
+    pub size: String,
+    pub colour: String,
+    pub image: Option<String>,
+    pub quantity: u32,
+    pub unit_price_minor: i64,
+    pub line_total_minor: i64,
+    pub currency: String,
+    pub availability: Availability,
+    /// The unit price when the shopper last saw this line, if it changed
+    /// since (reading the cart acknowledges it).
+    pub previous_price_minor: Option<i64>,
+    /// `price_changed`, `out_of_stock`, `not_enough_stock` (fewer units
+    /// than asked for are left) or `unavailable` (no longer sold).
+    pub problems: Vec<String>,
+}
