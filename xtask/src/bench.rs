@@ -1,8 +1,14 @@
 //! `cargo xtask bench …`: benchmarks that print their figures and write
-//! `target/reports/bench-*.json` — the event backbone ([`events`]) and a
-//! cell's catalog reads ([`bench_catalog`]).
+//! `target/reports/bench-*.json` — the event backbone ([`events`]), a cell's
+//! catalog reads ([`bench_catalog`]), search ([`bench_search`]) and checkout
+//! ([`bench_checkout`]).
 
-use crate::{bench_catalog, bench_search, events};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::bench_catalog::percentile_ms;
+use crate::{bench_catalog, bench_checkout, bench_search, events};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchTarget {
@@ -60,6 +66,19 @@ pub enum BenchTarget {
         #[arg(long)]
         cell: Option<String>,
     },
+    /// Orders per second through one cell and p50/p99 of each checkout step
+    /// (cart, start, address, shipping, payment via the Stripe emulator).
+    /// Needs the local stack running (`cargo xtask up --cells 1 --detach`).
+    Checkout {
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds measured, after a 3 s warm-up.
+        #[arg(long, default_value_t = 20)]
+        duration_s: u64,
+        /// The cell's base URL (default: the first cell in cells.yaml).
+        #[arg(long)]
+        cell: Option<String>,
+    },
 }
 
 pub fn run(target: BenchTarget) -> anyhow::Result<()> {
@@ -78,6 +97,15 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
             cell,
         }),
         BenchTarget::Events { rate, seconds } => events::bench(rate, seconds),
+        BenchTarget::Checkout {
+            concurrency,
+            duration_s,
+            cell,
+        } => bench_checkout::run(&bench_checkout::CheckoutBench {
+            concurrency,
+            duration_s,
+            cell,
+        }),
         BenchTarget::Catalog {
             products,
             concurrency,
@@ -91,5 +119,74 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
             cell,
             uniform,
         }),
+    }
+}
+
+/// Latencies of one kind of request, in the measured window only.
+#[derive(Debug, Default)]
+pub(crate) struct Latencies {
+    pub(crate) nanos: Vec<u64>,
+    pub(crate) errors: u64,
+    pub(crate) sample: Option<String>,
+}
+
+impl Latencies {
+    /// Counts one request that began at `started`, unless in the warm-up.
+    pub(crate) fn record(
+        &mut self,
+        started: Instant,
+        measure_from: Instant,
+        outcome: Result<(), String>,
+    ) {
+        if started < measure_from {
+            return;
+        }
+        match outcome {
+            Ok(()) => self.nanos.push(started.elapsed().as_nanos() as u64),
+            Err(e) => {
+                self.errors += 1;
+                self.sample.get_or_insert(e);
+            }
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: Latencies) {
+        self.nanos.extend(other.nanos);
+        self.errors += other.errors;
+        if self.sample.is_none() {
+            self.sample = other.sample;
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Summary {
+    pub(crate) concurrency: usize,
+    pub(crate) requests: u64,
+    pub(crate) per_second: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p95_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) max_ms: f64,
+    pub(crate) errors: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) error_sample: Option<String>,
+}
+
+impl Summary {
+    pub(crate) fn of(mut l: Latencies, concurrency: usize, seconds: f64) -> Self {
+        l.nanos.sort_unstable();
+        let requests = l.nanos.len() as u64 + l.errors;
+        Self {
+            concurrency,
+            requests,
+            per_second: requests as f64 / seconds,
+            p50_ms: percentile_ms(&l.nanos, 50.0),
+            p95_ms: percentile_ms(&l.nanos, 95.0),
+            p99_ms: percentile_ms(&l.nanos, 99.0),
+            max_ms: l.nanos.last().map_or(0.0, |n| *n as f64 / 1e6),
+            errors: l.errors,
+            error_sample: l.sample,
+        }
     }
 }

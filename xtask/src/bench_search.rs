@@ -23,7 +23,8 @@ use anyhow::{Context, anyhow, bail};
 use serde::Serialize;
 use sqlx::{Connection, Row};
 
-use crate::bench_catalog::{Shop, fetch, percentile_ms, seeded_shop};
+use crate::bench::{Latencies, Summary};
+use crate::bench_catalog::{Shop, fetch, seeded_shop};
 use crate::http::{self, thousands};
 use crate::root;
 use crate::seed::catalog::{self, DEFAULT_SEED, Rng};
@@ -129,69 +130,6 @@ impl Faceted {
             q.push(("in_stock", "true".into()));
         }
         q
-    }
-}
-
-#[derive(Debug, Default)]
-struct Latencies {
-    nanos: Vec<u64>,
-    errors: u64,
-    sample: Option<String>,
-}
-
-impl Latencies {
-    /// Counts one request that began at `started`, unless in the warm-up.
-    fn record(&mut self, started: Instant, measure_from: Instant, outcome: Result<(), String>) {
-        if started < measure_from {
-            return;
-        }
-        match outcome {
-            Ok(()) => self.nanos.push(started.elapsed().as_nanos() as u64),
-            Err(e) => {
-                self.errors += 1;
-                self.sample.get_or_insert(e);
-            }
-        }
-    }
-
-    fn merge(&mut self, other: Latencies) {
-        self.nanos.extend(other.nanos);
-        self.errors += other.errors;
-        if self.sample.is_none() {
-            self.sample = other.sample;
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct Summary {
-    concurrency: usize,
-    requests: u64,
-    per_second: f64,
-    p50_ms: f64,
-    p95_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-    errors: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error_sample: Option<String>,
-}
-
-impl Summary {
-    fn of(mut l: Latencies, concurrency: usize, seconds: f64) -> Self {
-        l.nanos.sort_unstable();
-        let requests = l.nanos.len() as u64 + l.errors;
-        Self {
-            concurrency,
-            requests,
-            per_second: requests as f64 / seconds,
-            p50_ms: percentile_ms(&l.nanos, 50.0),
-            p95_ms: percentile_ms(&l.nanos, 95.0),
-            p99_ms: percentile_ms(&l.nanos, 99.0),
-            max_ms: l.nanos.last().map_or(0.0, |n| *n as f64 / 1e6),
-            errors: l.errors,
-            error_sample: l.sample,
-        }
     }
 }
 

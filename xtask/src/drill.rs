@@ -1,8 +1,10 @@
-//! `cargo xtask drill oversell`: many shoppers, spread over the cells by the
-//! edge, race to buy a SKU of which only a few units exist. Against the
-//! local stack (`cargo xtask up --cells 2 --detach`): makes a product with
-//! `units` units through the control plane's admin API, waits for it in
-//! every cell, signs each shopper up and walks them to the payment step,
+//! `cargo xtask drill oversell`: many shoppers, spread over the cells, race
+//! to buy a SKU of which only a few units exist. Against the local stack
+//! (`cargo xtask up --cells 2 --detach`): makes a product with `units` units
+//! through the control plane's admin API, waits for it in every cell, signs
+//! each shopper up at a cell (round robin, each from an address of its own
+//! as the edge would forward it, so the per-IP sign-up limits see many
+//! shoppers rather than this one machine) and walks them to the payment step,
 //! then lets all of them pay at once with a test card. Shoppers refused
 //! because their cell ran dry try again while the control plane still has
 //! units to hand out (top-ups take a moment). Passes when exactly `units`
@@ -18,11 +20,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde::Serialize;
-use serde_json::{Value, json};
 use wire::catalog::{ProductInput, StockLedger, VariantInput};
 
 use crate::http::{self, Refusal};
 use crate::seed::{Admin, default_key_file};
+use crate::shopper::{self, Shopper};
 use crate::tools::step;
 use crate::{root, stack};
 
@@ -35,19 +37,12 @@ pub enum Drill {
         shoppers: usize,
         #[arg(long, default_value_t = 10)]
         units: u64,
-        /// The edge (default: cells.yaml's).
-        #[arg(long)]
-        edge: Option<String>,
     },
 }
 
 pub fn run(drill: Drill) -> anyhow::Result<()> {
     match drill {
-        Drill::Oversell {
-            shoppers,
-            units,
-            edge,
-        } => oversell(shoppers, units, edge),
+        Drill::Oversell { shoppers, units } => oversell(shoppers, units),
     }
 }
 
@@ -64,148 +59,45 @@ struct Report {
     seconds: f64,
 }
 
-/// One shopper's state.
+/// One racing shopper: signed up, at the payment step of `checkout`.
 #[derive(Debug, Default, Clone)]
-struct Shopper {
-    token: String,
+struct Racer {
+    shopper: Shopper,
     checkout: String,
-    cell: String,
     outcome: Option<Result<(), String>>,
 }
 
-const PASSWORD: &str = "drill password not in any list";
+const SIGN_UP_WORKERS: usize = 8;
 
-fn call(
+/// Signs shopper `index` up at `cell`, from an address of its own.
+fn sign_up(
     agent: &ureq::Agent,
-    method: &str,
-    url: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> Result<(Value, Option<String>), Refusal> {
-    let request = ureq::http::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("content-type", "application/json");
-    let request = match token {
-        Some(token) => request.header("authorization", format!("Bearer {token}")),
-        None => request,
-    };
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let outcome = request
-        .body(body)
-        .map_err(|e| Refusal {
-            status: 0,
-            code: String::new(),
-            message: e.to_string(),
-        })
-        .and_then(|request| {
-            agent.run(request).map_err(|e| Refusal {
-                status: 0,
-                code: String::new(),
-                message: e.to_string(),
-            })
-        });
-    let mut response = outcome?;
-    if !response.status().is_success() {
-        return Err(Refusal::read(&mut response));
-    }
-    let cell = response
-        .headers()
-        .get("x-cellwear-cell")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let value = response.body_mut().read_json().unwrap_or(Value::Null);
-    Ok((value, cell))
+    (cell, base): (&str, &str),
+    index: usize,
+) -> Result<Shopper, Refusal> {
+    let email = format!("drill-{}-{index}@example.com", std::process::id());
+    let mut shopper = Shopper::sign_up(agent, base, &email, Some(shopper::client_ip(index)))?;
+    shopper.cell = cell.to_owned();
+    Ok(shopper)
 }
 
-/// Signs up, fills the cart and walks to the payment step.
-fn prepare(agent: &ureq::Agent, edge: &str, email: &str, sku: &str) -> Result<Shopper, Refusal> {
-    call(
-        agent,
-        "POST",
-        &format!("{edge}/api/auth/register"),
-        None,
-        Some(&json!({"email": email, "password": PASSWORD, "name": "Drill Shopper"})),
-    )?;
-    let (login, _) = call(
-        agent,
-        "POST",
-        &format!("{edge}/api/auth/login"),
-        None,
-        Some(&json!({"email": email, "password": PASSWORD})),
-    )?;
-    let token = login["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let bearer = Some(token.as_str());
-    let (_, cell) = call(
-        agent,
-        "POST",
-        &format!("{edge}/api/cart/items"),
-        bearer,
-        Some(&json!({"sku": sku, "quantity": 1})),
-    )?;
-    let (checkout, _) = call(
-        agent,
-        "POST",
-        &format!("{edge}/api/checkout"),
-        bearer,
-        Some(&json!({})),
-    )?;
-    let id = checkout["id"].as_str().unwrap_or_default().to_owned();
-    let address = json!({"address": {"full_name": "Drill Shopper", "line1": "1 Test Street",
-        "city": "London", "postcode": "SW1A 1AA", "country": "GB"}});
-    call(
-        agent,
-        "POST",
-        &format!("{edge}/api/checkout/{id}/address"),
-        bearer,
-        Some(&address),
-    )?;
-    call(
-        agent,
-        "POST",
-        &format!("{edge}/api/checkout/{id}/shipping"),
-        bearer,
-        Some(&json!({"method": "standard"})),
-    )?;
-    Ok(Shopper {
-        token,
-        checkout: id,
-        cell: cell.unwrap_or_default(),
+/// Fills the cart and walks to the payment step.
+fn to_payment(agent: &ureq::Agent, shopper: Shopper, sku: &str) -> Result<Racer, Refusal> {
+    shopper.add_to_cart(agent, sku)?;
+    let checkout = shopper.start_checkout(agent)?;
+    shopper.set_address(agent, &checkout)?;
+    shopper.set_shipping(agent, &checkout)?;
+    Ok(Racer {
+        shopper,
+        checkout,
         outcome: None,
     })
 }
 
-fn pay(agent: &ureq::Agent, edge: &str, shopper: &Shopper) -> Result<(), Refusal> {
-    let (view, _) = call(
-        agent,
-        "POST",
-        &format!("{edge}/api/checkout/{}/payment", shopper.checkout),
-        Some(&shopper.token),
-        Some(&json!({"payment_method": "pm_card_visa"})),
-    )?;
-    if view["step"] == "completed" {
-        Ok(())
-    } else {
-        Err(Refusal {
-            status: 200,
-            code: format!("step_{}", view["step"].as_str().unwrap_or("?")),
-            message: view.to_string(),
-        })
-    }
-}
-
-fn oversell(shoppers: usize, units: u64, edge: Option<String>) -> anyhow::Result<()> {
+fn oversell(shoppers: usize, units: u64) -> anyhow::Result<()> {
     let began = Instant::now();
-    let edge = match edge {
-        Some(edge) => edge.trim_end_matches('/').to_owned(),
-        None => http::edge_url()?,
-    };
     let control = http::control_url()?;
     http::require_live(&control, "the control plane")?;
-    http::require_live(&edge, "the edge")?;
     let mut admin = Admin::new(&control, &default_key_file())?;
 
     let run = std::process::id();
@@ -259,12 +151,12 @@ fn oversell(shoppers: usize, units: u64, edge: Option<String>) -> anyhow::Result
     }
     let agent = http::agent(Duration::from_secs(30));
     let waited = Instant::now();
-    for cell in &cells {
+    for (cell, base) in &cells {
         loop {
-            let page = call(
+            let page = shopper::call(
                 &agent,
                 "GET",
-                &format!("{cell}/api/products/{slug}"),
+                &format!("{base}/api/products/{slug}"),
                 None,
                 None,
             );
@@ -283,31 +175,77 @@ fn oversell(shoppers: usize, units: u64, edge: Option<String>) -> anyhow::Result
         }
     }
 
+    // Signing up costs a bcrypt hash each: done a few at a time, before
+    // the race, so that it does not queue the race's requests.
     step(&format!(
-        "signing up {shoppers} shoppers and walking them to payment"
+        "signing up {shoppers} shoppers across {} cells",
+        cells.len()
     ));
-    let state: Arc<Mutex<Vec<Shopper>>> = Arc::new(Mutex::new(vec![Shopper::default(); shoppers]));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let signed: Mutex<Vec<Option<Result<Shopper, String>>>> = Mutex::new(vec![None; shoppers]);
+    thread::scope(|scope| {
+        for _ in 0..SIGN_UP_WORKERS {
+            scope.spawn(|| {
+                let agent = http::agent(Duration::from_secs(60));
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if index >= shoppers {
+                        return;
+                    }
+                    let (cell, base) = &cells[index % cells.len()];
+                    let outcome =
+                        sign_up(&agent, (cell, base), index).map_err(|r| shopper::code(&r));
+                    if let Ok(mut all) = signed.lock() {
+                        all[index] = Some(outcome);
+                    }
+                    if (index + 1).is_multiple_of(100) {
+                        eprintln!("drill: {} / {shoppers} signed up", index + 1);
+                    }
+                }
+            });
+        }
+    });
+    let signed = signed
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a sign-up thread panicked"))?;
+
+    step(&format!(
+        "{shoppers} shoppers fill their carts and check out; then all pay at once"
+    ));
+    let state: Arc<Mutex<Vec<Racer>>> = Arc::new(Mutex::new(vec![Racer::default(); shoppers]));
     let prepared = Arc::new(Barrier::new(shoppers));
     let mut handles = Vec::with_capacity(shoppers);
-    for index in 0..shoppers {
-        let (state, prepared, edge, sku) =
-            (state.clone(), prepared.clone(), edge.clone(), sku.clone());
+    for (index, signed) in signed.into_iter().enumerate() {
+        let (state, prepared, sku) = (state.clone(), prepared.clone(), sku.clone());
         handles.push(thread::spawn(move || {
             let agent = http::agent(Duration::from_secs(120));
-            let email = format!("drill-{run}-{index}@example.com");
-            let mut shopper = match prepare(&agent, &edge, &email, &sku) {
-                Ok(shopper) => shopper,
-                Err(refusal) => Shopper {
-                    outcome: Some(Err(refusal_code(&refusal))),
-                    ..Shopper::default()
+            let mut racer = match signed {
+                Some(Ok(shopper)) => {
+                    to_payment(&agent, shopper, &sku).unwrap_or_else(|refusal| Racer {
+                        outcome: Some(Err(shopper::code(&refusal))),
+                        ..Racer::default()
+                    })
+                }
+                Some(Err(code)) => Racer {
+                    outcome: Some(Err(code)),
+                    ..Racer::default()
+                },
+                None => Racer {
+                    outcome: Some(Err("never signed up".into())),
+                    ..Racer::default()
                 },
             };
             prepared.wait();
-            if shopper.outcome.is_none() {
-                shopper.outcome = Some(pay(&agent, &edge, &shopper).map_err(|r| refusal_code(&r)));
+            if racer.outcome.is_none() {
+                racer.outcome = Some(
+                    racer
+                        .shopper
+                        .pay(&agent, &racer.checkout)
+                        .map_err(|r| shopper::code(&r)),
+                );
             }
             if let Ok(mut all) = state.lock() {
-                all[index] = shopper;
+                all[index] = racer;
             }
         }));
     }
@@ -330,7 +268,7 @@ fn oversell(shoppers: usize, units: u64, edge: Option<String>) -> anyhow::Result
                     && !all[*i].checkout.is_empty()
             })
             .collect();
-        let snapshot: Vec<Shopper> = retry.iter().map(|i| all[*i].clone()).collect();
+        let snapshot: Vec<Racer> = retry.iter().map(|i| all[*i].clone()).collect();
         drop(all);
         step(&format!(
             "wave {}: {} sold of {units}; {} refused shoppers try again",
@@ -342,14 +280,11 @@ fn oversell(shoppers: usize, units: u64, edge: Option<String>) -> anyhow::Result
             let spawned: Vec<_> = retry
                 .iter()
                 .zip(&snapshot)
-                .map(|(index, shopper)| {
-                    let edge = &edge;
+                .map(|(index, racer)| {
                     scope.spawn(move || {
                         let agent = http::agent(Duration::from_secs(120));
-                        (
-                            *index,
-                            pay(&agent, edge, shopper).map_err(|r| refusal_code(&r)),
-                        )
+                        let paid = racer.shopper.pay(&agent, &racer.checkout);
+                        (*index, paid.map_err(|r| shopper::code(&r)))
                     })
                 })
                 .collect();
@@ -383,9 +318,13 @@ fn oversell(shoppers: usize, units: u64, edge: Option<String>) -> anyhow::Result
     let mut rejections = BTreeMap::new();
     let mut errors = Vec::new();
     let mut orders_per_cell = BTreeMap::new();
-    for shopper in &all {
-        match &shopper.outcome {
-            Some(Ok(())) => *orders_per_cell.entry(shopper.cell.clone()).or_insert(0) += 1,
+    for racer in &all {
+        match &racer.outcome {
+            Some(Ok(())) => {
+                *orders_per_cell
+                    .entry(racer.shopper.cell.clone())
+                    .or_insert(0) += 1
+            }
             Some(Err(code)) if is_clean(code) => *rejections.entry(code.clone()).or_insert(0) += 1,
             Some(Err(code)) => errors.push(code.clone()),
             None => errors.push("no outcome".into()),
@@ -437,14 +376,6 @@ fn oversell(shoppers: usize, units: u64, edge: Option<String>) -> anyhow::Result
 /// A refusal a shopper should see when the stock is gone.
 fn is_clean(code: &str) -> bool {
     matches!(code, "out_of_stock" | "not_enough_stock" | "cart_not_ready")
-}
-
-fn refusal_code(refusal: &Refusal) -> String {
-    if refusal.code.is_empty() {
-        format!("{} {}", refusal.status, refusal.message)
-    } else {
-        refusal.code.clone()
-    }
 }
 
 fn write_report(report: &Report) -> anyhow::Result<PathBuf> {

@@ -34,13 +34,6 @@ pub fn control_url() -> anyhow::Result<String> {
     Ok(format!("http://{}", topology.control_plane.http))
 }
 
-/// `http://` + the edge's address in cells.yaml.
-pub fn edge_url() -> anyhow::Result<String> {
-    let topology = Topology::load(&root().join("cells.yaml"))
-        .context("reading the edge's address from cells.yaml")?;
-    Ok(format!("http://{}", topology.edge.listen))
-}
-
 /// `http://` + the first cell's address in cells.yaml.
 pub fn first_cell_url() -> anyhow::Result<String> {
     let topology = Topology::load(&root().join("cells.yaml"))

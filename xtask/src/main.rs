@@ -16,6 +16,7 @@
 
 mod bench;
 mod bench_catalog;
+mod bench_checkout;
 mod bench_search;
 mod drill;
 mod events;
@@ -23,6 +24,7 @@ mod http;
 mod procs;
 mod seed;
 mod services;
+mod shopper;
 mod sqlx_prepare;
 mod stack;
 mod test;

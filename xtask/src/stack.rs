@@ -321,9 +321,9 @@ fn register_webhook(stripe: SocketAddr, cell: &str, address: SocketAddr) -> anyh
     Ok(())
 }
 
-/// The base URLs of the cells the running stack started (from the
+/// `(id, base URL)` of the cells the running stack started (from the
 /// topology `up` wrote).
-pub fn running_cells() -> anyhow::Result<Vec<String>> {
+pub fn running_cells() -> anyhow::Result<Vec<(String, String)>> {
     let routed = Dirs::get().run.join("cells.yaml");
     let topology = Topology::load(&routed).with_context(|| {
         format!(
@@ -334,7 +334,7 @@ pub fn running_cells() -> anyhow::Result<Vec<String>> {
     Ok(topology
         .cells
         .iter()
-        .map(|cell| format!("http://{}", cell.http))
+        .map(|cell| (cell.id.clone(), format!("http://{}", cell.http)))
         .collect())
 }
 

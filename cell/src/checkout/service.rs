@@ -368,8 +368,9 @@ impl Checkouts {
             return Err(CheckoutError::PaymentsOff);
         }
         let order_id = self.place(user, id).await?;
-        let mut conn = self.pool.acquire().await?;
-        let order = orders::get(&mut conn, &order_id)
+        // No connection is held across a call to the provider: those take
+        // long enough to drain the pool under load.
+        let order = orders::get(&mut *self.pool.acquire().await?, &order_id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("order {order_id} vanished"))?;
         match order.status {
@@ -394,6 +395,7 @@ impl Checkouts {
                         &format!("checkout-{id}"),
                     )
                     .await?;
+                let mut conn = self.pool.acquire().await?;
                 orders::set_payment(&mut conn, &order.id, &created.status, None).await?;
                 orders::set_intent(
                     &mut conn,
@@ -409,12 +411,15 @@ impl Checkouts {
             let attempt = format!("checkout-{id}-{method}");
             match self.payments.confirm(&intent, method, &attempt).await {
                 Ok(paid) => {
+                    let mut conn = self.pool.acquire().await?;
                     orders::set_payment(&mut conn, &order.id, &paid.status, None).await?;
+                    drop(conn);
                     if paid.succeeded() {
                         self.confirm(&order.id, &paid, "checkout").await?;
                     }
                 }
                 Err(PaymentError::Declined(message)) => {
+                    let mut conn = self.pool.acquire().await?;
                     orders::set_payment(&mut conn, &order.id, "failed", Some(&message)).await?;
                     return Err(CheckoutError::Declined(message));
                 }
@@ -648,8 +653,7 @@ impl Checkouts {
     /// succeeded meanwhile confirms the order; one still processing gets
     /// another minute.
     pub async fn expire(&self, order_id: &str) -> Result<(), CheckoutError> {
-        let mut conn = self.pool.acquire().await?;
-        let Some(order) = orders::get(&mut conn, order_id).await? else {
+        let Some(order) = orders::get(&mut *self.pool.acquire().await?, order_id).await? else {
             return Ok(());
         };
         if order.status != Status::Pending {
@@ -663,14 +667,13 @@ impl Checkouts {
                 return self.confirm(order_id, &now, "expiry").await;
             }
             if now.status == "processing" {
-                orders::extend(&mut conn, order_id, 60).await?;
+                orders::extend(&mut *self.pool.acquire().await?, order_id, 60).await?;
                 return Ok(());
             }
             if now.status != "canceled" {
                 return Err(error.into());
             }
         }
-        drop(conn);
         let reason = format!(
             "no payment within {} s; the stock went back",
             self.settings.reservation_ttl_s

@@ -22,14 +22,24 @@ fn address() -> Value {
 }
 
 impl TestApp {
-    async fn checkout_post(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
+    pub(crate) async fn checkout_post(
+        &self,
+        token: &str,
+        path: &str,
+        body: Value,
+    ) -> reqwest::Response {
         self.call(Method::POST, path, As::User(token), Some(body))
             .await
     }
 
     /// A signed-in shopper with `sku` in the cart, through address and
     /// standard shipping: the checkout id.
-    async fn ready_to_pay(&self, email: &str, sku: &str, quantity: u32) -> (String, String) {
+    pub(crate) async fn ready_to_pay(
+        &self,
+        email: &str,
+        sku: &str,
+        quantity: u32,
+    ) -> (String, String) {
         let (token, _) = self.sign_in(email).await;
         expect(self.add_to_cart(As::User(&token), sku, quantity).await, 200).await;
         let checkout = expect(
@@ -118,19 +128,21 @@ async fn pay_in_browser(intent: &str, card: &str) {
     );
 }
 
-async fn intent_status(intent: &str) -> String {
-    let body: Value = testkit::http_client()
-        .get(format!(
-            "{}/v1/payment_intents/{intent}",
-            testkit::stripe_url()
-        ))
+/// `GET path` at the Stripe emulator.
+pub async fn stripe_get(path: &str) -> Value {
+    testkit::http_client()
+        .get(format!("{}{path}", testkit::stripe_url()))
         .basic_auth(STRIPE_KEY, Some(""))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn intent_status(intent: &str) -> String {
+    let body = stripe_get(&format!("/v1/payment_intents/{intent}")).await;
     body["status"].as_str().unwrap().to_owned()
 }
 

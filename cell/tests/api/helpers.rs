@@ -72,6 +72,17 @@ pub async fn spawn_app_with(overrides: Figment) -> TestApp {
 }
 
 impl TestApp {
+    /// A cell running elsewhere (another process) at `address`.
+    pub fn at(address: String, mysql_url: String) -> Self {
+        Self {
+            address,
+            client: testkit::http_client(),
+            mysql_url,
+            shutdown: None,
+            task: None,
+        }
+    }
+
     /// `GET path` with a bearer token; asserts 200 and returns the body.
     pub async fn get_ok(&self, path: &str, token: &str) -> serde_json::Value {
         let response = self

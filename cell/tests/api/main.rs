@@ -10,6 +10,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod config;
+mod crash;
 mod google;
 mod health;
 mod helpers;
