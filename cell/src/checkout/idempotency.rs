@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use sqlx::MySqlPool;
 
 use crate::auth::Auth;
+use crate::cart::Owner;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
@@ -52,9 +53,9 @@ async fn scope(keys: &Keys, headers: &HeaderMap) -> Option<String> {
             .authenticate(token)
             .await
             .ok()
-            .map(|claims| format!("user:{}", claims.sub));
+            .map(|claims| Owner::User(claims.sub).key());
     }
-    crate::search::routes::shopper_key(headers).map(|sk| format!("guest:{sk}"))
+    crate::search::routes::shopper_key(headers).map(|sk| Owner::Guest(sk).key())
 }
 
 enum Claim {

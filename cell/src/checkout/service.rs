@@ -280,9 +280,7 @@ impl Checkouts {
             .await?;
         // A method the new destination does not offer is dropped.
         if let Some(method) = &row.shipping_method
-            && !shipping::options(&address.country, 0, "GBP")
-                .iter()
-                .any(|o| &o.method == method)
+            && !shipping::offers(&address.country, method)
         {
             sqlx::query("UPDATE checkouts SET shipping_method = NULL WHERE id = ?")
                 .bind(id)
@@ -302,10 +300,7 @@ impl Checkouts {
         let (mut tx, row) = self.open(&user.sub, id).await?;
         let address =
             parse_address(row.address.as_deref())?.ok_or(CheckoutError::AddressRequired)?;
-        if !shipping::options(&address.country, 0, "GBP")
-            .iter()
-            .any(|o| o.method == method)
-        {
+        if !shipping::offers(&address.country, method) {
             return Err(CheckoutError::UnknownShippingMethod(
                 method.chars().take(32).collect(),
             ));

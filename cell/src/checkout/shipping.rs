@@ -79,6 +79,11 @@ fn zone(country: &str) -> &'static [Rate] {
     }
 }
 
+/// Whether `country` is served by `method`.
+pub fn offers(country: &str, method: &str) -> bool {
+    zone(country).iter().any(|rate| rate.method == method)
+}
+
 /// The methods for `country` (one the address checks accept), cheapest
 /// first, priced for an order of `subtotal_minor`.
 pub fn options(country: &str, subtotal_minor: i64, currency: &str) -> Vec<ShippingOption> {
