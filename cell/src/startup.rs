@@ -20,6 +20,7 @@ use crate::catalog::cache::Cache;
 use crate::checkout::{self, Checkouts};
 use crate::config::Config;
 use crate::payments::Payments;
+use crate::promotions::apply::OnPromotionUpserted;
 use crate::search::activity::{self, Activity, OnTrending};
 use crate::search::embedder::QueryEmbedder;
 use crate::search::{Changes, Search, vectors};
@@ -29,8 +30,8 @@ use events::Schemas;
 use events::consumer::ConsumerSettings;
 use secrecy::ExposeSecret;
 use wire::events::{
-    ProductDeleted, ProductUpserted, StockAllocated, StockHintUpdated, StockRecalled,
-    TrendingUpdated,
+    ProductDeleted, ProductUpserted, PromotionUpserted, StockAllocated, StockHintUpdated,
+    StockRecalled, TrendingUpdated,
 };
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -76,6 +77,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         backends.mysql.clone(),
         config.cart.clone(),
         config.stock.low_stock,
+        &cell,
     ));
     let stock = Stock::new(
         backends.mysql.clone(),
@@ -171,6 +173,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
                 cache,
                 search: changes.clone(),
             })
+            .on::<PromotionUpserted>(OnPromotionUpserted)
             .on::<StockAllocated>(OnAllocated {
                 cell: cell.clone(),
                 search: changes.clone(),

@@ -14,6 +14,7 @@ use crate::catalog::embed::ProductEmbedder;
 use crate::catalog::import::Imports;
 use crate::config::Config;
 use crate::http::AppState;
+use crate::promotions::Promotions;
 use crate::staff::Verifier;
 use crate::stock::consumer::{OnReturned, OnSold, OnTopUp};
 use crate::trending::OnViewed;
@@ -62,6 +63,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             ProductEmbedder::new(&config.embeddings.model_dir)
                 .map_err(|e| anyhow::anyhow!("embeddings.model_dir: {e}"))?,
         ),
+        promotions: Promotions::new(pool.clone(), kafka.topic(events::topics::CATALOG)),
         imports,
         stock: stock.clone(),
         schemas: Schemas::builtin(),

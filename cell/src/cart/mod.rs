@@ -46,6 +46,10 @@ pub fn router(carts: Arc<Carts>, auth: Arc<Auth>) -> Router {
         .route("/api/cart", get(routes::get_cart).delete(routes::clear))
         .route("/api/cart/items", post(routes::add))
         .route(
+            "/api/cart/coupon",
+            axum::routing::put(routes::apply_coupon).delete(routes::remove_coupon),
+        )
+        .route(
             "/api/cart/items/{sku}",
             axum::routing::patch(routes::set_quantity).delete(routes::remove),
         )

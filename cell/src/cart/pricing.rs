@@ -31,6 +31,9 @@ pub struct Item {
     pub price_minor: i64,
     pub currency: String,
     pub image: Option<String>,
+    /// Brand slug and category slugs from the top down (promotion scopes).
+    pub brand: String,
+    pub categories: Vec<String>,
 }
 
 impl Priced {
@@ -73,6 +76,8 @@ struct Row {
     price_minor: Option<i64>,
     currency: Option<String>,
     images: Option<String>,
+    brand_slug: Option<String>,
+    categories: Option<String>,
     held: Option<u32>,
     global_hint: Option<u64>,
 }
@@ -82,12 +87,18 @@ struct Image {
     url: String,
 }
 
+#[derive(Debug, Deserialize)]
+struct Slugged {
+    slug: String,
+}
+
 /// The lines of cart `cart_id`, oldest first, priced now.
 pub async fn lines(conn: &mut MySqlConnection, cart_id: &str) -> Result<Vec<Priced>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(
         r#"SELECT i.sku, i.quantity, i.price_seen_minor,
                   v.product_id, p.slug, p.title, v.size, v.colour, v.price_minor, v.currency,
-                  CAST(p.images AS CHAR) AS images, s.held, s.global_hint
+                  CAST(p.images AS CHAR) AS images, p.brand_slug,
+                  CAST(p.categories AS CHAR) AS categories, s.held, s.global_hint
            FROM cart_items i
            LEFT JOIN catalog_variants v ON v.sku = i.sku
            LEFT JOIN catalog_products p ON p.id = v.product_id AND p.listed
@@ -123,6 +134,12 @@ fn priced(row: Row) -> Priced {
                     .images
                     .and_then(|json| serde_json::from_str::<Vec<Image>>(&json).ok())
                     .and_then(|images| images.into_iter().next().map(|i| i.url)),
+                brand: row.brand_slug.unwrap_or_default(),
+                categories: row
+                    .categories
+                    .and_then(|json| serde_json::from_str::<Vec<Slugged>>(&json).ok())
+                    .map(|all| all.into_iter().map(|c| c.slug).collect())
+                    .unwrap_or_default(),
             })
         }
         _ => None,
@@ -186,6 +203,10 @@ pub fn view(lines: &[Priced], low_stock: u32) -> CartView {
         item_count: count,
         currency,
         subtotal_minor: subtotal,
+        coupon: None,
+        discount: None,
+        coupon_problem: None,
+        total_minor: subtotal,
         ready_for_checkout: ready,
     }
 }
@@ -208,6 +229,8 @@ mod tests {
                 price_minor,
                 currency: "GBP".into(),
                 image: None,
+                brand: "acme".into(),
+                categories: vec!["shirts".into()],
             }),
             held,
             global_hint: 0,

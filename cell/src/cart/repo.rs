@@ -81,12 +81,13 @@ pub async fn remove(
     Ok(removed.rows_affected() > 0)
 }
 
+/// Empties the cart, its coupon included.
 pub async fn clear(conn: &mut MySqlConnection, cart_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM cart_items WHERE cart_id = ?")
         .bind(cart_id)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    set_coupon(conn, cart_id, None).await
 }
 
 /// Records that the shopper has now seen each line's current price.
@@ -109,6 +110,30 @@ pub async fn acknowledge_prices(
 /// Deletes the cart of `owner` (after a merge took its lines).
 pub async fn delete(conn: &mut MySqlConnection, cart_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM carts WHERE id = ?")
+        .bind(cart_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The coupon entered on cart `cart_id`.
+pub async fn coupon(
+    conn: &mut MySqlConnection,
+    cart_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT coupon FROM carts WHERE id = ?")
+        .bind(cart_id)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+pub async fn set_coupon(
+    conn: &mut MySqlConnection,
+    cart_id: &str,
+    coupon: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE carts SET coupon = ? WHERE id = ?")
+        .bind(coupon)
         .bind(cart_id)
         .execute(&mut *conn)
         .await?;

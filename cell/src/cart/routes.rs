@@ -7,10 +7,20 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use chassis::http::{ApiError, Json};
 use wire::cart::{AddToCart, CartView, SetQuantity};
+use wire::promotions::ApplyCoupon;
 
 use super::service::{CartError, Carts};
 use super::shopper::Shopper;
 use crate::auth::Auth;
+use crate::promotions::Rejection;
+
+/// 404 for a code nobody issued, 422 for a coupon the cart does not fit.
+pub fn coupon_status(rejection: &Rejection) -> StatusCode {
+    match rejection {
+        Rejection::Unknown(_) => StatusCode::NOT_FOUND,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct CartState {
@@ -37,6 +47,7 @@ impl From<CartError> for ApiError {
             CartError::CurrencyMismatch { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "currency_mismatch")
             }
+            CartError::Coupon(rejection) => (coupon_status(rejection), rejection.code()),
             CartError::Unexpected(_) => return ApiError::unexpected(error),
         };
         ApiError::new(status, code, error.to_string())
@@ -115,4 +126,31 @@ pub async fn clear(
     shopper: Shopper,
 ) -> Result<Json<CartView>, ApiError> {
     Ok(Json(state.carts.clear(&shopper.owner).await?))
+}
+
+/// Enter a coupon. It is kept only when it applies to the cart now; later
+/// reads check it again and report `coupon_problem` if it stops applying.
+#[utoipa::path(put, path = "/api/cart/coupon", tag = "cart", request_body = ApplyCoupon,
+    responses(
+        (status = 200, description = "The cart with the coupon's discount", body = CartView),
+        (status = 404, description = "`coupon_unknown`", body = wire::ErrorBody),
+        (status = 422, description = "`coupon_inactive`, `coupon_not_started`, `coupon_expired`, `coupon_cart_empty`, `coupon_currency`, `coupon_min_spend`, `coupon_not_applicable`, `coupon_limit_reached` or `coupon_exhausted`", body = wire::ErrorBody)))]
+pub async fn apply_coupon(
+    State(state): State<CartState>,
+    shopper: Shopper,
+    Json(body): Json<ApplyCoupon>,
+) -> Result<Json<CartView>, ApiError> {
+    Ok(Json(
+        state.carts.apply_coupon(&shopper.owner, &body.code).await?,
+    ))
+}
+
+/// Take the coupon off the cart.
+#[utoipa::path(delete, path = "/api/cart/coupon", tag = "cart",
+    responses((status = 200, description = "The cart", body = CartView)))]
+pub async fn remove_coupon(
+    State(state): State<CartState>,
+    shopper: Shopper,
+) -> Result<Json<CartView>, ApiError> {
+    Ok(Json(state.carts.remove_coupon(&shopper.owner).await?))
 }

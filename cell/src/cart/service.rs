@@ -1,7 +1,7 @@
 //! The cart's rules: a SKU the cell sells, 1–`max_quantity` units of it and
 //! no more than this cell holds, at most `max_lines` lines, one currency.
 //! Each change runs in one transaction on the locked cart and answers with
-//! the cart priced afresh.
+//! the cart priced afresh, with the promotion it gets now.
 
 use sqlx::{MySqlConnection, MySqlPool};
 use wire::cart::CartView;
@@ -10,6 +10,7 @@ use super::CartSettings;
 use super::pricing::{self, Priced};
 use super::repo;
 use super::shopper::Owner;
+use crate::promotions::{self, Rejection};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CartError {
@@ -29,6 +30,8 @@ pub enum CartError {
     QuantityLimit { max: u32, wanted: u32 },
     #[error("Your cart is priced in {cart}; this item is sold in {item}.")]
     CurrencyMismatch { cart: String, item: String },
+    #[error("{0}")]
+    Coupon(Rejection),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -58,14 +61,17 @@ pub struct Carts {
     pool: MySqlPool,
     settings: CartSettings,
     low_stock: u32,
+    /// This cell, whose share of a promotion's cap applies.
+    cell: String,
 }
 
 impl Carts {
-    pub fn new(pool: MySqlPool, settings: CartSettings, low_stock: u32) -> Self {
+    pub fn new(pool: MySqlPool, settings: CartSettings, low_stock: u32, cell: &str) -> Self {
         Self {
             pool,
             settings,
             low_stock,
+            cell: cell.to_owned(),
         }
     }
 
@@ -81,6 +87,7 @@ impl Carts {
             return Ok(pricing::view(&[], self.low_stock));
         };
         let lines = pricing::lines(&mut conn, &cart).await?;
+        let view = self.discounted(&mut conn, &cart, &lines, owner).await?;
         let changed: Vec<(String, i64)> = lines
             .iter()
             .filter(|l| l.price_changed())
@@ -89,7 +96,123 @@ impl Carts {
         if !changed.is_empty() {
             repo::acknowledge_prices(&mut conn, &cart, &changed).await?;
         }
-        Ok(pricing::view(&lines, self.low_stock))
+        Ok(view)
+    }
+
+    /// `lines` priced with the promotion they get now (a coupon that does
+    /// not apply is reported and keeps the cart from checkout).
+    async fn discounted(
+        &self,
+        conn: &mut MySqlConnection,
+        cart: &str,
+        lines: &[Priced],
+        owner: &Owner,
+    ) -> Result<CartView, CartError> {
+        let mut view = pricing::view(lines, self.low_stock);
+        let coupon = repo::coupon(conn, cart).await?;
+        let outcome = promotions::outcome(
+            conn,
+            lines,
+            coupon.as_deref(),
+            &self.cell,
+            owner.user(),
+            false,
+        )
+        .await?;
+        if let Some(discount) = &outcome.discount {
+            view.total_minor = view.subtotal_minor - discount.amount_minor;
+        }
+        if let (Some(rejection), Some(code)) = (&outcome.problem, &coupon) {
+            view.coupon_problem = Some(rejection.problem(code));
+            view.ready_for_checkout = false;
+        }
+        view.discount = outcome.discount;
+        view.coupon = coupon;
+        Ok(view)
+    }
+
+    /// The cart of `owner` as checkout shows it, in the caller's connection.
+    pub async fn view(
+        &self,
+        conn: &mut MySqlConnection,
+        owner: &Owner,
+    ) -> Result<CartView, CartError> {
+        match repo::find(conn, &owner.key()).await? {
+            Some(cart) => {
+                let lines = pricing::lines(conn, &cart).await?;
+                self.discounted(conn, &cart, &lines, owner).await
+            }
+            None => Ok(pricing::view(&[], self.low_stock)),
+        }
+    }
+
+    /// The promotion `owner`'s order gets, its row locked for the caller's
+    /// transaction; a coupon that does not apply is an error.
+    pub async fn promotion_for_order(
+        &self,
+        conn: &mut MySqlConnection,
+        owner: &Owner,
+        lines: &[Priced],
+    ) -> Result<Option<wire::promotions::Discount>, CartError> {
+        let coupon = match repo::find(conn, &owner.key()).await? {
+            Some(cart) => repo::coupon(conn, &cart).await?,
+            None => None,
+        };
+        let outcome = promotions::outcome(
+            conn,
+            lines,
+            coupon.as_deref(),
+            &self.cell,
+            owner.user(),
+            true,
+        )
+        .await?;
+        match outcome.problem {
+            Some(rejection) => Err(CartError::Coupon(rejection)),
+            None => Ok(outcome.discount),
+        }
+    }
+
+    /// Enters a coupon: kept only when it applies to the cart now.
+    pub async fn apply_coupon(&self, owner: &Owner, typed: &str) -> Result<CartView, CartError> {
+        let Some(code) = promotions::normalise_code(typed) else {
+            let shown: String = typed.trim().chars().take(32).collect();
+            return Err(CartError::Coupon(Rejection::Unknown(shown)));
+        };
+        let mut tx = self.pool.begin().await?;
+        let cart = repo::lock_or_create(&mut tx, &owner.key()).await?;
+        let lines = pricing::lines(&mut tx, &cart).await?;
+        let outcome = promotions::outcome(
+            &mut tx,
+            &lines,
+            Some(&code),
+            &self.cell,
+            owner.user(),
+            false,
+        )
+        .await?;
+        if let Some(rejection) = outcome.problem {
+            return Err(CartError::Coupon(rejection));
+        }
+        repo::set_coupon(&mut tx, &cart, Some(&code)).await?;
+        let view = self.discounted(&mut tx, &cart, &lines, owner).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Takes the coupon off (having none is not an error).
+    pub async fn remove_coupon(&self, owner: &Owner) -> Result<CartView, CartError> {
+        let mut tx = self.pool.begin().await?;
+        let view = match repo::lock(&mut tx, &owner.key()).await? {
+            Some(cart) => {
+                repo::set_coupon(&mut tx, &cart, None).await?;
+                let lines = pricing::lines(&mut tx, &cart).await?;
+                self.discounted(&mut tx, &cart, &lines, owner).await?
+            }
+            None => pricing::view(&[], self.low_stock),
+        };
+        tx.commit().await?;
+        Ok(view)
     }
 
     /// Adds `quantity` units of `sku` to what the cart holds.
@@ -147,7 +270,7 @@ impl Carts {
         if must_exist && !removed {
             return Err(CartError::NotInCart(sku.to_owned()));
         }
-        let view = self.priced(&mut tx, cart.as_deref()).await?;
+        let view = self.priced(&mut tx, cart.as_deref(), owner).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -204,7 +327,7 @@ impl Carts {
             });
         }
         repo::put(&mut tx, &cart, sku, wanted, price).await?;
-        let view = self.priced(&mut tx, Some(&cart)).await?;
+        let view = self.priced(&mut tx, Some(&cart), owner).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -213,12 +336,15 @@ impl Carts {
         &self,
         conn: &mut MySqlConnection,
         cart: Option<&str>,
+        owner: &Owner,
     ) -> Result<CartView, CartError> {
-        let lines = match cart {
-            Some(cart) => pricing::lines(conn, cart).await?,
-            None => Vec::new(),
-        };
-        Ok(pricing::view(&lines, self.low_stock))
+        match cart {
+            Some(cart) => {
+                let lines = pricing::lines(conn, cart).await?;
+                self.discounted(conn, cart, &lines, owner).await
+            }
+            None => Ok(pricing::view(&[], self.low_stock)),
+        }
     }
 
     /// Moves the guest cart of `guest` into `user`'s: quantities summed and
@@ -256,6 +382,12 @@ impl Carts {
             }
             merged += 1;
         }
+        // The guest's coupon comes along unless the shopper entered one.
+        if let Some(coupon) = repo::coupon(&mut tx, &guest_cart).await?
+            && repo::coupon(&mut tx, &cart).await?.is_none()
+        {
+            repo::set_coupon(&mut tx, &cart, Some(&coupon)).await?;
+        }
         repo::delete(&mut tx, &guest_cart).await?;
         tx.commit().await?;
         Ok(merged)
@@ -283,6 +415,8 @@ impl Carts {
         let Some(cart) = repo::lock(conn, &owner.key()).await? else {
             return Ok(());
         };
+        // The coupon went on this order.
+        repo::set_coupon(conn, &cart, None).await?;
         let items = repo::items(conn, &cart).await?;
         for (sku, bought) in lines {
             if let Some((_, quantity)) = items.iter().find(|(s, _)| s == sku) {

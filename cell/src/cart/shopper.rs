@@ -28,6 +28,14 @@ impl Owner {
             Owner::Guest(sk) => format!("guest:{sk}"),
         }
     }
+
+    /// The signed-in shopper's account id.
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Owner::User(id) => Some(id),
+            Owner::Guest(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -46,6 +46,10 @@ impl From<CheckoutError> for ApiError {
             }
             CheckoutError::Closed(_) => (StatusCode::CONFLICT, "checkout_closed"),
             CheckoutError::OutOfStock { .. } => (StatusCode::CONFLICT, "out_of_stock"),
+            CheckoutError::Coupon(rejection) => (
+                crate::cart::routes::coupon_status(rejection),
+                rejection.code(),
+            ),
             CheckoutError::PaymentsOff => {
                 return ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -158,7 +162,8 @@ pub async fn shipping(
         (status = 200, description = "The checkout with its order and payment (client_secret for Stripe.js)", body = CheckoutView),
         (status = 402, description = "`payment_declined`: the order and its stock stay held; try another card", body = wire::ErrorBody),
         (status = 409, description = "`out_of_stock`, `cart_not_ready`, `address_required`, `shipping_required`, `checkout_closed` or `payment_refused`", body = wire::ErrorBody),
-        (status = 422, description = "`cart_empty` or `invalid_payment_method`", body = wire::ErrorBody),
+        (status = 404, description = "`coupon_unknown`: the cart's coupon was withdrawn", body = wire::ErrorBody),
+        (status = 422, description = "`cart_empty`, `invalid_payment_method`, or the `coupon_*` code of a coupon that no longer applies (see `PUT /api/cart/coupon`)", body = wire::ErrorBody),
         (status = 503, description = "`payments_unavailable` or `payment_provider_unavailable` (Retry-After)", body = wire::ErrorBody)))]
 pub async fn payment(
     State(state): State<CheckoutState>,

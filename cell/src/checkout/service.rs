@@ -26,10 +26,11 @@ use wire::events::{EventPayload, OrderCancelled, OrderConfirmed, OrderLine, Orde
 
 use super::shipping;
 use crate::auth::tokens::Claims;
-use crate::cart::pricing::{self, Priced};
-use crate::cart::{Carts, Owner};
+use crate::cart::pricing::Priced;
+use crate::cart::{CartError, Carts, Owner};
 use crate::orders::{self, Order, Status};
 use crate::payments::{Intent, PaymentError, Payments};
+use crate::promotions::{self, Rejection};
 use crate::search::activity;
 use crate::stock::{Stock, StockError, availability};
 use crate::users::{AddressError, Addresses};
@@ -73,6 +74,8 @@ pub enum CheckoutError {
     Closed(&'static str),
     #[error("Only {held} of {sku} left; your cart has been kept.")]
     OutOfStock { sku: String, held: u32 },
+    #[error("{0}")]
+    Coupon(Rejection),
     #[error("Payments are not available in this cell right now.")]
     PaymentsOff,
     #[error("payment_method: a Stripe PaymentMethod id (pm_…)")]
@@ -94,6 +97,15 @@ impl From<sqlx::Error> for CheckoutError {
 impl From<outbox::EnqueueError> for CheckoutError {
     fn from(error: outbox::EnqueueError) -> Self {
         CheckoutError::Unexpected(error.into())
+    }
+}
+
+impl From<CartError> for CheckoutError {
+    fn from(error: CartError) -> Self {
+        match error {
+            CartError::Coupon(rejection) => CheckoutError::Coupon(rejection),
+            other => CheckoutError::Unexpected(other.into()),
+        }
     }
 }
 
@@ -464,11 +476,24 @@ impl Checkouts {
             .iter()
             .find_map(|l| l.item.as_ref().map(|i| i.currency.clone()))
             .unwrap_or_default();
+        let owner = Owner::User(user.sub.clone());
+        // The promotion's row stays locked until the order is in: its
+        // limits cannot be spent twice by racing orders.
+        let discount = self
+            .carts
+            .promotion_for_order(&mut tx, &owner, &lines)
+            .await?;
         let subtotal: i64 = lines.iter().map(Priced::line_total).sum();
-        let option = shipping::options(&address.country, subtotal, &currency)
-            .into_iter()
-            .find(|o| o.method == method)
-            .ok_or_else(|| CheckoutError::UnknownShippingMethod(method.clone()))?;
+        let discount_minor = discount.as_ref().map_or(0, |d| d.amount_minor);
+        let option = priced_options(
+            &address.country,
+            subtotal - discount_minor,
+            &currency,
+            discount.as_ref(),
+        )
+        .into_iter()
+        .find(|o| o.method == method)
+        .ok_or_else(|| CheckoutError::UnknownShippingMethod(method.clone()))?;
         let order = Order {
             id: uuid::Uuid::new_v4().to_string(),
             user_id: user.sub.clone(),
@@ -477,8 +502,11 @@ impl Checkouts {
             status: Status::Pending,
             currency: currency.clone(),
             subtotal_minor: subtotal,
+            discount_minor,
+            promotion_id: discount.as_ref().map(|d| d.promotion_id),
+            coupon: discount.as_ref().and_then(|d| d.code.clone()),
             shipping_minor: option.price_minor,
-            total_minor: subtotal + option.price_minor,
+            total_minor: subtotal - discount_minor + option.price_minor,
             address,
             shipping_method: method,
             payment_intent: None,
@@ -501,7 +529,10 @@ impl Checkouts {
             }
             return Err(error.into());
         }
-        orders::insert(&mut tx, &order, &order_lines, &format!("user:{}", user.sub)).await?;
+        orders::insert(&mut tx, &order, &order_lines, &owner.key()).await?;
+        if let Some(discount) = &discount {
+            promotions::redeem(&mut tx, &order.id, discount.promotion_id, &user.sub).await?;
+        }
         sqlx::query("UPDATE checkouts SET order_id = ? WHERE id = ?")
             .bind(&order.id)
             .bind(id)
@@ -681,6 +712,7 @@ impl Checkouts {
             return Ok(());
         }
         let skus = self.stock.release(&mut tx, order_id).await?;
+        promotions::give_back(&mut tx, order_id).await?;
         orders::transition(
             &mut tx,
             order_id,
@@ -722,7 +754,7 @@ impl Checkouts {
             let cart = ordered(&order, &lines, low_stock);
             let shipping = shipping::options(
                 &order.address.country,
-                order.subtotal_minor,
+                order.subtotal_minor - order.discount_minor,
                 &order.currency,
             )
             .into_iter()
@@ -752,6 +784,7 @@ impl Checkouts {
                 shipping_options: Vec::new(),
                 shipping,
                 subtotal_minor: order.subtotal_minor,
+                discount_minor: order.discount_minor,
                 shipping_minor: order.shipping_minor,
                 total_minor: order.total_minor,
                 currency: Some(order.currency.clone()),
@@ -759,16 +792,18 @@ impl Checkouts {
                 payment,
             });
         }
-        let lines = self
-            .carts
-            .lines(conn, &Owner::User(user.to_owned()))
-            .await
-            .map_err(anyhow::Error::from)?;
-        let cart = pricing::view(&lines, low_stock);
+        let cart = self.carts.view(conn, &Owner::User(user.to_owned())).await?;
         let currency = cart.currency.clone().unwrap_or_else(|| "GBP".into());
         let options = address
             .as_ref()
-            .map(|a| shipping::options(&a.country, cart.subtotal_minor, &currency))
+            .map(|a| {
+                priced_options(
+                    &a.country,
+                    cart.total_minor,
+                    &currency,
+                    cart.discount.as_ref(),
+                )
+            })
             .unwrap_or_default();
         let chosen = row
             .shipping_method
@@ -786,8 +821,9 @@ impl Checkouts {
             id: row.id,
             step: step.into(),
             subtotal_minor: cart.subtotal_minor,
+            discount_minor: cart.subtotal_minor - cart.total_minor,
             shipping_minor,
-            total_minor: cart.subtotal_minor + shipping_minor,
+            total_minor: cart.total_minor + shipping_minor,
             currency: cart.currency.clone(),
             cart,
             address,
@@ -797,6 +833,23 @@ impl Checkouts {
             payment: None,
         })
     }
+}
+
+/// The shipping options for `country`, free-shipping thresholds measured
+/// on the discounted lines; a free-shipping promotion makes each free.
+fn priced_options(
+    country: &str,
+    lines_minor: i64,
+    currency: &str,
+    discount: Option<&wire::promotions::Discount>,
+) -> Vec<wire::checkout::ShippingOption> {
+    let mut options = shipping::options(country, lines_minor, currency);
+    if discount.is_some_and(|d| d.free_shipping) {
+        for option in &mut options {
+            option.price_minor = 0;
+        }
+    }
+    options
 }
 
 /// An order's lines, as a cart at the prices paid.
@@ -824,6 +877,10 @@ fn ordered(order: &Order, lines: &[orders::Line], low_stock: u32) -> CartView {
         item_count: lines.iter().map(|l| l.quantity).sum(),
         currency: Some(order.currency.clone()),
         subtotal_minor: order.subtotal_minor,
+        coupon: order.coupon.clone(),
+        discount: None,
+        coupon_problem: None,
+        total_minor: order.subtotal_minor - order.discount_minor,
         ready_for_checkout: false,
     }
 }

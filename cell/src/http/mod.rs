@@ -60,6 +60,8 @@ use crate::users::Addresses;
         crate::cart::routes::set_quantity,
         crate::cart::routes::remove,
         crate::cart::routes::clear,
+        crate::cart::routes::apply_coupon,
+        crate::cart::routes::remove_coupon,
         crate::checkout::routes::start,
         crate::checkout::routes::view,
         crate::checkout::routes::address,

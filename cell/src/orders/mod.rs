@@ -64,6 +64,10 @@ pub struct Order {
     pub status: Status,
     pub currency: String,
     pub subtotal_minor: i64,
+    pub discount_minor: i64,
+    /// The promotion the order was placed with, and the coupon entered.
+    pub promotion_id: Option<u64>,
+    pub coupon: Option<String>,
     pub shipping_minor: i64,
     pub total_minor: i64,
     pub address: ShippingAddress,
@@ -113,6 +117,9 @@ struct Row {
     status: String,
     currency: String,
     subtotal_minor: i64,
+    discount_minor: i64,
+    promotion_id: Option<u64>,
+    coupon: Option<String>,
     shipping_minor: i64,
     total_minor: i64,
     address: String,
@@ -127,7 +134,7 @@ struct Row {
 }
 
 const COLUMNS: &str = "id, user_id, shopper_key, checkout_id, CAST(status AS CHAR) AS status, currency, \
-     subtotal_minor, shipping_minor, total_minor, CAST(address AS CHAR) AS address, shipping_method, \
+     subtotal_minor, discount_minor, promotion_id, coupon, shipping_minor, total_minor, CAST(address AS CHAR) AS address, shipping_method, \
      payment_intent, client_secret, payment_status, payment_error, reserved_until, refunded, cancel_reason";
 
 fn order(row: Row) -> Result<Order, sqlx::Error> {
@@ -143,6 +150,9 @@ fn order(row: Row) -> Result<Order, sqlx::Error> {
         status,
         currency: row.currency,
         subtotal_minor: row.subtotal_minor,
+        discount_minor: row.discount_minor,
+        promotion_id: row.promotion_id,
+        coupon: row.coupon,
         shipping_minor: row.shipping_minor,
         total_minor: row.total_minor,
         address,
@@ -193,8 +203,9 @@ pub async fn insert(
         serde_json::to_string(&order.address).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         r#"INSERT INTO orders (id, user_id, shopper_key, checkout_id, status, currency, subtotal_minor,
-                               shipping_minor, total_minor, address, shipping_method, reserved_until)
-           VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)"#,
+                               discount_minor, promotion_id, coupon, shipping_minor, total_minor,
+                               address, shipping_method, reserved_until)
+           VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#,
     )
     .bind(&order.id)
     .bind(&order.user_id)
@@ -202,6 +213,9 @@ pub async fn insert(
     .bind(&order.checkout_id)
     .bind(&order.currency)
     .bind(order.subtotal_minor)
+    .bind(order.discount_minor)
+    .bind(order.promotion_id)
+    .bind(&order.coupon)
     .bind(order.shipping_minor)
     .bind(order.total_minor)
     .bind(address)

@@ -42,15 +42,22 @@ impl TestApp {
     ) -> (String, String) {
         let (token, _) = self.sign_in(email).await;
         expect(self.add_to_cart(As::User(&token), sku, quantity).await, 200).await;
+        let id = self.checkout_to_shipping(&token).await;
+        (token, id)
+    }
+
+    /// A new checkout of the signed-in shopper's cart, through address and
+    /// standard shipping: its id.
+    pub(crate) async fn checkout_to_shipping(&self, token: &str) -> String {
         let checkout = expect(
-            self.checkout_post(&token, "/api/checkout", json!({})).await,
+            self.checkout_post(token, "/api/checkout", json!({})).await,
             201,
         )
         .await;
         let id = checkout["id"].as_str().unwrap().to_owned();
         expect(
             self.checkout_post(
-                &token,
+                token,
                 &format!("/api/checkout/{id}/address"),
                 json!({"address": address()}),
             )
@@ -60,7 +67,7 @@ impl TestApp {
         .await;
         expect(
             self.checkout_post(
-                &token,
+                token,
                 &format!("/api/checkout/{id}/shipping"),
                 json!({"method": "standard"}),
             )
@@ -68,7 +75,7 @@ impl TestApp {
             200,
         )
         .await;
-        (token, id)
+        id
     }
 
     async fn checkout(&self, token: &str, id: &str) -> Value {

@@ -13,6 +13,7 @@ use utoipa::OpenApi;
 
 use crate::catalog::import::Imports;
 use crate::catalog::{Catalog, routes as catalog};
+use crate::promotions::{Promotions, routes as promotions};
 use crate::staff::Verifier;
 use crate::stock::{StockSettings, routes as stock};
 
@@ -25,6 +26,7 @@ pub struct AppState {
     pub pool: MySqlPool,
     pub verifier: Arc<Verifier>,
     pub catalog: Catalog,
+    pub promotions: Promotions,
     pub imports: Imports,
     pub stock: StockSettings,
     pub schemas: Schemas,
@@ -61,6 +63,10 @@ impl FromRef<AppState> for Arc<Verifier> {
         catalog::create_category,
         catalog::start_import,
         catalog::import_status,
+        promotions::list,
+        promotions::create,
+        promotions::get,
+        promotions::replace,
         stock::ledger,
         stock::restock,
         stock::adjust,
@@ -111,6 +117,14 @@ pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
             post(catalog::start_import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )
         .route("/admin/api/imports/{id}", get(catalog::import_status))
+        .route(
+            "/admin/api/promotions",
+            get(promotions::list).post(promotions::create),
+        )
+        .route(
+            "/admin/api/promotions/{id}",
+            get(promotions::get).put(promotions::replace),
+        )
         .route("/admin/api/stock/{sku}", get(stock::ledger))
         .route("/admin/api/stock/{sku}/restock", post(stock::restock))
         .route("/admin/api/stock/{sku}/adjust", post(stock::adjust))

@@ -10,4 +10,5 @@ mod health;
 mod helpers;
 mod ledger;
 mod platform;
+mod promotions;
 mod routing;

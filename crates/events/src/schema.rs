@@ -74,6 +74,11 @@ const SCHEMAS: &[(&str, u16, &str)] = &[
     ),
     ("StockSold", 1, include_str!("../schemas/StockSold.v1.json")),
     (
+        "PromotionUpserted",
+        1,
+        include_str!("../schemas/PromotionUpserted.v1.json"),
+    ),
+    (
         "OrderPlaced",
         1,
         include_str!("../schemas/OrderPlaced.v1.json"),

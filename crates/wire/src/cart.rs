@@ -33,6 +33,16 @@ pub struct CartView {
     pub currency: Option<String>,
     /// Sum of the lines that can be bought now, in minor units.
     pub subtotal_minor: i64,
+    /// The coupon the shopper entered, if any.
+    pub coupon: Option<String>,
+    /// The promotion the cart gets now: the coupon's when it applies, else
+    /// the best one that applies by itself.
+    pub discount: Option<crate::promotions::Discount>,
+    /// Set when the entered coupon does not apply now; the cart cannot be
+    /// paid for until the shopper removes it or the cart fits it again.
+    pub coupon_problem: Option<crate::promotions::CouponProblem>,
+    /// `subtotal_minor` less the discount (shipping comes at checkout).
+    pub total_minor: i64,
     /// False while any line has a problem the shopper must see first.
     pub ready_for_checkout: bool,
 }

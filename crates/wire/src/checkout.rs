@@ -78,7 +78,11 @@ pub struct CheckoutView {
     pub shipping_options: Vec<ShippingOption>,
     pub shipping: Option<ShippingOption>,
     pub subtotal_minor: i64,
+    /// Off the lines (the cart's `discount`); a free-shipping promotion
+    /// shows as `shipping_minor` 0 instead.
+    pub discount_minor: i64,
     pub shipping_minor: i64,
+    /// `subtotal_minor - discount_minor + shipping_minor`: what is charged.
     pub total_minor: i64,
     pub currency: Option<String>,
     pub order: Option<OrderSummary>,

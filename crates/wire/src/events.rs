@@ -126,6 +126,24 @@ impl EventPayload for ProductDeleted {
     }
 }
 
+/// A promotion was created or changed: its whole snapshot, on the compacted
+/// `catalog` topic (so a new cell learns it in its rebuild), keyed
+/// `promotion-<id>` apart from the products' numeric keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionUpserted {
+    pub promotion: crate::promotions::PromotionSnapshot,
+}
+
+impl EventPayload for PromotionUpserted {
+    const TYPE: &'static str = "PromotionUpserted";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        format!("promotion-{}", self.promotion.id)
+    }
+}
+
 /// The control plane gave units to `cell` (`allocations` topic, keyed by cell
 /// so a cell sees its grants and recalls in order). Every cell reads every
 /// grant for its `unallocated` hints; only `cell` adds the units.

@@ -1,7 +1,7 @@
 //! `cargo xtask seed`: loads the generated catalog ([`catalog`]) into the
 //! control plane through its admin API, as an admin would — brands and
-//! categories one by one, products as bulk imports of 1,000 — with a token
-//! signed by the stack's own key. Imports upsert by slug, so running it again
+//! categories one by one, three demo coupons, products as bulk imports of
+//! 1,000 — with a token signed by the stack's own key. Imports upsert by slug, so running it again
 //! updates what is there, and seeding more products later adds only the new
 //! ones.
 
@@ -16,6 +16,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wire::catalog::{ImportJob, ImportRowError, ProductInput};
+use wire::promotions::{PromotionInput, PromotionKind};
 
 use crate::http::{self, Refusal, Response, thousands};
 use crate::state_dir;
@@ -100,6 +101,15 @@ pub fn seed_products(
         }
     }
     eprintln!("seed: brands and categories in place ({new_brands} and {new_categories} new)");
+    let mut new_promotions = 0;
+    for promotion in demo_promotions() {
+        if admin.create("/admin/api/promotions", &promotion, "code_taken")? {
+            new_promotions += 1;
+        }
+    }
+    eprintln!(
+        "seed: demo coupons WELCOME10, FREESHIP75 and KNIT15 in place ({new_promotions} new)"
+    );
 
     let mut load = Load::new(products);
     for start in (0..products).step_by(CHUNK) {
@@ -110,6 +120,50 @@ pub fn seed_products(
         import(&mut admin, &chunk, start, &mut load)?;
     }
     load.finish()
+}
+
+/// Coupons a newcomer can try in the local shop.
+fn demo_promotions() -> Vec<PromotionInput> {
+    let base = PromotionInput {
+        code: None,
+        name: String::new(),
+        kind: PromotionKind::Percentage,
+        value: 0,
+        currency: None,
+        min_spend_minor: 0,
+        categories: Vec::new(),
+        brands: Vec::new(),
+        starts_at: "2026-01-01T00:00:00Z".into(),
+        ends_at: None,
+        per_shopper_limit: None,
+        global_cap: None,
+        active: true,
+    };
+    vec![
+        PromotionInput {
+            code: Some("WELCOME10".into()),
+            name: "10% off your first order".into(),
+            value: 10,
+            per_shopper_limit: Some(1),
+            global_cap: Some(100_000),
+            ..base.clone()
+        },
+        PromotionInput {
+            code: Some("FREESHIP75".into()),
+            name: "Free shipping over £75".into(),
+            kind: PromotionKind::FreeShipping,
+            currency: Some("GBP".into()),
+            min_spend_minor: 7_500,
+            ..base.clone()
+        },
+        PromotionInput {
+            code: Some("KNIT15".into()),
+            name: "15% off knitwear".into(),
+            value: 15,
+            categories: vec!["knitwear".into()],
+            ..base
+        },
+    ]
 }
 
 /// Calls the admin API with a freshly signed admin token each time.
