@@ -30,6 +30,7 @@ pub struct Config {
     pub stock: crate::stock::StockSettings,
     pub search: SearchConfig,
     pub cart: crate::cart::CartSettings,
+    pub routing: crate::peers::RoutingSettings,
     pub checkout: crate::checkout::CheckoutSettings,
     pub payments: crate::payments::PaymentSettings,
 }
@@ -192,6 +193,7 @@ impl Settings for Config {
         self.auth.check()?;
         self.catalog.check()?;
         self.cart.check().map_err(ConfigError)?;
+        self.routing.check().map_err(ConfigError)?;
         self.checkout.check().map_err(ConfigError)?;
         self.payments.check().map_err(ConfigError)?;
         self.search.check()

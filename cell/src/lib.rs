@@ -13,6 +13,7 @@ pub mod config;
 pub mod http;
 pub mod orders;
 pub mod payments;
+pub mod peers;
 pub mod promotions;
 pub mod search;
 pub mod startup;

@@ -14,12 +14,14 @@ use crate::auth::google::Google;
 use crate::auth::tokens::SigningKeys;
 use crate::auth::{Auth, AuthSettings, Limits, Sessions};
 use crate::cart::Carts;
+use crate::cart::takeover::Takeovers;
 use crate::catalog::Products;
 use crate::catalog::apply::{OnDeleted, OnUpserted};
 use crate::catalog::cache::Cache;
 use crate::checkout::{self, Checkouts};
 use crate::config::Config;
 use crate::payments::Payments;
+use crate::peers::Peers;
 use crate::promotions::apply::OnPromotionUpserted;
 use crate::search::activity::{self, Activity, OnTrending};
 use crate::search::embedder::QueryEmbedder;
@@ -86,7 +88,21 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.kafka.topic_prefix,
     )
     .with_search(changes.clone());
-    auth.on_sign_in(carts.clone());
+    let peers = Peers::new(&cell, config.routing.clone())?;
+    if peers.enabled()
+        && let Err(error) = peers.refresh().await
+    {
+        tracing::warn!(error = %error, "no routing table yet; guest carts are taken to be here until one loads");
+    }
+    let takeovers = Takeovers::new(
+        backends.mysql.clone(),
+        carts.clone(),
+        peers.clone(),
+        auth.clone(),
+        &cell,
+        config.cart.takeover_retry_ms,
+    )?;
+    auth.on_sign_in(takeovers.clone());
     let payments = Payments::new(&config.payments)?;
     if !payments.enabled() {
         tracing::warn!("payments.secret_key is empty: checkout stops before payment");
@@ -123,6 +139,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     )
     .await?;
     let every = Duration::from_millis(config.checkout.sweep_every_ms);
+    service.spawn_worker("routing table follower", move |stop| peers.follow(stop));
+    service.spawn_worker("cart takeover sweeper", move |stop| takeovers.sweep(stop));
     service.spawn_worker("unpaid order sweeper", move |stop| {
         checkout::sweep(checkouts, every, stop)
     });

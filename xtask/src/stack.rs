@@ -287,7 +287,11 @@ fn start_all(
             .env("CELL__PAYMENTS__API_BASE", format!("http://{stripe}"))
             .env("CELL__PAYMENTS__SECRET_KEY", STRIPE_SECRET_KEY)
             .env("CELL__PAYMENTS__PUBLISHABLE_KEY", STRIPE_PUBLISHABLE_KEY)
-            .env("CELL__PAYMENTS__WEBHOOK_SECRET", webhook_secret(&cell.id));
+            .env("CELL__PAYMENTS__WEBHOOK_SECRET", webhook_secret(&cell.id))
+            .env(
+                "CELL__ROUTING__TABLE_URL",
+                format!("http://{}/control/api/routing-table", control.http),
+            );
         start_service(stack, &cell.id, &mut command, cell.http)?;
         register_webhook(stripe, &cell.id, cell.http)?;
     }

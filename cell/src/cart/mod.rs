@@ -11,6 +11,7 @@ mod repo;
 pub mod routes;
 mod service;
 pub mod shopper;
+pub mod takeover;
 
 use std::sync::Arc;
 
@@ -30,12 +31,21 @@ pub struct CartSettings {
     pub max_lines: u32,
     /// Units of one SKU in one cart.
     pub max_quantity: u32,
+    /// First wait before asking an unreachable cell for a guest cart again
+    /// (doubling, up to five minutes); also how often that is looked at.
+    pub takeover_retry_ms: u64,
 }
 
 impl CartSettings {
     pub fn check(&self) -> Result<(), String> {
-        if self.max_lines == 0 || !(1..=100).contains(&self.max_quantity) {
-            return Err("cart.max_lines above 0; cart.max_quantity 1-100".into());
+        if self.max_lines == 0
+            || !(1..=100).contains(&self.max_quantity)
+            || self.takeover_retry_ms < 100
+        {
+            return Err(
+                "cart.max_lines above 0; cart.max_quantity 1-100; cart.takeover_retry_ms at least 100"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -45,6 +55,7 @@ pub fn router(carts: Arc<Carts>, auth: Arc<Auth>) -> Router {
     Router::new()
         .route("/api/cart", get(routes::get_cart).delete(routes::clear))
         .route("/api/cart/items", post(routes::add))
+        .route("/internal/carts/handover", post(takeover::handover))
         .route(
             "/api/cart/coupon",
             axum::routing::put(routes::apply_coupon).delete(routes::remove_coupon),

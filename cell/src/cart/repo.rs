@@ -2,6 +2,7 @@
 //! row) by every change, so two tabs changing one cart take turns.
 
 use sqlx::MySqlConnection;
+use wire::cart::HandedLine;
 
 /// The id of `owner`'s cart, made if it has none, locked.
 pub async fn lock_or_create(
@@ -138,4 +139,25 @@ pub async fn set_coupon(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// Every line as handed to another cart: SKU, quantity, the price last seen.
+pub async fn handed(
+    conn: &mut MySqlConnection,
+    cart_id: &str,
+) -> Result<Vec<HandedLine>, sqlx::Error> {
+    let rows: Vec<(String, u32, i64)> = sqlx::query_as(
+        "SELECT sku, quantity, price_seen_minor FROM cart_items WHERE cart_id = ? ORDER BY added_at, sku",
+    )
+    .bind(cart_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(sku, quantity, price_seen_minor)| HandedLine {
+            sku,
+            quantity,
+            price_seen_minor,
+        })
+        .collect())
 }

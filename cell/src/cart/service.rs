@@ -4,7 +4,7 @@
 //! the cart priced afresh, with the promotion it gets now.
 
 use sqlx::{MySqlConnection, MySqlPool};
-use wire::cart::CartView;
+use wire::cart::{CartView, Handover};
 
 use super::CartSettings;
 use super::pricing::{self, Priced};
@@ -358,39 +358,100 @@ impl Carts {
         let Some(guest_cart) = repo::lock(&mut tx, &guest.key()).await? else {
             return Ok(0);
         };
-        let guest_lines = pricing::lines(&mut tx, &guest_cart).await?;
-        let cart = repo::lock_or_create(&mut tx, &user.key()).await?;
-        let existing = pricing::lines(&mut tx, &cart).await?;
+        let handed = Handover {
+            lines: repo::handed(&mut tx, &guest_cart).await?,
+            coupon: repo::coupon(&mut tx, &guest_cart).await?,
+        };
+        repo::delete(&mut tx, &guest_cart).await?;
+        let merged = self.absorb(&mut tx, user, &handed).await?;
+        tx.commit().await?;
+        Ok(merged)
+    }
+
+    /// Adds a guest's lines (from this cell or handed over by another) to
+    /// `user`'s cart, in the caller's transaction: quantities summed, capped
+    /// by this cell's stock and the per-item limit; lines this cell cannot
+    /// sell are dropped; the guest's coupon comes along unless the shopper
+    /// entered one.
+    pub async fn absorb(
+        &self,
+        conn: &mut MySqlConnection,
+        user: &Owner,
+        handed: &Handover,
+    ) -> Result<u32, CartError> {
+        let cart = repo::lock_or_create(conn, &user.key()).await?;
+        let existing = pricing::lines(conn, &cart).await?;
         let mut merged = 0;
         let mut lines = existing.len();
-        for line in &guest_lines {
-            let Some(item) = &line.item else { continue };
+        for line in &handed.lines {
+            let held = match sellable(conn, &line.sku).await {
+                Ok((_, _, held)) => held,
+                Err(CartError::UnknownSku(_)) => continue,
+                Err(other) => return Err(other),
+            };
             let mine = existing.iter().find(|l| l.sku == line.sku);
             if mine.is_none() && lines >= self.settings.max_lines as usize {
                 continue;
             }
             let wanted = (mine.map_or(0, |l| l.quantity) + line.quantity)
                 .min(self.settings.max_quantity)
-                .min(line.held);
+                .min(held);
             if wanted == 0 {
                 continue;
             }
-            let price = mine.map_or(item.price_minor, |l| l.price_seen_minor);
-            repo::put(&mut tx, &cart, &line.sku, wanted, price).await?;
+            let price = mine.map_or(line.price_seen_minor, |l| l.price_seen_minor);
+            repo::put(conn, &cart, &line.sku, wanted, price).await?;
             if mine.is_none() {
                 lines += 1;
             }
             merged += 1;
         }
-        // The guest's coupon comes along unless the shopper entered one.
-        if let Some(coupon) = repo::coupon(&mut tx, &guest_cart).await?
-            && repo::coupon(&mut tx, &cart).await?.is_none()
+        if let Some(coupon) = &handed.coupon
+            && repo::coupon(conn, &cart).await?.is_none()
         {
-            repo::set_coupon(&mut tx, &cart, Some(&coupon)).await?;
+            repo::set_coupon(conn, &cart, Some(coupon)).await?;
         }
-        repo::delete(&mut tx, &guest_cart).await?;
-        tx.commit().await?;
         Ok(merged)
+    }
+
+    /// Hands guest `guest_key`'s cart to the cell that asked (takeover
+    /// `takeover_id`) and deletes it here; asked again with the same id, the
+    /// same lines.
+    pub async fn hand_over(
+        &self,
+        takeover_id: &str,
+        guest_key: &str,
+    ) -> Result<Handover, CartError> {
+        let mut tx = self.pool.begin().await?;
+        let before: Option<String> = sqlx::query_scalar(
+            "SELECT CAST(body AS CHAR) FROM cart_handovers WHERE takeover_id = ? FOR UPDATE",
+        )
+        .bind(takeover_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(body) = before {
+            return serde_json::from_str(&body).map_err(|e| CartError::Unexpected(e.into()));
+        }
+        let owner = Owner::Guest(guest_key.to_owned()).key();
+        let handover = match repo::lock(&mut tx, &owner).await? {
+            Some(cart) => {
+                let handover = Handover {
+                    lines: repo::handed(&mut tx, &cart).await?,
+                    coupon: repo::coupon(&mut tx, &cart).await?,
+                };
+                repo::delete(&mut tx, &cart).await?;
+                handover
+            }
+            None => Handover::default(),
+        };
+        sqlx::query("INSERT INTO cart_handovers (takeover_id, owner, body) VALUES (?, ?, ?)")
+            .bind(takeover_id)
+            .bind(&owner)
+            .bind(serde_json::to_string(&handover).map_err(anyhow::Error::from)?)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(handover)
     }
 
     /// The lines of `owner`'s cart, priced now, for checkout.
@@ -452,19 +513,4 @@ async fn sellable(conn: &mut MySqlConnection, sku: &str) -> Result<(i64, String,
     .await?;
     let (price, currency, held) = row.ok_or_else(|| CartError::UnknownSku(sku.to_owned()))?;
     Ok((price, currency, held.unwrap_or(0)))
-}
-
-/// At sign-in, a guest's cart in this cell moves into the account's.
-#[async_trait::async_trait]
-impl crate::auth::SignInHook for Carts {
-    async fn signed_in(&self, user_id: &str, guest_key: &str) {
-        let guest = Owner::Guest(guest_key.to_owned());
-        match self.merge(&guest, &Owner::User(user_id.to_owned())).await {
-            Ok(0) => {}
-            Ok(lines) => tracing::info!(user.id = %user_id, lines, "guest cart merged at sign-in"),
-            Err(error) => {
-                tracing::warn!(user.id = %user_id, error = %error, "could not merge the guest cart; it stays the guest's")
-            }
-        }
-    }
 }

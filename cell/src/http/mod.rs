@@ -62,6 +62,7 @@ use crate::users::Addresses;
         crate::cart::routes::clear,
         crate::cart::routes::apply_coupon,
         crate::cart::routes::remove_coupon,
+        crate::cart::takeover::handover,
         crate::checkout::routes::start,
         crate::checkout::routes::view,
         crate::checkout::routes::address,

@@ -19,4 +19,5 @@ mod oidc_provider;
 mod promotions;
 mod search;
 mod shop;
+mod takeover;
 mod users;

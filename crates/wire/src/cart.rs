@@ -67,3 +67,29 @@ pub struct CartLine {
     /// than asked for are left) or `unavailable` (no longer sold).
     pub problems: Vec<String>,
 }
+
+/// `POST /internal/carts/handover` (cell to cell, with a service token):
+/// the home cell of a shopper who signed in asks the cell of their guest key
+/// for the guest's cart. `takeover_id` makes it idempotent: asked again, the
+/// giving cell answers with what it handed over the first time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoverRequest {
+    pub shopper_key: String,
+    pub takeover_id: String,
+}
+
+/// A guest cart, handed over (and gone from the giving cell).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Handover {
+    pub lines: Vec<HandedLine>,
+    pub coupon: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HandedLine {
+    pub sku: String,
+    pub quantity: u32,
+    /// The unit price the guest last saw.
+    pub price_seen_minor: i64,
+}
