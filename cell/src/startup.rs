@@ -117,6 +117,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         cell: cell.clone(),
         topic_prefix: config.kafka.topic_prefix.clone(),
     }));
+    let orders =
+        crate::orders::Orders::new(backends.mysql.clone(), &cell, &config.kafka.topic_prefix);
     let identity = Identity {
         service: format!("cell {cell}"),
         cell: Some(cell.clone()),
@@ -134,6 +136,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             search: search.clone(),
             carts,
             checkouts: checkouts.clone(),
+            orders,
             payments: config.payments.clone(),
         })?,
     )

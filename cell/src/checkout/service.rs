@@ -381,9 +381,10 @@ impl Checkouts {
             .await?
             .ok_or_else(|| anyhow::anyhow!("order {order_id} vanished"))?;
         match order.status {
-            Status::Confirmed => return self.view(user, id).await,
-            Status::Cancelled => return Err(CheckoutError::Closed("cancelled")),
             Status::Pending => {}
+            Status::Cancelled => return Err(CheckoutError::Closed("cancelled")),
+            // Paid: whatever happened since, the checkout is done.
+            _ => return self.view(user, id).await,
         }
         let intent = match &order.payment_intent {
             Some(intent) => intent.clone(),
@@ -602,7 +603,9 @@ impl Checkouts {
             orders::set_intent(&mut tx, order_id, &intent.id, None).await?;
         }
         match order.status {
-            Status::Confirmed => return Ok(()),
+            Status::Confirmed | Status::Processing | Status::Shipped | Status::Delivered => {
+                return Ok(());
+            }
             Status::Cancelled => {
                 tx.commit().await?;
                 if !order.refunded {
@@ -773,8 +776,8 @@ impl Checkouts {
             });
             let step = match order.status {
                 Status::Pending => "paying",
-                Status::Confirmed => "completed",
                 Status::Cancelled => "cancelled",
+                _ => "completed",
             };
             return Ok(CheckoutView {
                 id: row.id,

@@ -63,6 +63,9 @@ use crate::users::Addresses;
         crate::cart::routes::apply_coupon,
         crate::cart::routes::remove_coupon,
         crate::cart::takeover::handover,
+        crate::orders::routes::list,
+        crate::orders::routes::detail,
+        crate::orders::routes::advance,
         crate::checkout::routes::start,
         crate::checkout::routes::view,
         crate::checkout::routes::address,
@@ -83,6 +86,7 @@ pub struct Domains {
     pub search: Search,
     pub carts: Arc<Carts>,
     pub checkouts: Arc<Checkouts>,
+    pub orders: crate::orders::Orders,
     pub payments: PaymentSettings,
 }
 
@@ -95,12 +99,14 @@ pub fn router(domains: Domains) -> Result<Router, serde_json::Error> {
         search,
         carts,
         checkouts,
+        orders,
         payments,
     } = domains;
     Ok(
         chassis::http::openapi_document("/api/openapi.json", ApiDoc::openapi())?
             .merge(crate::users::router(addresses, auth.clone()))
             .merge(crate::cart::router(carts, auth.clone()))
+            .merge(crate::orders::router(orders, auth.clone()))
             .merge(crate::checkout::router(
                 checkouts,
                 auth.clone(),

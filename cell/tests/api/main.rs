@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod lifecycle;
 mod oidc_provider;
+mod orders;
 mod promotions;
 mod search;
 mod shop;

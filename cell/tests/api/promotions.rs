@@ -158,27 +158,6 @@ async fn a_coupon_is_checked_on_entry_and_on_every_read() {
     assert_eq!(cart["ready_for_checkout"], true);
 }
 
-impl TestApp {
-    /// Registers `email` and signs in as the guest `shopper_key` was, so
-    /// the guest's cart (and coupon) merge into the shopper's.
-    async fn sign_in_as(&self, email: &str, shopper_key: &str) -> (String, String) {
-        assert_eq!(self.register(email).await.status(), 201);
-        let login = self
-            .client
-            .post(format!("{}/api/auth/login", self.address))
-            .header(cell::SHOPPER_KEY_HEADER, shopper_key)
-            .json(&json!({"email": email, "password": crate::auth::PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        let body = expect(login, 200).await;
-        (
-            body["access_token"].as_str().unwrap().to_owned(),
-            String::new(),
-        )
-    }
-}
-
 #[tokio::test]
 async fn the_discount_is_what_the_shopper_pays_and_a_shopper_uses_it_once() {
     let cell = testkit::unique("t-");
@@ -194,7 +173,7 @@ async fn the_discount_is_what_the_shopper_pays_and_a_shopper_uses_it_once() {
     let guest = As::Guest("sk-welcome");
     expect(app.add_to_cart(guest, "P2-0", 1).await, 200).await;
     expect(enter(&app, guest, "welcome5").await, 200).await;
-    let (token, _) = app.sign_in_as("welcome@example.com", "sk-welcome").await;
+    let token = app.sign_in_as("welcome@example.com", "sk-welcome").await;
     let me = As::User(&token);
     let cart = app.cart(me).await;
     assert_eq!(cart["coupon"], "WELCOME5");

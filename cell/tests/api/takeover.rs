@@ -91,21 +91,6 @@ fn address_of(app: &TestApp) -> String {
     app.address.trim_start_matches("http://").to_owned()
 }
 
-/// Registers `email` at `app` and signs in as guest `guest_key` was.
-async fn sign_in_from(app: &TestApp, email: &str, guest_key: &str) -> String {
-    assert_eq!(app.register(email).await.status(), 201);
-    let login = app
-        .client
-        .post(format!("{}/api/auth/login", app.address))
-        .header(cell::SHOPPER_KEY_HEADER, guest_key)
-        .json(&json!({"email": email, "password": crate::auth::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let body = expect(login, 200).await;
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn a_guest_cart_on_another_cell_follows_the_shopper_home() {
     let (home_id, other_id) = (testkit::unique("t-"), testkit::unique("t-"));
@@ -125,7 +110,7 @@ async fn a_guest_cart_on_another_cell_follows_the_shopper_home() {
 
     // Browsing as a guest: the cart lives on the guest key's cell.
     expect(other.add_to_cart(As::Guest(&guest), "P1-0", 2).await, 200).await;
-    let token = sign_in_from(&home, "traveller@example.com", &guest).await;
+    let token = home.sign_in_as("traveller@example.com", &guest).await;
     let cart = home.cart(As::User(&token)).await;
     assert_eq!(cart["items"][0]["sku"], "P1-0");
     assert_eq!(cart["items"][0]["quantity"], 2);
@@ -190,7 +175,7 @@ async fn a_cell_that_is_down_does_not_stop_sign_in_and_the_cart_comes_later() {
     expect(other.add_to_cart(As::Guest(&guest), "P1-1", 3).await, 200).await;
 
     let began = Instant::now();
-    let token = sign_in_from(&home, "patient@example.com", &guest).await;
+    let token = home.sign_in_as("patient@example.com", &guest).await;
     assert!(
         began.elapsed() < Duration::from_secs(5),
         "sign-in did not wait"

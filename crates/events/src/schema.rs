@@ -79,6 +79,11 @@ const SCHEMAS: &[(&str, u16, &str)] = &[
         include_str!("../schemas/PromotionUpserted.v1.json"),
     ),
     (
+        "OrderStatusChanged",
+        1,
+        include_str!("../schemas/OrderStatusChanged.v1.json"),
+    ),
+    (
         "OrderPlaced",
         1,
         include_str!("../schemas/OrderPlaced.v1.json"),

@@ -92,7 +92,7 @@ pub struct CheckoutView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrderSummary {
     pub id: String,
-    /// `pending`, `confirmed` or `cancelled`.
+    /// `pending`, `confirmed`, `processing`, `shipped`, `delivered` or `cancelled`.
     pub status: String,
     pub total_minor: i64,
     pub currency: String,

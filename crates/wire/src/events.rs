@@ -144,6 +144,31 @@ impl EventPayload for PromotionUpserted {
     }
 }
 
+/// An order moved on after payment (`processing`, `shipped`, `delivered`),
+/// on `<cell>.orders` keyed by order id; confirmation and cancellation have
+/// their own events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderStatusChanged {
+    pub order_id: String,
+    pub cell: String,
+    pub user_id: String,
+    pub from: String,
+    pub to: String,
+    pub actor: String,
+    pub reason: String,
+    pub tracking_number: Option<String>,
+}
+
+impl EventPayload for OrderStatusChanged {
+    const TYPE: &'static str = "OrderStatusChanged";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.order_id.clone()
+    }
+}
+
 /// The control plane gave units to `cell` (`allocations` topic, keyed by cell
 /// so a cell sees its grants and recalls in order). Every cell reads every
 /// grant for its `unallocated` hints; only `cell` adds the units.

@@ -1,0 +1,138 @@
+//! HTTP for orders after checkout (`/api/orders`): the signed-in shopper's
+//! history and orders; an admin moves paid orders on.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Path, State};
+use axum::http::StatusCode;
+use chassis::http::{ApiError, Json, Query};
+use serde::Deserialize;
+use wire::orders::{AdvanceOrder, OrderDetail, OrderPage};
+
+use super::Status;
+use super::service::{Filter, OrderError, Orders, parse_day};
+use crate::auth::Auth;
+use crate::auth::routes::{Admin, Authenticated, WithRole};
+
+#[derive(Debug, Clone)]
+pub struct OrderState {
+    pub orders: Orders,
+    pub auth: Arc<Auth>,
+}
+
+impl FromRef<OrderState> for Arc<Auth> {
+    fn from_ref(state: &OrderState) -> Self {
+        state.auth.clone()
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(error: OrderError) -> Self {
+        let (status, code) = match &error {
+            OrderError::NotFound => (StatusCode::NOT_FOUND, "order_not_found"),
+            OrderError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_order_query"),
+            OrderError::Illegal { .. } => (StatusCode::CONFLICT, "illegal_transition"),
+            OrderError::Moved(_) => (StatusCode::CONFLICT, "order_moved"),
+            OrderError::Unexpected(_) => return ApiError::unexpected(error),
+        };
+        ApiError::new(status, code, error.to_string())
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `pending`, `confirmed`, `processing`, `shipped`, `delivered` or `cancelled`.
+    pub status: Option<String>,
+    /// Placed on or after (YYYY-MM-DD or RFC 3339).
+    pub from: Option<String>,
+    /// Placed before (YYYY-MM-DD or RFC 3339).
+    pub to: Option<String>,
+    /// Text in a line's title or SKU, or the start of the order id.
+    pub q: Option<String>,
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1-100, default 20.
+    pub limit: Option<u32>,
+}
+
+/// The signed-in shopper's orders, newest first.
+#[utoipa::path(get, path = "/api/orders", tag = "orders", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderPage),
+        (status = 400, description = "`invalid_order_query` (the message names the parameter)", body = wire::ErrorBody),
+        (status = 401, description = "Not signed in", body = wire::ErrorBody)))]
+pub async fn list(
+    State(state): State<OrderState>,
+    Authenticated(claims): Authenticated,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<OrderPage>, ApiError> {
+    let status = match query.status.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(Status::parse(text).ok_or(OrderError::Invalid {
+            field: "status",
+            message: "pending, confirmed, processing, shipped, delivered or cancelled",
+        })?),
+    };
+    let filter = Filter {
+        status,
+        from: query
+            .from
+            .as_deref()
+            .map(|t| parse_day("from", t))
+            .transpose()?,
+        to: query
+            .to
+            .as_deref()
+            .map(|t| parse_day("to", t))
+            .transpose()?,
+        text: query.q,
+        cursor: query.cursor,
+        limit: query.limit.unwrap_or(20),
+    };
+    Ok(Json(state.orders.list(&claims.sub, filter).await?))
+}
+
+/// One of the shopper's orders, with its lines at the prices paid, where it
+/// goes, its payment, tracking and timeline.
+#[utoipa::path(get, path = "/api/orders/{id}", tag = "orders",
+    params(("id" = String, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderDetail),
+        (status = 404, description = "`order_not_found` (also for another shopper's order)", body = wire::ErrorBody)))]
+pub async fn detail(
+    State(state): State<OrderState>,
+    Authenticated(claims): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    Ok(Json(state.orders.detail(Some(&claims.sub), &id).await?))
+}
+
+/// Move a paid order on (role `admin`).
+#[utoipa::path(post, path = "/api/orders/{id}/status", tag = "orders", request_body = AdvanceOrder,
+    params(("id" = String, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order, moved on", body = OrderDetail),
+        (status = 400, description = "`invalid_order_query`: an unknown status, no reason, or tracking missing when shipping", body = wire::ErrorBody),
+        (status = 403, description = "Not an admin", body = wire::ErrorBody),
+        (status = 404, description = "`order_not_found`", body = wire::ErrorBody),
+        (status = 409, description = "`illegal_transition` (not a move the lifecycle allows) or `order_moved` (someone moved it first)", body = wire::ErrorBody)))]
+pub async fn advance(
+    State(state): State<OrderState>,
+    admin: WithRole<Admin>,
+    Path(id): Path<String>,
+    Json(body): Json<AdvanceOrder>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    Ok(Json(
+        state
+            .orders
+            .advance(
+                &format!("user:{}", admin.0.sub),
+                &id,
+                &body.status,
+                &body.reason,
+                body.tracking.as_ref(),
+            )
+            .await?,
+    ))
+}
