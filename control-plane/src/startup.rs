@@ -7,7 +7,7 @@ use chassis::service::{Identity, Service};
 use events::Schemas;
 use events::consumer::ConsumerSettings;
 use topology::Topology;
-use wire::events::{ProductsViewed, StockReturned, StockSold, StockTopUpRequested};
+use wire::events::{ProductsViewed, StockReturned, StockSold, StockTopUpRequested, StockUnsold};
 
 use crate::catalog::Catalog;
 use crate::catalog::embed::ProductEmbedder;
@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::http::AppState;
 use crate::promotions::Promotions;
 use crate::staff::Verifier;
-use crate::stock::consumer::{OnReturned, OnSold, OnTopUp};
+use crate::stock::consumer::{OnReturned, OnSold, OnTopUp, OnUnsold};
 use crate::trending::OnViewed;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -130,6 +130,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     service.start_consumer("stock consumer", settings, |consumer| {
         consumer
             .on::<StockSold>(OnSold)
+            .on::<StockUnsold>(OnUnsold)
             .on::<StockTopUpRequested>(OnTopUp {
                 schemas: Schemas::builtin(),
                 settings: stock.clone(),

@@ -28,6 +28,7 @@ use super::shipping;
 use crate::auth::tokens::Claims;
 use crate::cart::pricing::Priced;
 use crate::cart::{CartError, Carts, Owner};
+use crate::orders::service::OrderError;
 use crate::orders::{self, Order, Status};
 use crate::payments::{Intent, PaymentError, Payments};
 use crate::promotions::{self, Rejection};
@@ -741,6 +742,116 @@ impl Checkouts {
         Ok(())
     }
 
+    /// Cancels a paid order before it ships (by its shopper when `owner`
+    /// is theirs, or by an admin): in one transaction the order is
+    /// cancelled (a racing move to `shipped` leaves one winner), its units
+    /// go back into this cell's share and its promotion use is given back;
+    /// then the payment is refunded in full (idempotent at the provider; the
+    /// sweeper retries a refund that failed).
+    pub async fn cancel(
+        &self,
+        actor: &str,
+        order_id: &str,
+        owner: Option<&str>,
+        reason: &str,
+    ) -> Result<(), OrderError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control)
+        {
+            return Err(OrderError::Invalid {
+                field: "reason",
+                message: "1-500 characters of text",
+            });
+        }
+        if uuid::Uuid::parse_str(order_id).is_err() {
+            return Err(OrderError::NotFound);
+        }
+        let mut tx = self.pool.begin().await?;
+        let order = orders::lock(&mut tx, order_id)
+            .await?
+            .filter(|o| owner.is_none_or(|u| o.user_id == u))
+            .ok_or(OrderError::NotFound)?;
+        match order.status {
+            Status::Pending => return Err(OrderError::NotPaid),
+            Status::Confirmed | Status::Processing => {}
+            other => {
+                return Err(OrderError::Illegal {
+                    from: other.as_str().to_owned(),
+                    to: Status::Cancelled.as_str().to_owned(),
+                });
+            }
+        }
+        match orders::transition(
+            &mut tx,
+            order_id,
+            (order.status, Status::Cancelled),
+            actor,
+            reason,
+        )
+        .await?
+        {
+            Ok(()) => {}
+            Err(orders::TransitionError::Moved(from)) => {
+                return Err(OrderError::Moved(from.to_owned()));
+            }
+            Err(orders::TransitionError::Illegal { from, to }) => {
+                return Err(OrderError::Illegal {
+                    from: from.to_owned(),
+                    to: to.to_owned(),
+                });
+            }
+        }
+        let skus = self
+            .stock
+            .unsell(&mut tx, order_id)
+            .await
+            .map_err(|e| OrderError::Unexpected(e.into()))?;
+        promotions::give_back(&mut tx, order_id).await?;
+        self.announce(
+            &mut tx,
+            &OrderCancelled {
+                order_id: order_id.to_owned(),
+                cell: self.cell.clone(),
+                reason: reason.to_owned(),
+                refunded: true,
+            },
+        )
+        .await
+        .map_err(|e| OrderError::Unexpected(anyhow::anyhow!("{e}")))?;
+        tx.commit().await?;
+        self.stock.changed(skus);
+        tracing::info!(
+            order = order_id,
+            actor,
+            "paid order cancelled; stock back in the share"
+        );
+        if let Err(error) = self.refund(order_id).await {
+            tracing::warn!(order = order_id, error = %error, "refund not issued yet; the sweeper retries");
+        }
+        Ok(())
+    }
+
+    /// Refunds cancelled, paid order `order_id` in full, once.
+    pub async fn refund(&self, order_id: &str) -> Result<(), CheckoutError> {
+        let Some(order) = orders::get(&mut *self.pool.acquire().await?, order_id).await? else {
+            return Ok(());
+        };
+        let Some(intent) = order.payment_intent.as_deref() else {
+            return Ok(());
+        };
+        if order.refunded || order.status != Status::Cancelled {
+            return Ok(());
+        }
+        let refund = self.payments.refund(intent).await?;
+        sqlx::query("UPDATE orders SET refunded = TRUE, refund_id = ? WHERE id = ?")
+            .bind(refund)
+            .bind(order_id)
+            .execute(&self.pool)
+            .await?;
+        tracing::info!(order = order_id, "refunded");
+        Ok(())
+    }
+
     async fn render(
         &self,
         conn: &mut MySqlConnection,
@@ -918,6 +1029,16 @@ pub async fn sweep(
                 }
             }
             Err(error) => tracing::warn!(error = %error, "could not look for unpaid orders"),
+        }
+        let unrefunded: Result<Vec<String>, sqlx::Error> = sqlx::query_scalar(
+            "SELECT id FROM orders WHERE status = 'cancelled' AND NOT refunded AND payment_status = 'succeeded' LIMIT 20",
+        )
+        .fetch_all(checkouts.pool())
+        .await;
+        for id in unrefunded.unwrap_or_default() {
+            if let Err(error) = checkouts.refund(&id).await {
+                tracing::warn!(order = %id, error = %error, "refund failed; will retry");
+            }
         }
         let ttl = Duration::from_secs(checkouts.settings().idempotency_ttl_s);
         if let Err(error) = super::idempotency::forget_old(checkouts.pool(), ttl).await {

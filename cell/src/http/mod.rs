@@ -66,6 +66,7 @@ use crate::users::Addresses;
         crate::orders::routes::list,
         crate::orders::routes::detail,
         crate::orders::routes::advance,
+        crate::orders::routes::cancel,
         crate::checkout::routes::start,
         crate::checkout::routes::view,
         crate::checkout::routes::address,
@@ -106,7 +107,11 @@ pub fn router(domains: Domains) -> Result<Router, serde_json::Error> {
         chassis::http::openapi_document("/api/openapi.json", ApiDoc::openapi())?
             .merge(crate::users::router(addresses, auth.clone()))
             .merge(crate::cart::router(carts, auth.clone()))
-            .merge(crate::orders::router(orders, auth.clone()))
+            .merge(crate::orders::router(
+                orders,
+                checkouts.clone(),
+                auth.clone(),
+            ))
             .merge(crate::checkout::router(
                 checkouts,
                 auth.clone(),

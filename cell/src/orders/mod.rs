@@ -21,12 +21,21 @@ use wire::checkout::{OrderSummary, ShippingAddress};
 pub use service::Orders;
 
 /// The orders routes.
-pub fn router(orders: Orders, auth: Arc<crate::auth::Auth>) -> Router {
+pub fn router(
+    orders: Orders,
+    checkouts: Arc<crate::checkout::Checkouts>,
+    auth: Arc<crate::auth::Auth>,
+) -> Router {
     Router::new()
+        .route("/api/orders/{id}/cancel", post(routes::cancel))
         .route("/api/orders", axum::routing::get(routes::list))
         .route("/api/orders/{id}", axum::routing::get(routes::detail))
         .route("/api/orders/{id}/status", post(routes::advance))
-        .with_state(routes::OrderState { orders, auth })
+        .with_state(routes::OrderState {
+            orders,
+            checkouts,
+            auth,
+        })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,10 +13,12 @@ use super::Status;
 use super::service::{Filter, OrderError, Orders, parse_day};
 use crate::auth::Auth;
 use crate::auth::routes::{Admin, Authenticated, WithRole};
+use crate::checkout::Checkouts;
 
 #[derive(Debug, Clone)]
 pub struct OrderState {
     pub orders: Orders,
+    pub checkouts: Arc<Checkouts>,
     pub auth: Arc<Auth>,
 }
 
@@ -33,6 +35,7 @@ impl From<OrderError> for ApiError {
             OrderError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_order_query"),
             OrderError::Illegal { .. } => (StatusCode::CONFLICT, "illegal_transition"),
             OrderError::Moved(_) => (StatusCode::CONFLICT, "order_moved"),
+            OrderError::NotPaid => (StatusCode::CONFLICT, "order_not_paid"),
             OrderError::Unexpected(_) => return ApiError::unexpected(error),
         };
         ApiError::new(status, code, error.to_string())
@@ -135,4 +138,50 @@ pub async fn advance(
             )
             .await?,
     ))
+}
+
+/// `POST /api/orders/{id}/cancel`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelOrder {
+    /// Why (kept in the timeline); a shopper may leave it out.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Cancel an order before it ships: the shopper's own, or any as an admin.
+/// The stock goes back and the payment is refunded in full.
+#[utoipa::path(post, path = "/api/orders/{id}/cancel", tag = "orders", request_body = CancelOrder,
+    params(("id" = String, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order, cancelled (`refunded` once the provider took the refund)", body = OrderDetail),
+        (status = 400, description = "`invalid_order_query`: a reason that is not 1-500 characters of text", body = wire::ErrorBody),
+        (status = 404, description = "`order_not_found`", body = wire::ErrorBody),
+        (status = 409, description = "`illegal_transition` (shipped, delivered or already cancelled), `order_moved` (moved on meanwhile) or `order_not_paid`", body = wire::ErrorBody)))]
+pub async fn cancel(
+    State(state): State<OrderState>,
+    Authenticated(claims): Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<CancelOrder>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    let admin = claims.roles.iter().any(|r| r == "admin");
+    let owner = state
+        .orders
+        .owner_of(&id)
+        .await?
+        .ok_or(OrderError::NotFound)?;
+    let (actor, scope, default_reason) = if owner == claims.sub {
+        (
+            format!("user:{}", claims.sub),
+            Some(claims.sub.as_str()),
+            "cancelled by the shopper",
+        )
+    } else if admin {
+        (format!("user:{}", claims.sub), None, "")
+    } else {
+        return Err(OrderError::NotFound.into());
+    };
+    let reason = body.reason.unwrap_or_else(|| default_reason.to_owned());
+    state.checkouts.cancel(&actor, &id, scope, &reason).await?;
+    Ok(Json(state.orders.detail(None, &id).await?))
 }

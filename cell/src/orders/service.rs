@@ -26,6 +26,10 @@ pub enum OrderError {
     },
     #[error("An order cannot go from {from} to {to}.")]
     Illegal { from: String, to: String },
+    #[error(
+        "This order is waiting for its payment; it is cancelled by itself if the payment does not come."
+    )]
+    NotPaid,
     #[error("The order is no longer {0}: someone else moved it first.")]
     Moved(String),
     #[error(transparent)]
@@ -249,7 +253,20 @@ impl Orders {
         })
     }
 
-    /// Order `id` whole, if `user` placed it (or `any` for staff).
+    /// Who placed order `id`.
+    pub async fn owner_of(&self, id: &str) -> Result<Option<String>, OrderError> {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Ok(None);
+        }
+        Ok(
+            sqlx::query_scalar("SELECT user_id FROM orders WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Order `id` whole, if `user` placed it (`None`: staff, any order).
     pub async fn detail(&self, user: Option<&str>, id: &str) -> Result<OrderDetail, OrderError> {
         if uuid::Uuid::parse_str(id).is_err() {
             return Err(OrderError::NotFound);

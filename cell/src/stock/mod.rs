@@ -20,7 +20,7 @@ use wire::catalog::Availability;
 use crate::search::Changes;
 use wire::events::{
     EventPayload, StockAllocated, StockCount, StockHintUpdated, StockRecalled, StockReturned,
-    StockSold, StockTopUpRequested,
+    StockSold, StockTopUpRequested, StockUnsold,
 };
 
 #[derive(Debug, Clone, Deserialize)]
@@ -282,6 +282,43 @@ impl Stock {
         Ok(held.into_iter().map(|(sku, _)| sku).collect())
     }
 
+    /// Undoes the sale of `order` (cancelled after payment), in the caller's
+    /// transaction: its units go back into this cell's share and the
+    /// control plane hears of it. Returns the SKUs.
+    pub async fn unsell(
+        &self,
+        conn: &mut MySqlConnection,
+        order: &str,
+    ) -> Result<Vec<String>, StockError> {
+        let sold: Vec<(String, u32)> = sqlx::query_as(
+            "SELECT sku, quantity FROM stock_reservations WHERE order_id = ? AND state = 'committed' ORDER BY sku FOR UPDATE",
+        )
+        .bind(order)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (sku, quantity) in &sold {
+            sqlx::query("UPDATE cell_stock SET held = held + ? WHERE sku = ?")
+                .bind(quantity)
+                .bind(sku)
+                .execute(&mut *conn)
+                .await?;
+            settle(conn, order, sku, "returned").await?;
+            announce(
+                conn,
+                &self.schemas,
+                (&self.cell, &self.topic),
+                &StockUnsold {
+                    sku: sku.clone(),
+                    cell: self.cell.clone(),
+                    quantity: *quantity,
+                    reference: order.to_owned(),
+                },
+            )
+            .await?;
+        }
+        Ok(sold.into_iter().map(|(sku, _)| sku).collect())
+    }
+
     /// Tells search that `skus` changed (after the transaction committed).
     pub fn changed(&self, skus: Vec<String>) {
         if let Some(search) = &self.search
@@ -344,7 +381,8 @@ async fn level(conn: &mut MySqlConnection, sku: &str) -> Result<(u32, u64), sqlx
     Ok(row.unwrap_or((0, 0)))
 }
 
-/// Marks `order`'s reservation of `sku` `committed` or `released`.
+/// Marks `order`'s reservation of `sku` `committed`, `released` or
+/// `returned`.
 async fn settle(
     conn: &mut MySqlConnection,
     order: &str,

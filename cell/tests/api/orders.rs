@@ -323,3 +323,124 @@ async fn racing_movers_leave_one_winner_and_the_database_refuses_illegal_moves()
         1
     );
 }
+
+impl TestApp {
+    async fn cancel(&self, token: &str, order: &str, body: Value) -> reqwest::Response {
+        self.call(
+            Method::POST,
+            &format!("/api/orders/{order}/cancel"),
+            As::User(token),
+            Some(body),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_shopper_cancels_before_shipping_and_gets_stock_back_and_money_refunded() {
+    let shop = shop(10).await;
+    let app = &shop.app;
+    let (ada, checkout) = app.ready_to_pay("ada@example.com", "P1-0", 3).await;
+    let order = app.pay_now(&ada, &checkout).await;
+    assert_eq!(crate::shop::held(app, "P1-0").await, 7);
+    let (bob, _) = app.sign_in("bob@example.com").await;
+    let nosy = app.cancel(&bob, &order, json!({})).await;
+    assert_eq!(code_of(nosy).await, (404, "order_not_found".into()));
+
+    let cancelled = expect(app.cancel(&ada, &order, json!({})).await, 200).await;
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["refunded"], true);
+    assert_eq!(
+        cancelled["timeline"][2]["reason"],
+        "cancelled by the shopper"
+    );
+    assert_eq!(
+        crate::shop::held(app, "P1-0").await,
+        10,
+        "the units are back"
+    );
+    let refund_id = scalar_text(
+        app,
+        &format!("SELECT refund_id FROM orders WHERE id = '{order}'"),
+    )
+    .await;
+    let refund = crate::checkout::stripe_get(&format!("/v1/refunds/{refund_id}")).await;
+    assert_eq!(refund["amount"], cancelled["total_minor"], "{refund}");
+    let kinds: Vec<String> = app.outbox().await.into_iter().map(|(k, _)| k).collect();
+    assert!(kinds.contains(&"StockUnsold".to_owned()));
+    assert!(kinds.contains(&"OrderCancelled".to_owned()));
+    let again = app.cancel(&ada, &order, json!({})).await;
+    assert_eq!(code_of(again).await, (409, "illegal_transition".into()));
+}
+
+#[tokio::test]
+async fn cancel_and_ship_race_and_exactly_one_wins() {
+    let shop = shop(50).await;
+    let app = std::sync::Arc::new(shop.app);
+    let (admin, _) = app.sign_in("root@example.com").await;
+    for round in 0..4 {
+        let (ada, checkout) = app
+            .ready_to_pay(&format!("racer{round}@example.com"), "P1-0", 1)
+            .await;
+        let order = app.pay_now(&ada, &checkout).await;
+        expect(
+            app.advance(
+                &admin,
+                &order,
+                json!({"status": "processing", "reason": "Packing"}),
+            )
+            .await,
+            200,
+        )
+        .await;
+        let ship = {
+            let (app, admin, order) = (app.clone(), admin.clone(), order.clone());
+            tokio::spawn(async move {
+                app.advance(
+                    &admin,
+                    &order,
+                    json!({"status": "shipped", "reason": "Sent", "tracking": {"carrier": "dpd", "number": "DPD1"}}),
+                )
+                .await
+                .status()
+                .as_u16()
+            })
+        };
+        let cancel = {
+            let (app, ada, order) = (app.clone(), ada.clone(), order.clone());
+            tokio::spawn(async move {
+                app.cancel(&ada, &order, json!({"reason": "changed my mind"}))
+                    .await
+                    .status()
+                    .as_u16()
+            })
+        };
+        let (shipped, cancelled) = (ship.await.unwrap(), cancel.await.unwrap());
+        let mut outcome = [shipped, cancelled];
+        outcome.sort_unstable();
+        assert_eq!(outcome, [200, 409], "ship {shipped}, cancel {cancelled}");
+        let status = scalar_text(
+            &app,
+            &format!("SELECT CAST(status AS CHAR) FROM orders WHERE id = '{order}'"),
+        )
+        .await;
+        assert_eq!(
+            status,
+            if shipped == 200 {
+                "shipped"
+            } else {
+                "cancelled"
+            }
+        );
+    }
+}
+
+async fn scalar_text(app: &TestApp, sql: &str) -> String {
+    let mut conn = sqlx::MySqlConnection::connect(&app.mysql_url)
+        .await
+        .unwrap();
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}

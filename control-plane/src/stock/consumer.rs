@@ -7,7 +7,7 @@ use events::Envelope;
 use events::Schemas;
 use events::consumer::{Handler, HandlerError};
 use sqlx::mysql::MySqlConnection;
-use wire::events::{StockReturned, StockSold, StockTopUpRequested};
+use wire::events::{StockReturned, StockSold, StockTopUpRequested, StockUnsold};
 
 use super::{StockError, StockSettings};
 
@@ -40,6 +40,23 @@ impl Handler for OnSold {
     ) -> Result<(), HandlerError> {
         let sold: StockSold = payload(event)?;
         super::sold(conn, &sold.cell, &sold.sku, u64::from(sold.quantity))
+            .await
+            .map_err(failed)
+    }
+}
+
+#[derive(Debug)]
+pub struct OnUnsold;
+
+#[async_trait]
+impl Handler for OnUnsold {
+    async fn handle(
+        &self,
+        conn: &mut MySqlConnection,
+        event: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let unsold: StockUnsold = payload(event)?;
+        super::unsold(conn, &unsold.cell, &unsold.sku, u64::from(unsold.quantity))
             .await
             .map_err(failed)
     }

@@ -490,6 +490,49 @@ pub async fn top_up(
 
 /// A cell sold `units` from its share: they move from its allocation to
 /// sold, and count towards its demand.
+/// `cell` undid a sale of `units` of `sku` (the order was cancelled): the
+/// units move from sold back to the cell's allocation.
+pub async fn unsold(
+    conn: &mut MySqlConnection,
+    cell: &str,
+    sku: &str,
+    units: u64,
+) -> Result<(), StockError> {
+    if lock(&mut *conn, sku).await?.is_none() {
+        return Err(StockError::UnknownSku(sku.to_owned()));
+    }
+    let share = sqlx::query(
+        "UPDATE stock_shares SET allocated = allocated + ?, sold = sold - ? WHERE sku = ? AND cell_id = ? AND sold >= ?",
+    )
+    .bind(units)
+    .bind(units)
+    .bind(sku)
+    .bind(cell)
+    .bind(units)
+    .execute(&mut *conn)
+    .await?;
+    if share.rows_affected() != 1 {
+        return Err(StockError::Unbalanced(format!(
+            "{cell} undid {units} sales of {sku}, more than it reported"
+        )));
+    }
+    let ledger = sqlx::query(
+        "UPDATE stock_ledger SET allocated = allocated + ?, sold = sold - ? WHERE sku = ? AND sold >= ?",
+    )
+    .bind(units)
+    .bind(units)
+    .bind(sku)
+    .bind(units)
+    .execute(&mut *conn)
+    .await?;
+    if ledger.rows_affected() != 1 {
+        return Err(StockError::Unbalanced(format!(
+            "{sku}: fewer than {units} units sold"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn sold(
     conn: &mut MySqlConnection,
     cell: &str,

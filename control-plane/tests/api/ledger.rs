@@ -18,6 +18,7 @@ enum Op {
     Adjust(i64),
     TopUp(usize, u64),
     Sold(usize, u64),
+    Unsold(usize, u64),
     Returned(usize, u64),
 }
 
@@ -29,6 +30,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(Op::Adjust),
         (0..CELLS.len(), 0u64..8).prop_map(|(c, d)| Op::TopUp(c, d)),
         (0..CELLS.len(), 1u64..6).prop_map(|(c, n)| Op::Sold(c, n)),
+        (0..CELLS.len(), 1u64..4).prop_map(|(c, n)| Op::Unsold(c, n)),
         (0..CELLS.len(), 1u64..6).prop_map(|(c, n)| Op::Returned(c, n)),
     ]
 }
@@ -52,6 +54,7 @@ async fn apply(pool: &MySqlPool, settings: &StockSettings, sku: &str, op: &Op) -
                     .map(|_| 0)
             }
             Op::Sold(c, n) => stock::sold(&mut tx, CELLS[*c], sku, *n).await.map(|_| 0),
+            Op::Unsold(c, n) => stock::unsold(&mut tx, CELLS[*c], sku, *n).await.map(|_| 0),
             Op::Returned(c, n) => stock::returned(&mut tx, CELLS[*c], sku, *n)
                 .await
                 .map(|_| 0),

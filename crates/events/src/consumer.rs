@@ -246,6 +246,7 @@ impl Consumer {
         drop(queues);
         while workers.join_next().await.is_some() {}
         consumer.unsubscribe();
+        close(consumer, &settings.group).await;
         tracing::info!(group = %settings.group, "consumer stopped");
         Ok(())
     }
@@ -589,5 +590,35 @@ impl Consumer {
             }
         })
         .await;
+    }
+}
+
+/// How long closing a consumer may take before shutdown goes on without it.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Drops the last handle of `consumer` on a thread of its own. librdkafka's
+/// close can wait without end for a rebalance the broker never finishes
+/// (seen with the local broker: `rd_kafka_assign` with no time-out inside the
+/// consumer's drop); on the runtime's thread that would hang the whole
+/// shutdown. Bounded here: a close that takes longer is left behind, and the
+/// process ending takes it along.
+async fn close(consumer: Arc<StreamConsumer>, group: &str) {
+    let (done, closed) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("consumer close".into())
+        .spawn(move || {
+            drop(consumer);
+            let _ = done.send(());
+        });
+    if spawned.is_err() {
+        tracing::warn!(group, "no thread to close the consumer on; leaving it open");
+        return;
+    }
+    if tokio::time::timeout(CLOSE_TIMEOUT, closed).await.is_err() {
+        tracing::warn!(
+            group,
+            timeout_s = CLOSE_TIMEOUT.as_secs(),
+            "the consumer did not close in time; shutting down without it"
+        );
     }
 }

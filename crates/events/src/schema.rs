@@ -74,6 +74,11 @@ const SCHEMAS: &[(&str, u16, &str)] = &[
     ),
     ("StockSold", 1, include_str!("../schemas/StockSold.v1.json")),
     (
+        "StockUnsold",
+        1,
+        include_str!("../schemas/StockUnsold.v1.json"),
+    ),
+    (
         "PromotionUpserted",
         1,
         include_str!("../schemas/PromotionUpserted.v1.json"),

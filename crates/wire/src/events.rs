@@ -262,6 +262,27 @@ impl EventPayload for StockSold {
     }
 }
 
+/// A sale was undone — its order cancelled after payment — and the units
+/// went back into the cell's share (`<cell>.inventory`, keyed by SKU).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockUnsold {
+    pub sku: String,
+    pub cell: String,
+    pub quantity: u32,
+    /// The order whose sale was undone.
+    pub reference: String,
+}
+
+impl EventPayload for StockUnsold {
+    const TYPE: &'static str = "StockUnsold";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.sku.clone()
+    }
+}
+
 /// A cell's share of `sku` ran low: it holds `held` and sold `demand` in the
 /// last hour.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
