@@ -32,6 +32,9 @@ pub const SERVICE_AUDIENCE: &str = "cellwear-internal";
 const SERVICE_TOKEN_TTL_S: i64 = 60;
 /// The longest wait between two attempts of one takeover.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How long a giving cell remembers a handover for a retry: far longer
+/// than any taker keeps retrying.
+const HANDOVER_KEPT_DAYS: u32 = 7;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct ServiceClaims {
@@ -283,6 +286,15 @@ impl Takeovers {
             };
             for takeover in &due {
                 self.run(takeover).await;
+            }
+            let forgotten = sqlx::query(
+                "DELETE FROM cart_handovers WHERE created_at < CURRENT_TIMESTAMP(6) - INTERVAL ? DAY LIMIT 1000",
+            )
+            .bind(HANDOVER_KEPT_DAYS)
+            .execute(&self.pool)
+            .await;
+            if let Err(error) = forgotten {
+                tracing::warn!(error = %error, "could not forget old cart handovers");
             }
         }
     }

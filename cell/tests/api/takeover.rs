@@ -87,6 +87,19 @@ async fn cell_at(id: &str, table_url: &str) -> TestApp {
     app
 }
 
+/// Makes every handover `days` old.
+async fn age_handovers(app: &TestApp, days: u32) {
+    use sqlx::Connection;
+    let mut conn = sqlx::MySqlConnection::connect(&app.mysql_url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE cart_handovers SET created_at = CURRENT_TIMESTAMP(6) - INTERVAL ? DAY")
+        .bind(days)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
 fn address_of(app: &TestApp) -> String {
     app.address.trim_start_matches("http://").to_owned()
 }
@@ -127,6 +140,16 @@ async fn a_guest_cart_on_another_cell_follows_the_shopper_home() {
         scalar(&other, "SELECT COUNT(*) FROM cart_handovers").await,
         1
     );
+    // A handover is remembered for retries for a week, then forgotten.
+    age_handovers(&other, 8).await;
+    let began = Instant::now();
+    while scalar(&other, "SELECT COUNT(*) FROM cart_handovers").await > 0 {
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "an old handover was never forgotten"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // The internal API takes only a cell's service token.
     let body = json!({"shopper_key": guest, "takeover_id": "0193a5e2-5a6b-7c3d-8e9f-a0b1c2d3e4f5"});
