@@ -33,6 +33,9 @@ pub struct Config {
     pub routing: crate::peers::RoutingSettings,
     pub checkout: crate::checkout::CheckoutSettings,
     pub payments: crate::payments::PaymentSettings,
+    pub invoices: crate::invoices::InvoiceSettings,
+    pub mail: crate::notifications::MailSettings,
+    pub carrier: crate::carriers::CarrierSettings,
 }
 
 /// Search and recommendations.
@@ -196,6 +199,9 @@ impl Settings for Config {
         self.routing.check().map_err(ConfigError)?;
         self.checkout.check().map_err(ConfigError)?;
         self.payments.check().map_err(ConfigError)?;
+        self.invoices.check().map_err(ConfigError)?;
+        self.mail.check().map_err(ConfigError)?;
+        self.carrier.check().map_err(ConfigError)?;
         self.search.check()
     }
 }

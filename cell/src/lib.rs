@@ -6,11 +6,14 @@
 //! own folders (`auth/`, `catalog/`, `cart/`, …) and are merged by [`http`].
 
 pub mod auth;
+pub mod carriers;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod config;
 pub mod http;
+pub mod invoices;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod peers;

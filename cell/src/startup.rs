@@ -13,6 +13,7 @@ use sqlx::MySqlPool;
 use crate::auth::google::Google;
 use crate::auth::tokens::SigningKeys;
 use crate::auth::{Auth, AuthSettings, Limits, Sessions};
+use crate::carriers::Tracking;
 use crate::cart::Carts;
 use crate::cart::takeover::Takeovers;
 use crate::catalog::Products;
@@ -20,6 +21,9 @@ use crate::catalog::apply::{OnDeleted, OnUpserted};
 use crate::catalog::cache::Cache;
 use crate::checkout::{self, Checkouts};
 use crate::config::Config;
+use crate::notifications::{
+    Notifier, OnCancelled, OnConfirmed, OnRefunded, OnStatusChanged, Quiet,
+};
 use crate::payments::Payments;
 use crate::peers::Peers;
 use crate::promotions::apply::OnPromotionUpserted;
@@ -32,8 +36,9 @@ use events::Schemas;
 use events::consumer::ConsumerSettings;
 use secrecy::ExposeSecret;
 use wire::events::{
-    ProductDeleted, ProductUpserted, PromotionUpserted, StockAllocated, StockHintUpdated,
-    StockRecalled, TrendingUpdated,
+    OrderCancelled, OrderConfirmed, OrderPlaced, OrderRefunded, OrderStatusChanged, ProductDeleted,
+    ProductUpserted, PromotionUpserted, StockAllocated, StockHintUpdated, StockRecalled,
+    TrendingUpdated,
 };
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -53,7 +58,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     )
     .await?;
     claim_database(&backends.mysql, &cell).await?;
+    crate::invoices::ensure_series(&backends.mysql, &config.invoices.series(&cell))
+        .await
+        .context("making the cell's invoice series")?;
     let metrics = Metrics::new("cell")?;
+    let kpis = Arc::new(crate::orders::kpis::Kpis::new(Some(metrics.registry()))?);
     let auth = auth(&config, &backends)?;
     let addresses = Arc::new(Addresses::new(backends.mysql.clone()));
     let cache = Cache::new(
@@ -116,9 +125,19 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         settings: config.checkout.clone(),
         cell: cell.clone(),
         topic_prefix: config.kafka.topic_prefix.clone(),
+        invoices: config.invoices.clone(),
+        kpis: kpis.clone(),
     }));
     let orders =
         crate::orders::Orders::new(backends.mysql.clone(), &cell, &config.kafka.topic_prefix);
+    let mut tracking = Tracking::new(backends.mysql.clone(), orders.clone(), &config.carrier);
+    if config.carrier.simulated.enabled && config.carrier.webhook_secret.expose_secret().is_empty()
+    {
+        tracking = tracking.with_secret(uuid::Uuid::new_v4().to_string().into());
+    }
+    let notifier = Notifier::new(backends.mysql.clone(), config.mail.clone())
+        .map_err(|e| anyhow::anyhow!("mail: {e}"))?
+        .with_metrics(kpis);
     let identity = Identity {
         service: format!("cell {cell}"),
         cell: Some(cell.clone()),
@@ -136,7 +155,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             search: search.clone(),
             carts,
             checkouts: checkouts.clone(),
-            orders,
+            orders: orders.clone(),
+            tracking: tracking.clone(),
             payments: config.payments.clone(),
         })?,
     )
@@ -147,6 +167,13 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     service.spawn_worker("unpaid order sweeper", move |stop| {
         checkout::sweep(checkouts, every, stop)
     });
+    if config.carrier.simulated.enabled {
+        let simulation = config.carrier.simulated.clone();
+        let pool = service.mysql().clone();
+        service.spawn_worker("simulated carrier", move |stop| {
+            crate::carriers::simulated::run(pool, orders, tracking, simulation, stop)
+        });
+    }
     service.spawn_worker("search indexer", |stop| {
         crate::search::indexer::run(search, change_feed, stop)
     });
@@ -209,6 +236,20 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
                 search: changes,
             })
             .on::<TrendingUpdated>(OnTrending)
+    })?;
+    let orders_topic = kafka.topic(&events::topics::cell_topic(&cell, "orders"));
+    let settings = ConsumerSettings::new(
+        &kafka.brokers,
+        &kafka.topic(&format!("{cell}.notifications")),
+        &[&orders_topic],
+    );
+    service.start_consumer("order e-mails", settings, |consumer| {
+        consumer
+            .on::<OrderConfirmed>(OnConfirmed(notifier.clone()))
+            .on::<OrderStatusChanged>(OnStatusChanged(notifier.clone()))
+            .on::<OrderCancelled>(OnCancelled(notifier.clone()))
+            .on::<OrderRefunded>(OnRefunded(notifier))
+            .on::<OrderPlaced>(Quiet)
     })?;
     Ok(service)
 }

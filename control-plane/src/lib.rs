@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod config;
 pub mod http;
+pub mod orders;
 pub mod promotions;
 pub mod routing;
 pub mod staff;

@@ -67,6 +67,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         imports,
         stock: stock.clone(),
         schemas: Schemas::builtin(),
+        orders: crate::orders::OrderSearch::new(pool.clone(), &config.orders)?,
         pool: pool.clone(),
     };
     let routes = crate::http::router(state)?;

@@ -38,11 +38,17 @@ pub enum Drill {
         #[arg(long, default_value_t = 10)]
         units: u64,
     },
+    /// One shopper's order from payment to delivery through the edge:
+    /// confirmed, invoice PDF checked, shipped and delivered by the
+    /// simulated carrier, a second order cancelled and refunded, every
+    /// e-mail in the SMTP sink.
+    OrderJourney,
 }
 
 pub fn run(drill: Drill) -> anyhow::Result<()> {
     match drill {
         Drill::Oversell { shoppers, units } => oversell(shoppers, units),
+        Drill::OrderJourney => crate::journey::order_journey(),
     }
 }
 

@@ -7,7 +7,8 @@
 //!   plane's admin API ([`seed`]);
 //! * `events …` — the event backbone's tools ([`events`]);
 //! * `bench events`, `bench catalog`, `bench search` — benchmarks ([`bench`]);
-//! * `drill oversell` — failure and race drills against the stack ([`drill`]);
+//! * `drill oversell`, `drill order-journey` — drills against the stack
+//!   ([`drill`], [`journey`]);
 //!
 //! [`tools`] installs what is missing (Debian packages, the pinned broker),
 //! [`services`] finds or starts MariaDB, Redis and a broker for tests,
@@ -21,6 +22,7 @@ mod bench_search;
 mod drill;
 mod events;
 mod http;
+mod journey;
 mod procs;
 mod seed;
 mod services;

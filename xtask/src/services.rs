@@ -19,6 +19,12 @@ pub const BROKER: &str = "127.0.0.1:9092";
 /// The tests' Stripe emulator (`xtask up` runs its own on [`STRIPE_UP`]).
 pub const STRIPE: &str = "127.0.0.1:8420";
 pub const STRIPE_UP: &str = "127.0.0.1:8421";
+/// The tests' SMTP sink and its web inbox/API (`xtask up` runs its own on
+/// [`SMTP_UP`] and [`INBOX_UP`]).
+pub const SMTP: &str = "127.0.0.1:1025";
+pub const INBOX: &str = "127.0.0.1:1080";
+pub const SMTP_UP: &str = "127.0.0.1:1026";
+pub const INBOX_UP: &str = "127.0.0.1:1081";
 
 pub fn ensure_mysql() -> anyhow::Result<()> {
     let address: SocketAddr = MYSQL.parse()?;
@@ -101,6 +107,28 @@ pub fn ensure_stripe(localstripe: &Path) -> anyhow::Result<Option<Managed>> {
         procs::port_open(address)
     })?;
     Ok(Some(stripe))
+}
+
+/// Starts the SMTP sink for the tests unless one already answers on
+/// [`SMTP`]; returns it so it is stopped afterwards.
+pub fn ensure_mail_sink(maildev: &Path) -> anyhow::Result<Option<Managed>> {
+    let smtp: SocketAddr = SMTP.parse()?;
+    let inbox: SocketAddr = INBOX.parse()?;
+    if procs::port_open(smtp) && procs::port_open(inbox) {
+        return Ok(None);
+    }
+    let dir = state_dir().join("test");
+    std::fs::create_dir_all(&dir)?;
+    let mut sink = Managed::spawn(
+        "test SMTP sink",
+        &mut tools::mail_sink_command(maildev, smtp.port(), inbox.port()),
+        &dir.join("maildev.log"),
+        &dir.join("maildev.pid"),
+    )?;
+    sink.wait_until("listening", Duration::from_secs(30), || {
+        procs::port_open(smtp) && procs::port_open(inbox)
+    })?;
+    Ok(Some(sink))
 }
 
 fn wait_for(what: &str, ready: impl Fn() -> bool) -> anyhow::Result<()> {

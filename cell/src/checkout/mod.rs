@@ -7,6 +7,7 @@
 //! provider's events; `routes` the HTTP.
 
 pub mod idempotency;
+pub mod refunds;
 pub mod routes;
 mod service;
 pub mod shipping;

@@ -171,10 +171,15 @@ pub async fn payment(
     Path(id): Path<String>,
     Json(body): Json<CheckoutPayment>,
 ) -> Result<Json<CheckoutView>, ApiError> {
-    Ok(Json(
+    let paid = state
+        .checkouts
+        .pay(&claims, &id, body.payment_method.as_deref())
+        .await;
+    if let Err(reason) = paid.as_ref().map_err(|e| e.failure_reason()) {
         state
             .checkouts
-            .pay(&claims, &id, body.payment_method.as_deref())
-            .await?,
-    ))
+            .kpis()
+            .checkout_failed(reason.unwrap_or("invalid_request"));
+    }
+    Ok(Json(paid?))
 }

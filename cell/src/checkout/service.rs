@@ -28,6 +28,8 @@ use super::shipping;
 use crate::auth::tokens::Claims;
 use crate::cart::pricing::Priced;
 use crate::cart::{CartError, Carts, Owner};
+use crate::invoices::{self, InvoiceSettings};
+use crate::orders::kpis::Kpis;
 use crate::orders::service::OrderError;
 use crate::orders::{self, Order, Status};
 use crate::payments::{Intent, PaymentError, Payments};
@@ -89,6 +91,23 @@ pub enum CheckoutError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl CheckoutError {
+    /// Why a payment could not be made, as the checkout-failure KPI
+    /// counts it; `None` for mistakes in the request.
+    pub fn failure_reason(&self) -> Option<&'static str> {
+        Some(match self {
+            CheckoutError::Declined(_) => "declined",
+            CheckoutError::OutOfStock { .. } => "out_of_stock",
+            CheckoutError::Coupon(_) => "coupon",
+            CheckoutError::CartNotReady(_) => "cart_not_ready",
+            CheckoutError::PaymentsOff => "payments_off",
+            CheckoutError::Provider(_) => "provider",
+            CheckoutError::Unexpected(_) => "internal",
+            _ => return None,
+        })
+    }
+}
+
 impl From<sqlx::Error> for CheckoutError {
     fn from(error: sqlx::Error) -> Self {
         CheckoutError::Unexpected(error.into())
@@ -139,16 +158,18 @@ struct Row {
 
 #[derive(Debug)]
 pub struct Checkouts {
-    pool: MySqlPool,
+    pub(super) pool: MySqlPool,
     carts: Arc<Carts>,
     addresses: Arc<Addresses>,
     stock: Stock,
-    payments: Payments,
+    pub(super) payments: Payments,
     settings: CheckoutSettings,
-    schemas: Schemas,
-    cell: String,
+    pub(super) schemas: Schemas,
+    pub(super) cell: String,
     /// `<cell>.orders`, prefixed.
-    orders_topic: String,
+    pub(super) orders_topic: String,
+    invoices: InvoiceSettings,
+    pub(super) kpis: Arc<Kpis>,
 }
 
 /// What a checkout is built from.
@@ -162,6 +183,8 @@ pub struct Parts {
     pub settings: CheckoutSettings,
     pub cell: String,
     pub topic_prefix: String,
+    pub invoices: InvoiceSettings,
+    pub kpis: Arc<Kpis>,
 }
 
 fn parse_address(json: Option<&str>) -> Result<Option<ShippingAddress>, CheckoutError> {
@@ -208,6 +231,8 @@ impl Checkouts {
             settings: parts.settings,
             schemas: Schemas::builtin(),
             cell: parts.cell,
+            invoices: parts.invoices,
+            kpis: parts.kpis,
         }
     }
 
@@ -217,6 +242,10 @@ impl Checkouts {
 
     pub fn settings(&self) -> &CheckoutSettings {
         &self.settings
+    }
+
+    pub fn kpis(&self) -> &Kpis {
+        &self.kpis
     }
 
     async fn load(
@@ -659,9 +688,12 @@ impl Checkouts {
             },
         )
         .await?;
+        // Last: the series stays locked only until the commit just after.
+        let invoice = invoices::issue(&mut tx, &self.invoices, &self.cell, &order, &lines).await?;
         tx.commit().await?;
         self.stock.changed(skus);
-        tracing::info!(order = order_id, total = order.total_minor, currency = %order.currency, "order confirmed");
+        self.kpis.confirmed(&order.currency, order.total_minor);
+        tracing::info!(order = order_id, total = order.total_minor, currency = %order.currency, invoice = %invoice.number, "order confirmed");
         Ok(())
     }
 
@@ -673,6 +705,7 @@ impl Checkouts {
             && order.status == Status::Pending
         {
             orders::set_payment(&mut tx, order_id, "failed", Some(message)).await?;
+            self.kpis.checkout_failed("payment_failed");
         }
         tx.commit().await?;
         Ok(())
@@ -738,6 +771,8 @@ impl Checkouts {
         .await?;
         tx.commit().await?;
         self.stock.changed(skus);
+        self.kpis.cancelled(false);
+        self.kpis.checkout_failed("payment_expired");
         tracing::info!(order = order_id, "unpaid order cancelled; stock released");
         Ok(())
     }
@@ -807,6 +842,16 @@ impl Checkouts {
             .await
             .map_err(|e| OrderError::Unexpected(e.into()))?;
         promotions::give_back(&mut tx, order_id).await?;
+        if owner.is_none() {
+            super::refunds::audit(
+                &mut tx,
+                actor,
+                "cancel",
+                order_id,
+                &serde_json::json!({"reason": reason, "from": order.status.as_str()}),
+            )
+            .await?;
+        }
         self.announce(
             &mut tx,
             &OrderCancelled {
@@ -820,6 +865,7 @@ impl Checkouts {
         .map_err(|e| OrderError::Unexpected(anyhow::anyhow!("{e}")))?;
         tx.commit().await?;
         self.stock.changed(skus);
+        self.kpis.cancelled(true);
         tracing::info!(
             order = order_id,
             actor,
@@ -842,12 +888,20 @@ impl Checkouts {
         if order.refunded || order.status != Status::Cancelled {
             return Ok(());
         }
-        let refund = self.payments.refund(intent).await?;
-        sqlx::query("UPDATE orders SET refunded = TRUE, refund_id = ? WHERE id = ?")
-            .bind(refund)
+        let before: i64 = sqlx::query_scalar("SELECT refunded_minor FROM orders WHERE id = ?")
             .bind(order_id)
-            .execute(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
+        let refund = self.payments.refund(intent).await?;
+        sqlx::query(
+            "UPDATE orders SET refunded = TRUE, refund_id = ?, refunded_minor = total_minor WHERE id = ? AND NOT refunded",
+        )
+        .bind(refund)
+        .bind(order_id)
+        .execute(&self.pool)
+        .await?;
+        self.kpis
+            .refunded(&order.currency, order.total_minor - before);
         tracing::info!(order = order_id, "refunded");
         Ok(())
     }
@@ -1038,6 +1092,16 @@ pub async fn sweep(
         for id in unrefunded.unwrap_or_default() {
             if let Err(error) = checkouts.refund(&id).await {
                 tracing::warn!(order = %id, error = %error, "refund failed; will retry");
+            }
+        }
+        let unanswered: Result<Vec<String>, sqlx::Error> = sqlx::query_scalar(
+            "SELECT id FROM order_refunds WHERE state = 'requested' AND created_at < CURRENT_TIMESTAMP(6) - INTERVAL 30 SECOND ORDER BY created_at LIMIT 20",
+        )
+        .fetch_all(checkouts.pool())
+        .await;
+        for id in unanswered.unwrap_or_default() {
+            if let Err(outcome) = checkouts.settle_refund(&id).await {
+                tracing::warn!(refund = %id, outcome = ?outcome, "refund still not settled");
             }
         }
         let ttl = Duration::from_secs(checkouts.settings().idempotency_ttl_s);

@@ -67,6 +67,11 @@ use crate::users::Addresses;
         crate::orders::routes::detail,
         crate::orders::routes::advance,
         crate::orders::routes::cancel,
+        crate::orders::routes::invoice,
+        crate::orders::routes::refund,
+        crate::orders::routes::staff_list,
+        crate::carriers::routes::webhook,
+        crate::carriers::routes::view,
         crate::checkout::routes::start,
         crate::checkout::routes::view,
         crate::checkout::routes::address,
@@ -88,6 +93,7 @@ pub struct Domains {
     pub carts: Arc<Carts>,
     pub checkouts: Arc<Checkouts>,
     pub orders: crate::orders::Orders,
+    pub tracking: crate::carriers::Tracking,
     pub payments: PaymentSettings,
 }
 
@@ -101,6 +107,7 @@ pub fn router(domains: Domains) -> Result<Router, serde_json::Error> {
         carts,
         checkouts,
         orders,
+        tracking,
         payments,
     } = domains;
     Ok(
@@ -118,6 +125,7 @@ pub fn router(domains: Domains) -> Result<Router, serde_json::Error> {
                 payments.webhook_secret,
                 payments.webhook_tolerance_s,
             ))
+            .merge(crate::carriers::routes::router(tracking))
             .merge(crate::search::router(search, auth.clone()))
             .merge(crate::auth::router(auth))
             .merge(crate::catalog::router(products)),

@@ -6,6 +6,7 @@
 //! `UPDATE … WHERE status = <from>` makes two racing changes end with one
 //! winner, and which records who, when and why (the order's timeline).
 
+pub mod kpis;
 pub mod routes;
 pub mod service;
 
@@ -29,13 +30,28 @@ pub fn router(
     Router::new()
         .route("/api/orders/{id}/cancel", post(routes::cancel))
         .route("/api/orders", axum::routing::get(routes::list))
+        .route("/api/admin/orders", axum::routing::get(routes::staff_list))
         .route("/api/orders/{id}", axum::routing::get(routes::detail))
         .route("/api/orders/{id}/status", post(routes::advance))
+        .route(
+            "/api/orders/{id}/invoice",
+            axum::routing::get(routes::invoice),
+        )
+        .route("/api/orders/{id}/refunds", post(routes::refund))
         .with_state(routes::OrderState {
             orders,
-            checkouts,
-            auth,
+            invoices: crate::invoices::Invoices::new(checkouts.pool().clone()),
+            checkouts: checkouts.clone(),
+            auth: auth.clone(),
         })
+        .layer(axum::middleware::from_fn_with_state(
+            crate::checkout::idempotency::Keys {
+                pool: checkouts.pool().clone(),
+                auth,
+                ttl: std::time::Duration::from_secs(checkouts.settings().idempotency_ttl_s),
+            },
+            crate::checkout::idempotency::layer,
+        ))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

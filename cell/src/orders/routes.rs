@@ -7,17 +7,19 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use chassis::http::{ApiError, Json, Query};
 use serde::Deserialize;
-use wire::orders::{AdvanceOrder, OrderDetail, OrderPage};
+use wire::orders::{AdvanceOrder, OrderDetail, OrderPage, RefundOrder};
 
 use super::Status;
-use super::service::{Filter, OrderError, Orders, parse_day};
+use super::service::{Filter, OrderError, Orders, Scope, parse_day};
 use crate::auth::Auth;
 use crate::auth::routes::{Admin, Authenticated, WithRole};
 use crate::checkout::Checkouts;
+use crate::invoices::{InvoiceError, Invoices};
 
 #[derive(Debug, Clone)]
 pub struct OrderState {
     pub orders: Orders,
+    pub invoices: Invoices,
     pub checkouts: Arc<Checkouts>,
     pub auth: Arc<Auth>,
 }
@@ -36,9 +38,27 @@ impl From<OrderError> for ApiError {
             OrderError::Illegal { .. } => (StatusCode::CONFLICT, "illegal_transition"),
             OrderError::Moved(_) => (StatusCode::CONFLICT, "order_moved"),
             OrderError::NotPaid => (StatusCode::CONFLICT, "order_not_paid"),
+            OrderError::RefundTooLarge { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "refund_too_large")
+            }
+            OrderError::AlreadyRefunded => (StatusCode::CONFLICT, "already_refunded"),
+            OrderError::RefundRefused(_) => (StatusCode::CONFLICT, "refund_refused"),
             OrderError::Unexpected(_) => return ApiError::unexpected(error),
         };
         ApiError::new(status, code, error.to_string())
+    }
+}
+
+impl From<InvoiceError> for ApiError {
+    fn from(error: InvoiceError) -> Self {
+        match &error {
+            InvoiceError::NotIssued => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "invoice_not_issued",
+                error.to_string(),
+            ),
+            InvoiceError::Unexpected(_) => ApiError::unexpected(error),
+        }
     }
 }
 
@@ -70,6 +90,31 @@ pub async fn list(
     Authenticated(claims): Authenticated,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<OrderPage>, ApiError> {
+    Ok(Json(
+        state
+            .orders
+            .list(Scope::Shopper(&claims.sub), filter(query)?)
+            .await?,
+    ))
+}
+
+/// Every shopper's orders in this cell, newest first (role `admin`): the
+/// same filters, the text also matching the shopper's e-mail, each order
+/// with the e-mail. The control plane fans this out over all cells.
+#[utoipa::path(get, path = "/api/admin/orders", tag = "orders", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderPage),
+        (status = 400, description = "`invalid_order_query`", body = wire::ErrorBody),
+        (status = 403, description = "Not an admin", body = wire::ErrorBody)))]
+pub async fn staff_list(
+    State(state): State<OrderState>,
+    _admin: WithRole<Admin>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<OrderPage>, ApiError> {
+    Ok(Json(state.orders.list(Scope::Staff, filter(query)?).await?))
+}
+
+fn filter(query: ListQuery) -> Result<Filter, OrderError> {
     let status = match query.status.as_deref() {
         None | Some("") => None,
         Some(text) => Some(Status::parse(text).ok_or(OrderError::Invalid {
@@ -93,22 +138,25 @@ pub async fn list(
         cursor: query.cursor,
         limit: query.limit.unwrap_or(20),
     };
-    Ok(Json(state.orders.list(&claims.sub, filter).await?))
+    Ok(filter)
 }
 
-/// One of the shopper's orders, with its lines at the prices paid, where it
-/// goes, its payment, tracking and timeline.
+/// One of the shopper's orders (any order, for an admin), with its lines at
+/// the prices paid, where it goes, its payment, refunds, tracking, invoice
+/// number and timeline.
 #[utoipa::path(get, path = "/api/orders/{id}", tag = "orders",
     params(("id" = String, Path, description = "The order id")),
     responses(
         (status = 200, description = "The order", body = OrderDetail),
-        (status = 404, description = "`order_not_found` (also for another shopper's order)", body = wire::ErrorBody)))]
+        (status = 404, description = "`order_not_found` (also for another shopper's order; an admin sees any)", body = wire::ErrorBody)))]
 pub async fn detail(
     State(state): State<OrderState>,
     Authenticated(claims): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<OrderDetail>, ApiError> {
-    Ok(Json(state.orders.detail(Some(&claims.sub), &id).await?))
+    let admin = claims.roles.iter().any(|r| r == "admin");
+    let scope = (!admin).then_some(claims.sub.as_str());
+    Ok(Json(state.orders.detail(scope, &id).await?))
 }
 
 /// Move a paid order on (role `admin`).
@@ -183,5 +231,74 @@ pub async fn cancel(
     };
     let reason = body.reason.unwrap_or_else(|| default_reason.to_owned());
     state.checkouts.cancel(&actor, &id, scope, &reason).await?;
+    Ok(Json(state.orders.detail(None, &id).await?))
+}
+
+/// The order's invoice as a PDF: the shopper's own order, or any as an
+/// admin.
+#[utoipa::path(get, path = "/api/orders/{id}/invoice", tag = "orders",
+    params(("id" = String, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The invoice (`Content-Disposition: attachment; filename=<number>.pdf`)", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "Not signed in", body = wire::ErrorBody),
+        (status = 404, description = "`order_not_found` (also for another shopper's order) or `invoice_not_issued` (not paid yet)", body = wire::ErrorBody)))]
+pub async fn invoice(
+    State(state): State<OrderState>,
+    Authenticated(claims): Authenticated,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let owner = state
+        .orders
+        .owner_of(&id)
+        .await?
+        .ok_or(OrderError::NotFound)?;
+    if owner != claims.sub && !claims.roles.iter().any(|r| r == "admin") {
+        return Err(OrderError::NotFound.into());
+    }
+    let stored = state.invoices.for_order(&id).await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.pdf\"", stored.number),
+            ),
+            (CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        stored.pdf,
+    )
+        .into_response())
+}
+
+/// Refund part or all of a paid order (role `admin`), with a reason; audited.
+/// The response is the order with its refunds; a refund the provider has
+/// not answered yet shows `requested` and is asked again by the sweeper.
+#[utoipa::path(post, path = "/api/orders/{id}/refunds", tag = "orders", request_body = RefundOrder,
+    params(("id" = String, Path, description = "The order id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry")),
+    responses(
+        (status = 200, description = "The order with the refund", body = OrderDetail),
+        (status = 400, description = "`invalid_order_query`: no reason, or an amount below 1", body = wire::ErrorBody),
+        (status = 403, description = "Not an admin", body = wire::ErrorBody),
+        (status = 404, description = "`order_not_found`", body = wire::ErrorBody),
+        (status = 409, description = "`order_not_paid`, `already_refunded` (cancelled and refunded) or `refund_refused` (the provider said no; nothing was refunded)", body = wire::ErrorBody),
+        (status = 422, description = "`refund_too_large`: more than is left of the total", body = wire::ErrorBody)))]
+pub async fn refund(
+    State(state): State<OrderState>,
+    admin: WithRole<Admin>,
+    Path(id): Path<String>,
+    Json(body): Json<RefundOrder>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    state
+        .checkouts
+        .refund_part(
+            &format!("user:{}", admin.0.sub),
+            &id,
+            body.amount_minor,
+            &body.reason,
+        )
+        .await?;
     Ok(Json(state.orders.detail(None, &id).await?))
 }

@@ -8,7 +8,10 @@ use sqlx::{MySql, MySqlPool, QueryBuilder};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use wire::events::OrderStatusChanged;
-use wire::orders::{OrderDetail, OrderLineView, OrderListItem, OrderPage, TimelineEntry, Tracking};
+use wire::orders::{
+    OrderDetail, OrderLineView, OrderListItem, OrderPage, RefundView, TimelineEntry, Tracking,
+    TrackingEvent,
+};
 
 use super::{Status, TransitionError};
 
@@ -32,6 +35,12 @@ pub enum OrderError {
     NotPaid,
     #[error("The order is no longer {0}: someone else moved it first.")]
     Moved(String),
+    #[error("amount_minor: at most {remaining} can still be refunded on this order")]
+    RefundTooLarge { remaining: String },
+    #[error("This order was cancelled and refunded in full.")]
+    AlreadyRefunded,
+    #[error("The payment provider refused the refund: {0}")]
+    RefundRefused(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -157,6 +166,17 @@ struct ListRow {
     currency: String,
     item_count: i64,
     first_title: Option<String>,
+    email: Option<String>,
+}
+
+/// Whose orders a list holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// One shopper's own.
+    Shopper(&'a str),
+    /// Everyone's, for staff: each with the shopper's e-mail, and the text
+    /// also matches the e-mail.
+    Staff,
 }
 
 #[derive(Debug, Clone)]
@@ -180,16 +200,31 @@ impl Orders {
         }
     }
 
-    /// `user`'s orders, newest first.
-    pub async fn list(&self, user: &str, mut filter: Filter) -> Result<OrderPage, OrderError> {
+    /// Orders in `scope`, newest first.
+    pub async fn list(
+        &self,
+        scope: Scope<'_>,
+        mut filter: Filter,
+    ) -> Result<OrderPage, OrderError> {
         filter.check()?;
         let mut query: QueryBuilder<MySql> = QueryBuilder::new(
             r#"SELECT o.id, CAST(o.status AS CHAR) AS status, o.created_at, o.total_minor, o.currency,
                       CAST(COALESCE((SELECT SUM(l.quantity) FROM order_lines l WHERE l.order_id = o.id), 0) AS SIGNED) AS item_count,
-                      (SELECT l.title FROM order_lines l WHERE l.order_id = o.id ORDER BY l.sku LIMIT 1) AS first_title
-               FROM orders o WHERE o.user_id = "#,
+                      (SELECT l.title FROM order_lines l WHERE l.order_id = o.id ORDER BY l.sku LIMIT 1) AS first_title,
+                      "#,
         );
-        query.push_bind(user);
+        match scope {
+            Scope::Shopper(user) => {
+                query
+                    .push("CAST(NULL AS CHAR) AS email FROM orders o WHERE o.user_id = ")
+                    .push_bind(user);
+            }
+            Scope::Staff => {
+                query.push(
+                    "u.email AS email FROM orders o JOIN users u ON u.id = o.user_id WHERE TRUE",
+                );
+            }
+        }
         if let Some(status) = filter.status {
             query.push(" AND o.status = ").push_bind(status.as_str());
         }
@@ -213,8 +248,12 @@ impl Orders {
                 .push(" OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND (LOWER(l.title) LIKE ")
                 .push_bind(like.clone())
                 .push(" OR LOWER(l.sku) LIKE ")
-                .push_bind(like)
-                .push(")))");
+                .push_bind(like.clone())
+                .push("))");
+            if matches!(scope, Scope::Staff) {
+                query.push(" OR LOWER(u.email) LIKE ").push_bind(like);
+            }
+            query.push(")");
         }
         if let Some(cursor) = &filter.cursor {
             let (at, id) = parse_cursor(cursor)?;
@@ -247,6 +286,7 @@ impl Orders {
                     total_minor: r.total_minor,
                     currency: r.currency,
                     first_title: r.first_title,
+                    email: r.email,
                 })
                 .collect(),
             next_cursor,
@@ -277,11 +317,31 @@ impl Orders {
             .filter(|o| user.is_none_or(|u| o.user_id == u))
             .ok_or(OrderError::NotFound)?;
         let lines = super::lines(&mut conn, id).await?;
-        let extra: (OffsetDateTime, Option<String>, Option<String>) =
-            sqlx::query_as("SELECT created_at, carrier, tracking_number FROM orders WHERE id = ?")
-                .bind(id)
-                .fetch_one(&mut *conn)
-                .await?;
+        let extra: (
+            OffsetDateTime,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            i64,
+        ) = sqlx::query_as(
+            "SELECT o.created_at, o.carrier, o.tracking_number, i.number, o.refunded_minor FROM orders o LEFT JOIN invoices i ON i.order_id = o.id WHERE o.id = ?",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let refunds: Vec<(String, i64, String, String, Option<String>, OffsetDateTime)> =
+            sqlx::query_as(
+                "SELECT id, amount_minor, reason, CAST(state AS CHAR), error, created_at FROM order_refunds WHERE order_id = ? ORDER BY created_at, id",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+        let tracking_events: Vec<(String, Option<String>, OffsetDateTime)> = sqlx::query_as(
+            "SELECT CAST(status AS CHAR), detail, occurred_at FROM tracking_events WHERE order_id = ? ORDER BY occurred_at, received_at",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
         let timeline: Vec<(Option<String>, String, OffsetDateTime, String, String)> =
             sqlx::query_as(
                 "SELECT from_status, to_status, at, actor, reason FROM order_transitions WHERE order_id = ? ORDER BY id",
@@ -320,6 +380,29 @@ impl Orders {
                 (Some(carrier), Some(number)) => Some(Tracking { carrier, number }),
                 _ => None,
             },
+            invoice_number: extra.3,
+            refunded_minor: extra.4,
+            refunds: refunds
+                .into_iter()
+                .map(
+                    |(id, amount_minor, reason, state, error, created_at)| RefundView {
+                        id,
+                        amount_minor,
+                        reason,
+                        state,
+                        error,
+                        created_at: rfc3339(created_at),
+                    },
+                )
+                .collect(),
+            tracking_events: tracking_events
+                .into_iter()
+                .map(|(status, detail, at)| TrackingEvent {
+                    status,
+                    detail,
+                    at: rfc3339(at),
+                })
+                .collect(),
             timeline: timeline
                 .into_iter()
                 .map(|(from, to, at, actor, reason)| TimelineEntry {
@@ -401,6 +484,16 @@ impl Orders {
                 });
             }
             Err(TransitionError::Moved(from)) => return Err(OrderError::Moved(from.to_owned())),
+        }
+        if actor.starts_with("user:") {
+            crate::checkout::refunds::audit(
+                &mut tx,
+                actor,
+                "move",
+                id,
+                &serde_json::json!({"from": order.status.as_str(), "to": to.as_str(), "reason": reason}),
+            )
+            .await?;
         }
         if let Some(t) = tracking {
             sqlx::query("UPDATE orders SET carrier = ?, tracking_number = ? WHERE id = ?")

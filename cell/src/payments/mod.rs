@@ -254,4 +254,22 @@ impl Payments {
             .await?;
         Ok(refund.id)
     }
+
+    /// Gives `amount_minor` of `intent`'s payment back, once per `refund`
+    /// (our refund's id, in the idempotency key).
+    pub async fn refund_part(
+        &self,
+        intent: &str,
+        amount_minor: i64,
+        refund: &str,
+    ) -> Result<String, PaymentError> {
+        let request = CreateRefund::new()
+            .payment_intent(intent)
+            .amount(amount_minor)
+            .build();
+        let refunded: RefundObject = self
+            .send(request, key(&format!("{intent}:refund:{refund}"))?)
+            .await?;
+        Ok(refunded.id)
+    }
 }

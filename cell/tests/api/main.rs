@@ -6,18 +6,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod carriers;
 mod cart;
 mod catalog;
 mod checkout;
 mod config;
 mod crash;
+mod emails;
 mod google;
 mod health;
 mod helpers;
+mod invoices;
 mod lifecycle;
 mod oidc_provider;
 mod orders;
 mod promotions;
+mod refunds;
 mod search;
 mod shop;
 mod takeover;

@@ -12,7 +12,7 @@ use crate::shop::{As, expect, scalar, shop};
 
 impl TestApp {
     /// Pays the signed-in shopper's checkout `id` with a test card: the order id.
-    async fn pay_now(&self, token: &str, id: &str) -> String {
+    pub(crate) async fn pay_now(&self, token: &str, id: &str) -> String {
         let paid = expect(
             self.checkout_post(
                 token,
@@ -37,7 +37,7 @@ impl TestApp {
         .await
     }
 
-    async fn advance(&self, token: &str, order: &str, body: Value) -> reqwest::Response {
+    pub(crate) async fn advance(&self, token: &str, order: &str, body: Value) -> reqwest::Response {
         self.call(
             Method::POST,
             &format!("/api/orders/{order}/status"),
@@ -325,7 +325,7 @@ async fn racing_movers_leave_one_winner_and_the_database_refuses_illegal_moves()
 }
 
 impl TestApp {
-    async fn cancel(&self, token: &str, order: &str, body: Value) -> reqwest::Response {
+    pub(crate) async fn cancel(&self, token: &str, order: &str, body: Value) -> reqwest::Response {
         self.call(
             Method::POST,
             &format!("/api/orders/{order}/cancel"),
@@ -435,7 +435,7 @@ async fn cancel_and_ship_race_and_exactly_one_wins() {
     }
 }
 
-async fn scalar_text(app: &TestApp, sql: &str) -> String {
+pub(crate) async fn scalar_text(app: &TestApp, sql: &str) -> String {
     let mut conn = sqlx::MySqlConnection::connect(&app.mysql_url)
         .await
         .unwrap();

@@ -30,6 +30,7 @@ pub struct AppState {
     pub imports: Imports,
     pub stock: StockSettings,
     pub schemas: Schemas,
+    pub orders: crate::orders::OrderSearch,
 }
 
 impl FromRef<AppState> for Arc<Verifier> {
@@ -67,6 +68,7 @@ impl FromRef<AppState> for Arc<Verifier> {
         promotions::create,
         promotions::get,
         promotions::replace,
+        crate::orders::routes::search,
         stock::ledger,
         stock::restock,
         stock::adjust,
@@ -125,6 +127,7 @@ pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
             "/admin/api/promotions/{id}",
             get(promotions::get).put(promotions::replace),
         )
+        .route("/admin/api/orders", get(crate::orders::routes::search))
         .route("/admin/api/stock/{sku}", get(stock::ledger))
         .route("/admin/api/stock/{sku}/restock", post(stock::restock))
         .route("/admin/api/stock/{sku}/adjust", post(stock::adjust))

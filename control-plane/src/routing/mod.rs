@@ -6,7 +6,7 @@
 //! control plane changed them). The edge fetches the table from
 //! `GET /control/api/routing-table`; every change bumps its version.
 
-mod repo;
+pub(crate) mod repo;
 pub mod routes;
 
 use std::collections::BTreeMap;

@@ -78,7 +78,8 @@ impl Platform {
         let overrides = testkit::service_settings(&database)
             .merge(("cell.id", &id))
             .merge(("kafka.topic_prefix", &self.prefix))
-            .merge(("auth.ephemeral_key", true))
+            // The key the control plane checks staff tokens with.
+            .merge(("auth.signing_key_files", vec![testkit::signing_key_file()]))
             .merge(("auth.bcrypt_cost", 4))
             .merge(("stock.top_up_cooldown_ms", 200))
             .merge(("catalog.cache_ttl_ms", 1000))
@@ -491,5 +492,110 @@ async fn search_follows_the_catalog_and_trending_follows_views() {
     })
     .await;
     assert_eq!(slugs(&trending)[0], "white-oxford");
+    platform.stop().await;
+}
+
+/// An order placed straight into `cell`'s database by `email`, at `at`.
+async fn order_in(cell: &TestCell, email: &str, at: &str) -> String {
+    use sqlx::Connection;
+    let mut conn = sqlx::MySqlConnection::connect(&cell.mysql_url)
+        .await
+        .unwrap();
+    let user = uuid::Uuid::new_v4().to_string();
+    let order = uuid::Uuid::now_v7().to_string();
+    sqlx::query("INSERT INTO users (id, email, name) VALUES (?, ?, 'Shopper')")
+        .bind(&user)
+        .bind(email)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        r#"INSERT INTO orders (id, user_id, shopper_key, checkout_id, status, currency, subtotal_minor,
+                               shipping_minor, total_minor, address, shipping_method, reserved_until, created_at)
+           VALUES (?, ?, 'sk', ?, 'confirmed', 'GBP', 2500, 0, 2500, '{}', 'standard', ?, ?)"#,
+    )
+    .bind(&order)
+    .bind(&user)
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(at)
+    .bind(at)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    order
+}
+
+#[tokio::test]
+async fn staff_search_every_cells_orders_and_hear_which_cells_did_not_answer() {
+    let platform = Platform::start(2).await;
+    let control = &platform.control;
+    let control_db = format!("{}/{}", testkit::mysql_server(), control.database);
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::MySqlConnection::connect(&control_db).await.unwrap();
+        for cell in &platform.cells {
+            sqlx::query("UPDATE cells SET http_address = ? WHERE id = ?")
+                .bind(cell.address.trim_start_matches("http://"))
+                .bind(&cell.id)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        // A cell in the map that nothing answers for.
+        sqlx::query("INSERT INTO cells (id, weight, state, http_address) VALUES ('gone', 100, 'active', '127.0.0.1:9')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let first = order_in(&platform.cells[0], "ada@example.com", "2026-11-20 10:00:00").await;
+    let second = order_in(&platform.cells[1], "bob@example.com", "2026-11-21 10:00:00").await;
+    let third = order_in(&platform.cells[1], "ada@example.com", "2026-11-22 10:00:00").await;
+
+    let all: Value = control
+        .admin(Method::GET, "/admin/api/orders", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [third.as_str(), second.as_str(), first.as_str()],
+        "{all}"
+    );
+    assert_eq!(all["items"][0]["cell"], platform.cells[1].id.as_str());
+    assert_eq!(all["items"][0]["email"], "ada@example.com");
+    assert_eq!(all["answered"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        all["unanswered"],
+        json!([{"cell": "gone", "reason": "unreachable"}])
+    );
+
+    let ada: Value = control
+        .admin(
+            Method::GET,
+            "/admin/api/orders?q=ada%40example&limit=1",
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ada["items"].as_array().unwrap().len(), 1);
+    assert_eq!(ada["items"][0]["id"], third.as_str());
+
+    let bad = control
+        .admin(Method::GET, "/admin/api/orders?status=lost", None)
+        .await;
+    assert_eq!(bad.status(), 400);
+    let shopper = control
+        .as_role(&["user"], Method::GET, "/admin/api/orders", None)
+        .await;
+    assert_eq!(shopper.status(), 403);
     platform.stop().await;
 }

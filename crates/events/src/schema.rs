@@ -104,6 +104,11 @@ const SCHEMAS: &[(&str, u16, &str)] = &[
         include_str!("../schemas/OrderCancelled.v1.json"),
     ),
     (
+        "OrderRefunded",
+        1,
+        include_str!("../schemas/OrderRefunded.v1.json"),
+    ),
+    (
         "StockTopUpRequested",
         1,
         include_str!("../schemas/StockTopUpRequested.v1.json"),

@@ -230,3 +230,15 @@ pub fn staff_token(roles: &[&str]) -> String {
 pub fn stripe_url() -> String {
     std::env::var("CELLWEAR_TEST_STRIPE").unwrap_or_else(|_| "http://127.0.0.1:8420".into())
 }
+
+/// The SMTP sink (maildev) e-mail tests send through (`CELLWEAR_TEST_SMTP`,
+/// set by `cargo xtask test`).
+pub fn smtp_url() -> String {
+    std::env::var("CELLWEAR_TEST_SMTP").unwrap_or_else(|_| "smtp://127.0.0.1:1025".into())
+}
+
+/// The SMTP sink's REST API (`GET /email`), where the tests read what
+/// arrived (`CELLWEAR_TEST_INBOX`).
+pub fn inbox_url() -> String {
+    std::env::var("CELLWEAR_TEST_INBOX").unwrap_or_else(|_| "http://127.0.0.1:1080".into())
+}

@@ -450,3 +450,28 @@ impl EventPayload for OrderCancelled {
         self.order_id.clone()
     }
 }
+
+/// Money went back to the shopper on a paid order without cancelling it (an
+/// admin's partial or full refund), on `<cell>.orders` keyed by order id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRefunded {
+    pub order_id: String,
+    pub cell: String,
+    pub refund_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// All refunds of the order so far, this one included.
+    pub refunded_minor: i64,
+    pub reason: String,
+    pub actor: String,
+}
+
+impl EventPayload for OrderRefunded {
+    const TYPE: &'static str = "OrderRefunded";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.order_id.clone()
+    }
+}
