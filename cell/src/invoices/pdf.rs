@@ -17,7 +17,9 @@ const FOOTER: f32 = 90.0;
 
 /// Column x positions: description, SKU, quantity (right edge), unit price
 /// (right edge), line total (right edge).
-const COLUMNS: [f32; 5] = [MARGIN, 300.0, 390.0, 465.0, WIDTH - MARGIN];
+const COLUMNS: [f32; 5] = [MARGIN, 290.0, 400.0, 475.0, WIDTH - MARGIN];
+/// Right edges of the tax breakdown's net, tax and gross columns.
+const TAX_COLUMNS: [f32; 3] = [365.0, 455.0, WIDTH - MARGIN];
 
 /// One page's drawing, with a cursor moving down it.
 struct Page {
@@ -216,30 +218,30 @@ fn totals(page: &mut Page, document: &Document) {
     let tax = &document.tax;
     let y = page.y;
     page.text(BOLD, 9.0, MARGIN, y, "Tax breakdown");
-    page.right(BOLD, 9.0, COLUMNS[2] + 40.0, y, "Net");
-    page.right(BOLD, 9.0, COLUMNS[3] + 40.0, y, "Tax");
-    page.right(BOLD, 9.0, COLUMNS[4], y, "Gross");
+    page.right(BOLD, 9.0, TAX_COLUMNS[0], y, "Net");
+    page.right(BOLD, 9.0, TAX_COLUMNS[1], y, "Tax");
+    page.right(BOLD, 9.0, TAX_COLUMNS[2], y, "Gross");
     page.y -= 14.0;
     let y = page.y;
     page.text(REGULAR, 9.0, MARGIN, y, &tax.label);
     page.right(
         REGULAR,
         9.0,
-        COLUMNS[2] + 40.0,
+        TAX_COLUMNS[0],
         y,
         &money(tax.net_minor, currency),
     );
     page.right(
         REGULAR,
         9.0,
-        COLUMNS[3] + 40.0,
+        TAX_COLUMNS[1],
         y,
         &money(tax.tax_minor, currency),
     );
     page.right(
         REGULAR,
         9.0,
-        COLUMNS[4],
+        TAX_COLUMNS[2],
         y,
         &money(tax.gross_minor, currency),
     );
