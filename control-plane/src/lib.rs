@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod cells;
 pub mod config;
 pub mod http;
 pub mod orders;

@@ -68,6 +68,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         stock: stock.clone(),
         schemas: Schemas::builtin(),
         orders: crate::orders::OrderSearch::new(pool.clone(), &config.orders)?,
+        cells: crate::cells::Cells::new(
+            pool.clone(),
+            std::time::Duration::from_millis(config.orders.fanout_timeout_ms),
+        )?,
         pool: pool.clone(),
     };
     let routes = crate::http::router(state)?;

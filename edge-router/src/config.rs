@@ -39,6 +39,11 @@ pub struct EdgeSettings {
     /// Requests per window from one shopper key (0: no limit).
     pub rate_limit_per_shopper: u32,
     pub rate_limit_window_ms: u64,
+    /// How often every cell's `/livez` is asked.
+    pub health_every_ms: u64,
+    pub health_timeout_ms: u64,
+    /// Unanswered checks in a row before a cell is taken as down.
+    pub health_failures: u32,
 }
 
 impl Settings for Config {
@@ -67,6 +72,11 @@ impl Settings for Config {
         if edge.routing_refresh_ms == 0 {
             return Err(ConfigError(
                 "edge.routing_refresh_ms: must be greater than 0".into(),
+            ));
+        }
+        if edge.health_every_ms == 0 || edge.health_timeout_ms == 0 || edge.health_failures == 0 {
+            return Err(ConfigError(
+                "edge.health_every_ms, edge.health_timeout_ms and edge.health_failures: must be greater than 0".into(),
             ));
         }
         if edge.threads == 0 {

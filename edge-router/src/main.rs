@@ -9,11 +9,11 @@ fn main() -> ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|config| {
             telemetry::init(&config.log)?;
-            let (proxy, refresh) = startup::prepare(&config)?;
-            Ok((config, proxy, refresh))
+            let (proxy, refresh, checks) = startup::prepare(&config)?;
+            Ok((config, proxy, refresh, checks))
         });
     match prepared {
-        Ok((config, proxy, refresh)) => startup::run(&config, proxy, refresh),
+        Ok((config, proxy, refresh, checks)) => startup::run(&config, proxy, refresh, checks),
         Err(error) => {
             eprintln!("edge-router: {error:#}");
             ExitCode::FAILURE

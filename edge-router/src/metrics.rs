@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 #[derive(Debug, Clone)]
@@ -13,6 +13,7 @@ pub struct EdgeMetrics {
     requests: IntCounterVec,
     duration: HistogramVec,
     upstream_errors: IntCounterVec,
+    cell_up: IntGaugeVec,
 }
 
 impl EdgeMetrics {
@@ -41,13 +42,26 @@ impl EdgeMetrics {
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(duration.clone()))?;
+        let cell_up = IntGaugeVec::new(
+            Opts::new(
+                "cell_up",
+                "1 when the cell answered its last health check, else 0",
+            ),
+            &["cell"],
+        )?;
         registry.register(Box::new(upstream_errors.clone()))?;
+        registry.register(Box::new(cell_up.clone()))?;
         Ok(Self {
             registry,
             requests,
             duration,
             upstream_errors,
+            cell_up,
         })
+    }
+
+    pub fn cell_up(&self, cell: &str, up: bool) {
+        self.cell_up.with_label_values(&[cell]).set(i64::from(up));
     }
 
     pub fn observe(&self, target: &str, status: u16, elapsed: Duration, upstream_failed: bool) {

@@ -23,6 +23,8 @@ use crate::routing::{self, OwnEndpoint, Route, RoutingTable, SHOPPER_COOKIE};
 use crate::static_files;
 
 pub const CELL_HEADER: &str = "x-cellwear-cell";
+/// On an answer from another cell because the shopper's own (named) failed.
+pub const DEGRADED_HEADER: &str = "x-cellwear-degraded";
 pub const SHOPPER_KEY_HEADER: &str = "x-cellwear-shopper-key";
 const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Sign-in and registration bodies are a few hundred bytes.
@@ -50,6 +52,8 @@ pub struct RequestContext {
     started: Instant,
     request_id: String,
     route: Option<Route>,
+    /// The shopper's own cell, failed, when another cell answers for it.
+    degraded: Option<String>,
     upstream_failed: bool,
     content_security_policy: Arc<str>,
 }
@@ -82,6 +86,7 @@ impl ProxyHttp for EdgeProxy {
             started: Instant::now(),
             request_id: String::new(),
             route: None,
+            degraded: None,
             upstream_failed: false,
             content_security_policy: self.content_security_policy.clone(),
         }
@@ -122,6 +127,48 @@ impl ProxyHttp for EdgeProxy {
                 match self.route_by_body(session, &table, route, ctx).await? {
                     Some(route) => route,
                     None => return Ok(true),
+                }
+            }
+            route => route,
+        };
+        let route = match route {
+            Route::Cell {
+                id, key, new_guest, ..
+            } if table.is_failed(&id) => {
+                if !routing::served_elsewhere(session.req_header()) {
+                    let body = error_body(
+                        "cell_unavailable",
+                        &format!(
+                            "Your part of the shop ({id}) is down for a moment. Browsing still works; your cart, checkout, orders and account are back shortly."
+                        ),
+                        ctx,
+                    );
+                    respond_json(
+                        session,
+                        503,
+                        &body,
+                        ctx,
+                        &[("retry-after", "30"), (CELL_HEADER, id.as_str())],
+                    )
+                    .await?;
+                    return Ok(true);
+                }
+                match routing::fallback_route(key, new_guest, &table) {
+                    Ok(fallback) => {
+                        ctx.degraded = Some(id);
+                        fallback
+                    }
+                    Err(error) => {
+                        let body = error_body(
+                            "no_cell_available",
+                            &format!(
+                                "No cell can take this request now ({error}). Try again shortly."
+                            ),
+                            ctx,
+                        );
+                        respond_json(session, 503, &body, ctx, &[("retry-after", "5")]).await?;
+                        return Ok(true);
+                    }
                 }
             }
             route => route,
@@ -207,6 +254,9 @@ impl ProxyHttp for EdgeProxy {
         }) = &ctx.route
         {
             response.insert_header(CELL_HEADER, id)?;
+            if let Some(home) = &ctx.degraded {
+                response.insert_header(DEGRADED_HEADER, home)?;
+            }
             if *new_guest {
                 response.append_header("set-cookie", self.guest_cookie(&key.to_string()))?;
             }

@@ -22,6 +22,8 @@ pub const SHOPPER_COOKIE: &str = "sk";
 #[derive(Debug, Clone)]
 pub struct RoutingTable {
     placer: Placer,
+    /// The edge's own health checks, shared by every table it swaps in.
+    health: std::sync::Arc<crate::health::CellHealth>,
     /// The cells' token keys: claims in tokens count only when they verify.
     keys: TokenKeys,
     addresses: HashMap<String, SocketAddr>,
@@ -54,6 +56,7 @@ impl RoutingTable {
     ) -> Result<Self, InvalidTable> {
         Ok(Self {
             placer: Placer::new(table)?,
+            health: std::sync::Arc::default(),
             keys: TokenKeys::default(),
             addresses,
             control_plane,
@@ -76,6 +79,27 @@ impl RoutingTable {
         &self.keys
     }
 
+    /// The same table with the health checks of `other` (the table it
+    /// replaces).
+    pub fn with_health_of(self, other: &RoutingTable) -> Self {
+        Self {
+            health: other.health.clone(),
+            ..self
+        }
+    }
+
+    pub fn health(&self) -> &crate::health::CellHealth {
+        &self.health
+    }
+
+    /// Every cell with its address.
+    pub fn cell_addresses(&self) -> impl Iterator<Item = (String, SocketAddr)> + '_ {
+        self.placer
+            .cells()
+            .iter()
+            .filter_map(|cell| self.address_of(cell).map(|a| (cell.id.clone(), a)))
+    }
+
     /// Where the cells listen.
     pub fn endpoints(&self) -> impl Iterator<Item = SocketAddr> + '_ {
         self.addresses.values().copied()
@@ -88,6 +112,17 @@ impl RoutingTable {
     /// Whether a shopper without an override could be placed at all.
     pub fn can_place(&self) -> bool {
         self.placer.can_place_new()
+    }
+
+    /// Whether cell `id` is marked failed in the table, or has stopped
+    /// answering the edge's health checks.
+    pub fn is_failed(&self, id: &str) -> bool {
+        self.health.is_down(id)
+            || self
+                .placer
+                .cells()
+                .iter()
+                .any(|cell| cell.id == id && cell.state == wire::CellState::Failed)
     }
 
     fn address_of(&self, cell: &RoutedCell) -> Option<SocketAddr> {
@@ -146,9 +181,53 @@ pub fn route(request: &RequestHeader, table: &RoutingTable) -> Result<Route, Rou
         .or_else(|| bearer_shopper_key(request, &table.keys));
     let (key, new_guest) = match claimed.or_else(|| shopper_key(request)) {
         Some(key) => (key, false),
-        None => (ShopperKey::random(), true),
+        None => (
+            table
+                .placer
+                .new_guest_key(|cell| !table.health.is_down(cell)),
+            true,
+        ),
     };
     route_to_shopper(key, new_guest, table)
+}
+
+/// What a shopper whose cell failed may still do: browse the catalog,
+/// search and recommendations (the same on every cell), reading only.
+pub fn served_elsewhere(request: &RequestHeader) -> bool {
+    let path = request.uri.path();
+    let reading = request.method == http::Method::GET || request.method == http::Method::HEAD;
+    reading
+        && [
+            "/api/products",
+            "/api/categories",
+            "/api/brands",
+            "/api/search",
+            "/api/recommendations",
+            "/.well-known",
+        ]
+        .iter()
+        .any(|prefix| under(path, prefix))
+}
+
+/// The cell that answers for shopper `key` while their cell `failed` is
+/// down, if the request may be answered elsewhere at all.
+pub fn fallback_route(
+    key: ShopperKey,
+    new_guest: bool,
+    table: &RoutingTable,
+) -> Result<Route, RouteError> {
+    let cell = table
+        .placer
+        .fallback(key, |cell| !table.health.is_down(cell))?;
+    let address = table
+        .address_of(cell)
+        .ok_or(RouteError::Placement(PlacementError::NoCellAcceptsShoppers))?;
+    Ok(Route::Cell {
+        id: cell.id.clone(),
+        address,
+        key,
+        new_guest,
+    })
 }
 
 /// The cell of an account, for a request routed by the e-mail in its body

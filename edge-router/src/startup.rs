@@ -12,6 +12,7 @@ use pingora::server::configuration::ServerConf;
 use topology::Topology;
 
 use crate::config::Config;
+use crate::health::HealthChecks;
 use crate::limits::RateLimiter;
 use crate::metrics::EdgeMetrics;
 use crate::proxy::EdgeProxy;
@@ -21,7 +22,7 @@ use crate::table_refresh::{self, TableRefresh};
 /// Checks everything that can be checked before pingora takes over the
 /// process: the topology parses and the listen address is free.
 /// The proxy and the task that keeps its routing table current.
-pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh)> {
+pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh, HealthChecks)> {
     let topology = load_topology(&config.edge.topology)?;
     let edge = &config.edge;
     // pingora would only log a failed bind from a worker thread; a person
@@ -77,9 +78,20 @@ pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh)> {
     };
     let known = runtime.block_on(first_keys.refresh_keys());
     tracing::info!(keys = known, "cells' token keys loaded");
+    let metrics = EdgeMetrics::new()?;
+    let checks = HealthChecks {
+        table: table.clone(),
+        metrics: metrics.clone(),
+        every: Duration::from_millis(edge.health_every_ms),
+        failures: edge.health_failures,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_millis(edge.health_timeout_ms))
+            .build()?,
+        missed: Default::default(),
+    };
     let proxy = EdgeProxy {
         table,
-        metrics: EdgeMetrics::new()?,
+        metrics,
         static_dir: edge.static_dir.clone(),
         connect_timeout: Duration::from_millis(edge.upstream_connect_timeout_ms),
         read_timeout: Duration::from_millis(edge.upstream_read_timeout_ms),
@@ -95,7 +107,7 @@ pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh)> {
             Duration::from_millis(edge.rate_limit_window_ms),
         ),
     };
-    Ok((proxy, refresh))
+    Ok((proxy, refresh, checks))
 }
 
 fn load_topology(path: &Path) -> anyhow::Result<Topology> {
@@ -105,7 +117,7 @@ fn load_topology(path: &Path) -> anyhow::Result<Topology> {
 
 /// Runs the proxy until SIGTERM (graceful: stop accepting, finish what is in
 /// flight) or SIGINT (fast). Never returns.
-pub fn run(config: &Config, proxy: EdgeProxy, refresh: TableRefresh) -> ! {
+pub fn run(config: &Config, proxy: EdgeProxy, refresh: TableRefresh, checks: HealthChecks) -> ! {
     let edge = &config.edge;
     let conf = ServerConf {
         threads: edge.threads,
@@ -121,6 +133,10 @@ pub fn run(config: &Config, proxy: EdgeProxy, refresh: TableRefresh) -> ! {
     server.add_service(pingora::services::background::background_service(
         "routing table",
         refresh,
+    ));
+    server.add_service(pingora::services::background::background_service(
+        "cell health checks",
+        checks,
     ));
     tracing::info!(listen = %edge.listen, "edge ready to serve");
     server.run_forever()

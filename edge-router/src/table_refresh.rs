@@ -48,8 +48,9 @@ impl TableRefresh {
         if published.table.version <= current {
             return Ok(current);
         }
-        let table =
-            compile(&published, self.control_plane)?.with_keys(self.table.load().keys().clone());
+        let table = compile(&published, self.control_plane)?
+            .with_keys(self.table.load().keys().clone())
+            .with_health_of(&self.table.load());
         self.table.store(Arc::new(table));
         save(&self.cache, &published)?;
         tracing::info!(

@@ -82,12 +82,17 @@ fn free_port() -> u16 {
 }
 
 fn topology_yaml(cells: &[&TestCell], control_plane: SocketAddr) -> String {
+    let states: Vec<&str> = cells.iter().map(|_| "active").collect();
+    topology_yaml_with(cells, &states, control_plane)
+}
+
+fn topology_yaml_with(cells: &[&TestCell], states: &[&str], control_plane: SocketAddr) -> String {
     let mut yaml = format!(
         "broker: 127.0.0.1:9092\nedge: {{ listen: \"127.0.0.1:1\" }}\ncontrol_plane:\n  http: {control_plane}\n  mysql: mysql://root@127.0.0.1:3/x\n  redis: redis://127.0.0.1:4\ncells:\n",
     );
-    for cell in cells {
+    for (cell, state) in cells.iter().zip(states) {
         yaml.push_str(&format!(
-            "  - {{ id: {}, weight: 100, state: active, http: \"{}\", mysql: \"mysql://root@127.0.0.1:3306/x\", redis: \"redis://127.0.0.1:6379\" }}\n",
+            "  - {{ id: {}, weight: 100, state: {state}, http: \"{}\", mysql: \"mysql://root@127.0.0.1:3306/x\", redis: \"redis://127.0.0.1:6379\" }}\n",
             cell.id, cell.address
         ));
     }
@@ -630,4 +635,125 @@ async fn a_shopper_over_the_limit_gets_429_and_probes_still_pass() {
         "another shopper was limited"
     );
     assert_eq!(get(&edge, "/livez", Some(key)).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_failed_cells_shoppers_browse_elsewhere_and_their_writes_wait() {
+    let (a, b) = (
+        TestCell::start("cell-a").await,
+        TestCell::start("cell-b").await,
+    );
+    // b is marked failed in the table the edge starts from.
+    let dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("cells.yaml.failed"),
+        topology_yaml_with(
+            &[&a, &b],
+            &["active", "failed"],
+            NO_CONTROL_PLANE.parse().unwrap(),
+        ),
+    )
+    .unwrap();
+    let edge = start_edge_in(
+        dir.clone(),
+        &[&a, &b],
+        NO_CONTROL_PLANE.parse().unwrap(),
+        &[(
+            "EDGE__EDGE__TOPOLOGY",
+            dir.join("cells.yaml.failed").to_str().unwrap(),
+        )],
+    );
+    let mut table = routed_cells(&[&a, &b]);
+    table[1].state = CellState::Failed;
+    let key = (0..1000u64)
+        .map(|raw| ShopperKey::from(raw.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+        .find(|key| placement::place(*key, &table).unwrap().id == "cell-b")
+        .unwrap();
+
+    let browsing = get(&edge, "/api/openapi.json", Some(key)).await;
+    assert_eq!(browsing.status(), 503, "not a catalog read");
+    let products = get(&edge, "/api/products?limit=1", Some(key)).await;
+    assert_eq!(products.status(), 200);
+    assert_eq!(cell_of(&products), "cell-a");
+    assert_eq!(products.headers()["x-cellwear-degraded"], "cell-b");
+
+    let cart = get(&edge, "/api/cart", Some(key)).await;
+    assert_eq!(cart.status(), 503);
+    assert_eq!(cart.headers()["retry-after"], "30");
+    assert_eq!(cell_of(&cart), "cell-b");
+    let body: Value = cart.json().await.unwrap();
+    assert_eq!(body["code"], "cell_unavailable");
+    let write = testkit::http_client()
+        .post(format!("http://{}/api/cart/items", edge.address))
+        .header("cookie", format!("sk={key}"))
+        .json(&serde_json::json!({"sku": "X", "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 503);
+
+    // New guests are given keys whose home is a working cell.
+    for _ in 0..20 {
+        let guest = get(&edge, "/api/cart", None).await;
+        assert_eq!(guest.status(), 200);
+        assert_eq!(cell_of(&guest), "cell-a");
+        assert!(guest.headers().get("x-cellwear-degraded").is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_cell_that_stops_answering_is_taken_as_failed() {
+    let (a, mut b) = (
+        TestCell::start("cell-a").await,
+        TestCell::start("cell-b").await,
+    );
+    let dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
+    let edge = start_edge_in(
+        dir,
+        &[&a, &b],
+        NO_CONTROL_PLANE.parse().unwrap(),
+        &[
+            ("EDGE__EDGE__HEALTH_EVERY_MS", "100"),
+            ("EDGE__EDGE__HEALTH_TIMEOUT_MS", "200"),
+            ("EDGE__EDGE__HEALTH_FAILURES", "2"),
+        ],
+    );
+    let table = routed_cells(&[&a, &b]);
+    let key = (0..1000u64)
+        .map(|raw| ShopperKey::from(raw.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+        .find(|key| placement::place(*key, &table).unwrap().id == "cell-b")
+        .unwrap();
+    assert_eq!(get(&edge, "/api/cart", Some(key)).await.status(), 200);
+
+    b.stop().await;
+    let started = Instant::now();
+    loop {
+        let cart = get(&edge, "/api/cart", Some(key)).await;
+        if cart.status() == 503 {
+            let body: Value = cart.json().await.unwrap();
+            assert_eq!(body["code"], "cell_unavailable");
+            break;
+        }
+        assert_eq!(cart.status(), 502, "before detection: the cell's 502");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the edge never noticed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let detected = started.elapsed();
+    let products = get(&edge, "/api/products?limit=1", Some(key)).await;
+    assert_eq!(products.status(), 200);
+    assert_eq!(cell_of(&products), "cell-a");
+    assert_eq!(products.headers()["x-cellwear-degraded"], "cell-b");
+    for _ in 0..10 {
+        assert_eq!(cell_of(&get(&edge, "/api/cart", None).await), "cell-a");
+    }
+    let metrics = get(&edge, "/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"cellwear_edge_cell_up{cell="cell-b"} 0"#),
+        "{metrics}"
+    );
+    assert!(detected < Duration::from_secs(5), "took {detected:?}");
 }

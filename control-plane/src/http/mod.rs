@@ -31,6 +31,7 @@ pub struct AppState {
     pub stock: StockSettings,
     pub schemas: Schemas,
     pub orders: crate::orders::OrderSearch,
+    pub cells: crate::cells::Cells,
 }
 
 impl FromRef<AppState> for Arc<Verifier> {
@@ -69,6 +70,11 @@ impl FromRef<AppState> for Arc<Verifier> {
         promotions::get,
         promotions::replace,
         crate::orders::routes::search,
+        crate::cells::routes::list,
+        crate::cells::routes::set_weight,
+        crate::cells::routes::fail,
+        crate::cells::routes::recover,
+        crate::cells::routes::remove,
         stock::ledger,
         stock::restock,
         stock::adjust,
@@ -132,6 +138,23 @@ pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
         .route("/admin/api/stock/{sku}/restock", post(stock::restock))
         .route("/admin/api/stock/{sku}/adjust", post(stock::adjust))
         .route("/control/api/cells/{id}/recall-stock", post(stock::recall))
+        .route("/control/api/cells", get(crate::cells::routes::list))
+        .route(
+            "/control/api/cells/{id}",
+            axum::routing::delete(crate::cells::routes::remove),
+        )
+        .route(
+            "/control/api/cells/{id}/weight",
+            put(crate::cells::routes::set_weight),
+        )
+        .route(
+            "/control/api/cells/{id}/fail",
+            post(crate::cells::routes::fail),
+        )
+        .route(
+            "/control/api/cells/{id}/recover",
+            post(crate::cells::routes::recover),
+        )
         .with_state(state);
     Ok(
         chassis::http::openapi_document("/admin/api/openapi.json", ApiDoc::openapi())?

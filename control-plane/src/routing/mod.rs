@@ -85,7 +85,7 @@ pub async fn current(pool: &MySqlPool) -> anyhow::Result<PublishedRoutingTable> 
     })
 }
 
-fn state_name(state: CellState) -> &'static str {
+pub(crate) fn state_name(state: CellState) -> &'static str {
     match state {
         CellState::Active => "active",
         CellState::Draining => "draining",
@@ -94,7 +94,7 @@ fn state_name(state: CellState) -> &'static str {
     }
 }
 
-fn parse_state(name: &str) -> Option<CellState> {
+pub(crate) fn parse_state(name: &str) -> Option<CellState> {
     [
         CellState::Active,
         CellState::Draining,

@@ -16,4 +16,4 @@ mod rendezvous;
 
 pub use key::{ParseShopperKeyError, ShopperKey};
 pub use placer::{InvalidTable, Placer};
-pub use rendezvous::{PlacementError, place};
+pub use rendezvous::{PlacementError, place, place_active, place_among};

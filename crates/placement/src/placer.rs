@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use wire::{RoutedCell, RoutingTable};
 
-use crate::{PlacementError, ShopperKey, place};
+use crate::{PlacementError, ShopperKey, place, place_among};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidTable {
@@ -80,6 +80,34 @@ impl Placer {
     /// writes from an older epoch during a migration).
     pub fn epoch(&self, key: ShopperKey) -> Option<u64> {
         self.overrides.get(&key).map(|(_, epoch)| *epoch)
+    }
+
+    /// Where a shopper of a failed cell browses meanwhile: the cell the
+    /// hash picks among the active cells that `up` says answer.
+    pub fn fallback(
+        &self,
+        key: ShopperKey,
+        up: impl Fn(&str) -> bool,
+    ) -> Result<&RoutedCell, PlacementError> {
+        place_among(key, &self.cells, |cell| {
+            cell.state.accepts_new_shoppers() && up(&cell.id)
+        })
+    }
+
+    /// A key for a new guest whose home is an active cell that `up` says
+    /// answers: a guest put on a failed cell could browse but not fill a
+    /// cart. Keys are drawn until one lands on such a cell (a few draws
+    /// unless most cells are down; after 64 the last draw is kept).
+    pub fn new_guest_key(&self, up: impl Fn(&str) -> bool) -> ShopperKey {
+        let mut key = ShopperKey::random();
+        for _ in 0..64 {
+            match self.place(key) {
+                Ok(cell) if cell.state.accepts_new_shoppers() && up(&cell.id) => return key,
+                Err(_) => return key,
+                Ok(_) => key = ShopperKey::random(),
+            }
+        }
+        key
     }
 
     /// Whether a shopper without an override could be placed at all.

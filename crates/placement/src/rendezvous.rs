@@ -12,16 +12,33 @@ pub enum PlacementError {
 }
 
 /// The cell a shopper without an override belongs to: weighted rendezvous
-/// hashing over the cells that accept new shoppers.
+/// hashing over the cells that keep their shoppers (active, and failed: a
+/// failed cell's shoppers stay its own, served in a degraded way, so that
+/// a failure moves no shopper to an empty home).
 ///
 /// Each eligible cell scores the key with `weight / -ln(u)`, where `u` is a
 /// uniform draw in (0, 1) from hashing the key with the cell id; the highest
 /// score wins. A cell's chance of winning is its share of the total weight,
 /// and a change to one cell only moves keys to or from that cell.
 pub fn place(key: ShopperKey, cells: &[RoutedCell]) -> Result<&RoutedCell, PlacementError> {
+    place_among(key, cells, |cell| cell.state.keeps_its_shoppers())
+}
+
+/// The active cell the hash would give `key` if only active cells counted:
+/// where a failed cell's shoppers browse meanwhile.
+pub fn place_active(key: ShopperKey, cells: &[RoutedCell]) -> Result<&RoutedCell, PlacementError> {
+    place_among(key, cells, |cell| cell.state.accepts_new_shoppers())
+}
+
+/// Rendezvous over the cells with a weight for which `eligible` holds.
+pub fn place_among(
+    key: ShopperKey,
+    cells: &[RoutedCell],
+    eligible: impl Fn(&RoutedCell) -> bool,
+) -> Result<&RoutedCell, PlacementError> {
     cells
         .iter()
-        .filter(|cell| cell.weight > 0 && cell.state.accepts_new_shoppers())
+        .filter(|cell| cell.weight > 0 && eligible(cell))
         .map(|cell| (score(key, cell), cell))
         // Ties (astronomically unlikely) go to the smaller id, so every
         // process picks the same cell whatever order the table lists them in.
@@ -124,9 +141,24 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_cell_keeps_its_keys_and_they_browse_on_active_cells() {
+        let before = cells(5);
+        let mut after = before.clone();
+        after[1].state = CellState::Failed;
+        for key in keys(50_000) {
+            assert_eq!(owner(key, &after), owner(key, &before));
+            let fallback = place_active(key, &after).unwrap();
+            assert_ne!(fallback.id, "cell-1");
+            if owner(key, &before) != "cell-1" {
+                assert_eq!(fallback.id, owner(key, &before));
+            }
+        }
+    }
+
+    #[test]
     fn no_eligible_cell_is_an_error() {
         let mut table = cells(2);
-        table[0].state = CellState::Failed;
+        table[0].state = CellState::Drained;
         table[1].weight = 0;
         assert_eq!(
             place(ShopperKey::from(7), &table),

@@ -19,4 +19,7 @@ pub mod users;
 
 pub use error::ErrorBody;
 pub use health::{CheckReport, HealthStatus, LivenessResponse, ReadinessResponse};
-pub use routing::{CellState, PlacementOverride, PublishedRoutingTable, RoutedCell, RoutingTable};
+pub use routing::{
+    CellList, CellState, CellStateChange, CellView, CellWeight, PlacementOverride,
+    PublishedRoutingTable, RoutedCell, RoutingTable,
+};

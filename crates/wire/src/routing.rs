@@ -16,9 +16,18 @@ pub enum CellState {
 }
 
 impl CellState {
-    /// Whether placement may put a shopper without an override on this cell.
+    /// Whether a new shopper may be put on this cell.
     pub fn accepts_new_shoppers(self) -> bool {
         matches!(self, CellState::Active)
+    }
+
+    /// Whether the cell stays the home of the shoppers the hash gives it. A
+    /// failed cell does: their carts, orders and accounts are there, so
+    /// they get degraded service (browsing from a healthy cell, writes
+    /// refused) rather than a new, empty home. A draining cell does not:
+    /// its shoppers are pinned by overrides while they are moved.
+    pub fn keeps_its_shoppers(self) -> bool {
+        matches!(self, CellState::Active | CellState::Failed)
     }
 }
 
@@ -61,4 +70,41 @@ pub struct PublishedRoutingTable {
     pub table: RoutingTable,
     /// Cell id → `host:port` of its HTTP API.
     pub endpoints: std::collections::BTreeMap<String, String>,
+}
+
+/// One cell as SREs see it (`GET /control/api/cells`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CellView {
+    pub id: String,
+    pub http_address: String,
+    pub weight: u32,
+    pub state: CellState,
+    /// Shoppers pinned to the cell by an override (migrated shoppers).
+    pub pinned_shoppers: u64,
+    /// What the cell's `/readyz` said just now: `ready`, `not_ready`
+    /// (answered, not 200) or `unreachable`.
+    pub health: String,
+}
+
+/// Every cell, and the routing-table version they are published in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CellList {
+    pub routing_version: u64,
+    pub cells: Vec<CellView>,
+}
+
+/// `PUT /control/api/cells/{id}/weight`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CellWeight {
+    /// 0-10000: the cell's share of new shoppers; 0 takes none.
+    pub weight: u32,
+}
+
+/// `POST /control/api/cells/{id}/fail` and `…/recover`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CellStateChange {
+    /// Why (kept in the audit log).
+    pub reason: String,
 }

@@ -1,0 +1,290 @@
+//! Cell operations (role `sre`, every action audited): list the cells with
+//! their health, set a cell's weight, mark a cell failed and recovered,
+//! remove a drained cell. Each change is one transaction that locks the
+//! cell's row, checks the move, writes it, bumps the routing table's version
+//! (the edge and the cells pick it up on their next poll) and records it in
+//! the audit log.
+//!
+//! A failed cell keeps its shoppers (placement still hashes them to it):
+//! the edge serves their browsing from an active cell and refuses their
+//! writes with a 503 until the cell recovers. Adding a cell and draining one
+//! (moving its shoppers away) are not built yet.
+
+pub mod routes;
+
+use std::time::Duration;
+
+use sqlx::MySqlPool;
+use wire::{CellList, CellState, CellView};
+
+use crate::audit;
+use crate::routing::repo;
+
+/// The most a cell may weigh (a hundred times the usual 100).
+pub const MAX_WEIGHT: u32 = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CellError {
+    #[error("No cell with this id.")]
+    NotFound,
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: &'static str,
+    },
+    #[error("A cell that is {from} cannot be {action}.")]
+    Illegal {
+        from: &'static str,
+        action: &'static str,
+    },
+    #[error(
+        "This is the last active cell taking shoppers: failing it would leave new shoppers nowhere. Add or recover a cell first."
+    )]
+    LastActive,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for CellError {
+    fn from(error: sqlx::Error) -> Self {
+        CellError::Unexpected(error.into())
+    }
+}
+
+impl CellError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CellError::NotFound => "cell_not_found",
+            CellError::Invalid { .. } => "invalid_cell_change",
+            CellError::Illegal { .. } => "illegal_cell_transition",
+            CellError::LastActive => "last_active_cell",
+            CellError::Unexpected(_) => "internal",
+        }
+    }
+}
+
+fn state_of(name: &str) -> Result<CellState, CellError> {
+    crate::routing::parse_state(name)
+        .ok_or_else(|| CellError::Unexpected(anyhow::anyhow!("a cell has state {name}")))
+}
+
+fn reason(text: &str) -> Result<&str, CellError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 500 || text.chars().any(char::is_control) {
+        return Err(CellError::Invalid {
+            field: "reason",
+            message: "1-500 characters of text",
+        });
+    }
+    Ok(text)
+}
+
+/// The cell operations.
+#[derive(Debug, Clone)]
+pub struct Cells {
+    pool: MySqlPool,
+    client: reqwest::Client,
+}
+
+impl Cells {
+    pub fn new(pool: MySqlPool, probe_timeout: Duration) -> anyhow::Result<Self> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Ok(Self {
+            pool,
+            client: reqwest::Client::builder().timeout(probe_timeout).build()?,
+        })
+    }
+
+    /// Every cell with its health, probed now (all at once).
+    pub async fn list(&self) -> Result<CellList, CellError> {
+        let mut conn = self.pool.acquire().await?;
+        let version = repo::version(&mut conn).await?;
+        let rows = repo::cells(&mut conn).await?;
+        let pinned: Vec<(String, i64)> =
+            sqlx::query_as("SELECT cell_id, COUNT(*) FROM placement_overrides GROUP BY cell_id")
+                .fetch_all(&mut *conn)
+                .await?;
+        drop(conn);
+        let probes = rows.iter().map(|row| {
+            let url = format!("http://{}/readyz", row.http_address);
+            let request = self.client.get(url);
+            async move {
+                match request.send().await {
+                    Ok(response) if response.status().is_success() => "ready",
+                    Ok(_) => "not_ready",
+                    Err(_) => "unreachable",
+                }
+            }
+        });
+        let health = futures_util::future::join_all(probes).await;
+        let mut cells = Vec::with_capacity(rows.len());
+        for (row, health) in rows.into_iter().zip(health) {
+            cells.push(CellView {
+                state: state_of(&row.state)?,
+                pinned_shoppers: pinned
+                    .iter()
+                    .find(|(cell, _)| *cell == row.id)
+                    .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0)),
+                id: row.id,
+                http_address: row.http_address,
+                weight: row.weight,
+                health: health.to_owned(),
+            });
+        }
+        Ok(CellList {
+            routing_version: version,
+            cells,
+        })
+    }
+
+    /// Sets cell `id`'s share of new shoppers.
+    pub async fn set_weight(&self, actor: &str, id: &str, weight: u32) -> Result<(), CellError> {
+        if weight > MAX_WEIGHT {
+            return Err(CellError::Invalid {
+                field: "weight",
+                message: "0-10000",
+            });
+        }
+        let mut tx = self.pool.begin().await?;
+        let (state, old) = lock(&mut tx, id).await?;
+        if weight == 0 && state == CellState::Active && !others_take_shoppers(&mut tx, id).await? {
+            return Err(CellError::LastActive);
+        }
+        sqlx::query("UPDATE cells SET weight = ? WHERE id = ?")
+            .bind(weight)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        finish(
+            &mut tx,
+            actor,
+            "cell.weight",
+            id,
+            serde_json::json!({"from": old, "to": weight}),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(cell = id, weight, actor, "cell weight set");
+        Ok(())
+    }
+
+    /// Marks active cell `id` failed (its shoppers get degraded service).
+    pub async fn fail(&self, actor: &str, id: &str, why: &str) -> Result<(), CellError> {
+        let why = reason(why)?;
+        self.change_state(actor, id, why, (CellState::Active, CellState::Failed))
+            .await
+    }
+
+    /// Marks failed cell `id` active again.
+    pub async fn recover(&self, actor: &str, id: &str, why: &str) -> Result<(), CellError> {
+        let why = reason(why)?;
+        self.change_state(actor, id, why, (CellState::Failed, CellState::Active))
+            .await
+    }
+
+    async fn change_state(
+        &self,
+        actor: &str,
+        id: &str,
+        why: &str,
+        (from, to): (CellState, CellState),
+    ) -> Result<(), CellError> {
+        let action = if to == CellState::Failed {
+            "marked failed"
+        } else {
+            "recovered"
+        };
+        let mut tx = self.pool.begin().await?;
+        let (state, weight) = lock(&mut tx, id).await?;
+        if state != from {
+            return Err(CellError::Illegal {
+                from: crate::routing::state_name(state),
+                action,
+            });
+        }
+        if to == CellState::Failed && weight > 0 && !others_take_shoppers(&mut tx, id).await? {
+            return Err(CellError::LastActive);
+        }
+        sqlx::query("UPDATE cells SET state = ? WHERE id = ?")
+            .bind(crate::routing::state_name(to))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        finish(
+            &mut tx,
+            actor,
+            if to == CellState::Failed {
+                "cell.fail"
+            } else {
+                "cell.recover"
+            },
+            id,
+            serde_json::json!({"from": crate::routing::state_name(from), "to": crate::routing::state_name(to), "reason": why}),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(cell = id, actor, reason = why, "cell {action}");
+        Ok(())
+    }
+
+    /// Removes drained cell `id` from the map.
+    pub async fn remove(&self, actor: &str, id: &str) -> Result<(), CellError> {
+        let mut tx = self.pool.begin().await?;
+        let (state, _) = lock(&mut tx, id).await?;
+        if state != CellState::Drained {
+            return Err(CellError::Illegal {
+                from: crate::routing::state_name(state),
+                action: "removed (drain it first)",
+            });
+        }
+        sqlx::query("DELETE FROM cells WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        finish(&mut tx, actor, "cell.remove", id, serde_json::json!({})).await?;
+        tx.commit().await?;
+        tracing::info!(cell = id, actor, "cell removed");
+        Ok(())
+    }
+}
+
+/// Cell `id`'s state and weight, its row locked.
+async fn lock(conn: &mut sqlx::MySqlConnection, id: &str) -> Result<(CellState, u32), CellError> {
+    let row: Option<(String, u32)> =
+        sqlx::query_as("SELECT state, weight FROM cells WHERE id = ? FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (state, weight) = row.ok_or(CellError::NotFound)?;
+    Ok((state_of(&state)?, weight))
+}
+
+/// Whether a cell other than `id` takes new shoppers (their rows locked
+/// too, so two SREs cannot each fail one of the last two cells).
+async fn others_take_shoppers(
+    conn: &mut sqlx::MySqlConnection,
+    id: &str,
+) -> Result<bool, CellError> {
+    let others: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM cells WHERE id <> ? AND state = 'active' AND weight > 0 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(!others.is_empty())
+}
+
+/// Bumps the routing table's version and audits the change.
+async fn finish(
+    conn: &mut sqlx::MySqlConnection,
+    actor: &str,
+    action: &str,
+    id: &str,
+    detail: serde_json::Value,
+) -> Result<(), CellError> {
+    sqlx::query("UPDATE routing_table SET version = version + 1 WHERE singleton = 1")
+        .execute(&mut *conn)
+        .await?;
+    audit::record(conn, actor, action, &format!("cell:{id}"), &detail).await?;
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! `/control/api/cells`: cell operations (role `sre`).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chassis::http::{ApiError, Json};
+use wire::{CellList, CellStateChange, CellWeight};
+
+use super::CellError;
+use crate::http::AppState;
+use crate::staff::{Sre, Staff};
+
+impl From<CellError> for ApiError {
+    fn from(error: CellError) -> Self {
+        let status = match &error {
+            CellError::NotFound => StatusCode::NOT_FOUND,
+            CellError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            CellError::Illegal { .. } | CellError::LastActive => StatusCode::CONFLICT,
+            CellError::Unexpected(_) => return ApiError::unexpected(error),
+        };
+        ApiError::new(status, error.code(), error.to_string())
+    }
+}
+
+/// Every cell: address, weight, state, pinned shoppers and health now.
+#[utoipa::path(get, path = "/control/api/cells", tag = "cells",
+    responses(
+        (status = 200, description = "The cells and the routing version", body = CellList),
+        (status = 403, description = "Not an SRE", body = wire::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _: Staff<Sre>,
+) -> Result<Json<CellList>, ApiError> {
+    Ok(Json(state.cells.list().await?))
+}
+
+/// Set a cell's share of new shoppers (0-10000; 0 takes none).
+#[utoipa::path(put, path = "/control/api/cells/{id}/weight", tag = "cells", request_body = CellWeight,
+    params(("id" = String, Path, description = "The cell id")),
+    responses(
+        (status = 200, description = "The cells after the change", body = CellList),
+        (status = 400, description = "`invalid_cell_change`", body = wire::ErrorBody),
+        (status = 404, description = "`cell_not_found`", body = wire::ErrorBody),
+        (status = 409, description = "`last_active_cell`: weight 0 would leave new shoppers nowhere", body = wire::ErrorBody)))]
+pub async fn set_weight(
+    State(state): State<AppState>,
+    caller: Staff<Sre>,
+    Path(id): Path<String>,
+    Json(body): Json<CellWeight>,
+) -> Result<Json<CellList>, ApiError> {
+    state
+        .cells
+        .set_weight(&caller.actor(), &id, body.weight)
+        .await?;
+    Ok(Json(state.cells.list().await?))
+}
+
+/// Mark an active cell failed: its shoppers browse on other cells, and
+/// their cart, checkout, orders and account writes get a 503 until it
+/// recovers.
+#[utoipa::path(post, path = "/control/api/cells/{id}/fail", tag = "cells", request_body = CellStateChange,
+    params(("id" = String, Path, description = "The cell id")),
+    responses(
+        (status = 200, description = "The cells after the change", body = CellList),
+        (status = 400, description = "`invalid_cell_change`: no reason", body = wire::ErrorBody),
+        (status = 404, description = "`cell_not_found`", body = wire::ErrorBody),
+        (status = 409, description = "`illegal_cell_transition` (not active) or `last_active_cell`", body = wire::ErrorBody)))]
+pub async fn fail(
+    State(state): State<AppState>,
+    caller: Staff<Sre>,
+    Path(id): Path<String>,
+    Json(body): Json<CellStateChange>,
+) -> Result<Json<CellList>, ApiError> {
+    state.cells.fail(&caller.actor(), &id, &body.reason).await?;
+    Ok(Json(state.cells.list().await?))
+}
+
+/// Mark a failed cell active again.
+#[utoipa::path(post, path = "/control/api/cells/{id}/recover", tag = "cells", request_body = CellStateChange,
+    params(("id" = String, Path, description = "The cell id")),
+    responses(
+        (status = 200, description = "The cells after the change", body = CellList),
+        (status = 400, description = "`invalid_cell_change`: no reason", body = wire::ErrorBody),
+        (status = 404, description = "`cell_not_found`", body = wire::ErrorBody),
+        (status = 409, description = "`illegal_cell_transition`: not failed", body = wire::ErrorBody)))]
+pub async fn recover(
+    State(state): State<AppState>,
+    caller: Staff<Sre>,
+    Path(id): Path<String>,
+    Json(body): Json<CellStateChange>,
+) -> Result<Json<CellList>, ApiError> {
+    state
+        .cells
+        .recover(&caller.actor(), &id, &body.reason)
+        .await?;
+    Ok(Json(state.cells.list().await?))
+}
+
+/// Remove a drained cell from the map.
+#[utoipa::path(delete, path = "/control/api/cells/{id}", tag = "cells",
+    params(("id" = String, Path, description = "The cell id")),
+    responses(
+        (status = 200, description = "The cells after the change", body = CellList),
+        (status = 404, description = "`cell_not_found`", body = wire::ErrorBody),
+        (status = 409, description = "`illegal_cell_transition`: not drained", body = wire::ErrorBody)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Staff<Sre>,
+    Path(id): Path<String>,
+) -> Result<Json<CellList>, ApiError> {
+    state.cells.remove(&caller.actor(), &id).await?;
+    Ok(Json(state.cells.list().await?))
+}
