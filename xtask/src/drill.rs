@@ -43,12 +43,17 @@ pub enum Drill {
     /// simulated carrier, a second order cancelled and refunded, every
     /// e-mail in the SMTP sink.
     OrderJourney,
+    /// Kill one of three cells under load: the other cells' shoppers see no
+    /// error, the killed cell's get clean 503s and degraded browsing once the
+    /// edge notices; how long that took.
+    CellDown,
 }
 
 pub fn run(drill: Drill) -> anyhow::Result<()> {
     match drill {
         Drill::Oversell { shoppers, units } => oversell(shoppers, units),
         Drill::OrderJourney => crate::journey::order_journey(),
+        Drill::CellDown => crate::cell_down::cell_down(),
     }
 }
 

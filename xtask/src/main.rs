@@ -7,8 +7,8 @@
 //!   plane's admin API ([`seed`]);
 //! * `events …` — the event backbone's tools ([`events`]);
 //! * `bench events`, `bench catalog`, `bench search` — benchmarks ([`bench`]);
-//! * `drill oversell`, `drill order-journey` — drills against the stack
-//!   ([`drill`], [`journey`]);
+//! * `drill oversell`, `drill order-journey`, `drill cell-down` — drills
+//!   against the stack ([`drill`], [`journey`], [`cell_down`]);
 //!
 //! [`tools`] installs what is missing (Debian packages, the pinned broker),
 //! [`services`] finds or starts MariaDB, Redis and a broker for tests,
@@ -19,6 +19,7 @@ mod bench;
 mod bench_catalog;
 mod bench_checkout;
 mod bench_search;
+mod cell_down;
 mod drill;
 mod events;
 mod http;

@@ -580,6 +580,14 @@ pub fn down() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The pid of the running stack's process `name` (`cell-1`, `edge`, …).
+pub fn pid_of(name: &str) -> Option<u32> {
+    running_pids()
+        .into_iter()
+        .find(|(_, process, _)| process == name)
+        .map(|(pid, _, _)| pid)
+}
+
 /// `(pid, name, pid file)` of every live process an earlier `up` started, in
 /// start order.
 fn running_pids() -> Vec<(u32, String, PathBuf)> {
