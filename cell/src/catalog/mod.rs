@@ -32,6 +32,7 @@ pub fn router(products: Products) -> Router {
         .route("/api/products/{slug}", get(routes::detail))
         .route("/api/categories", get(routes::categories))
         .route("/api/brands", get(routes::brands))
+        .route("/internal/catalog/status", get(routes::status))
         .with_state(products)
 }
 
@@ -185,6 +186,14 @@ impl Products {
 
     /// The product page: the product (cached) with each variant's
     /// availability in this cell (read live).
+    /// How many products the read model lists (published, not deleted).
+    pub async fn listed(&self) -> Result<u64, sqlx::Error> {
+        let listed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM catalog_products WHERE listed")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(u64::try_from(listed).unwrap_or(0))
+    }
+
     pub async fn detail(&self, slug: &str) -> Result<ProductDetail, ProductsError> {
         if slug.is_empty() || slug.len() > 120 {
             return Err(ProductsError::NotFound);

@@ -67,3 +67,13 @@ pub async fn categories(State(products): State<Products>) -> Result<Response, Ap
 pub async fn brands(State(products): State<Products>) -> Result<Response, ApiError> {
     Ok(json_bytes(products.brands().await?))
 }
+
+/// How far the read model is (for the control plane, before it lets a new
+/// cell take shoppers; not under `/api`, so the edge never routes to it).
+pub async fn status(
+    State(products): State<Products>,
+) -> Result<Json<wire::catalog::CatalogStatus>, ApiError> {
+    Ok(Json(wire::catalog::CatalogStatus {
+        listed_products: products.listed().await.map_err(ApiError::unexpected)?,
+    }))
+}

@@ -7,8 +7,13 @@
 //!
 //! A failed cell keeps its shoppers (placement still hashes them to it):
 //! the edge serves their browsing from an active cell and refuses their
-//! writes with a 503 until the cell recovers. Adding a cell and draining one
-//! (moving its shoppers away) are not built yet.
+//! writes with a 503 until the cell recovers.
+//!
+//! A cell added through the API starts `joining`: it is in the routing table
+//! (with its endpoint) but takes no shoppers while it rebuilds its catalog
+//! from the compacted topic. Activating it checks that it answers `/readyz`
+//! and lists as many products as the control plane has published. Draining
+//! a cell (moving its shoppers away) is not built yet.
 
 pub mod routes;
 
@@ -41,6 +46,10 @@ pub enum CellError {
         "This is the last active cell taking shoppers: failing it would leave new shoppers nowhere. Add or recover a cell first."
     )]
     LastActive,
+    #[error("A cell with this id is already in the map.")]
+    Exists,
+    #[error("The cell is not ready to take shoppers: {0}")]
+    NotReady(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -58,6 +67,8 @@ impl CellError {
             CellError::Invalid { .. } => "invalid_cell_change",
             CellError::Illegal { .. } => "illegal_cell_transition",
             CellError::LastActive => "last_active_cell",
+            CellError::Exists => "cell_exists",
+            CellError::NotReady(_) => "cell_not_ready",
             CellError::Unexpected(_) => "internal",
         }
     }
@@ -135,6 +146,120 @@ impl Cells {
             routing_version: version,
             cells,
         })
+    }
+
+    /// Adds cell `id` at `http_address`, `joining`: in the table, taking no
+    /// shoppers until it is activated.
+    pub async fn add(&self, actor: &str, cell: &wire::NewCell) -> Result<(), CellError> {
+        topology::check_cell_id(&cell.id).map_err(|_| CellError::Invalid {
+            field: "id",
+            message: "1-32 lowercase letters, digits and -",
+        })?;
+        if cell.http_address.parse::<std::net::SocketAddr>().is_err() {
+            return Err(CellError::Invalid {
+                field: "http_address",
+                message: "ip:port of the cell's HTTP server",
+            });
+        }
+        if cell.weight > MAX_WEIGHT {
+            return Err(CellError::Invalid {
+                field: "weight",
+                message: "0-10000",
+            });
+        }
+        let mut tx = self.pool.begin().await?;
+        let added = sqlx::query(
+            "INSERT IGNORE INTO cells (id, weight, state, http_address) VALUES (?, ?, 'joining', ?)",
+        )
+        .bind(&cell.id)
+        .bind(cell.weight)
+        .bind(&cell.http_address)
+        .execute(&mut *tx)
+        .await?;
+        if added.rows_affected() != 1 {
+            return Err(CellError::Exists);
+        }
+        finish(
+            &mut tx,
+            actor,
+            "cell.add",
+            &cell.id,
+            serde_json::json!({"http_address": cell.http_address, "weight": cell.weight}),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(cell = %cell.id, address = %cell.http_address, actor, "cell added; joining");
+        Ok(())
+    }
+
+    /// Lets joining cell `id` take shoppers, once it answers and its
+    /// catalog has caught up with what is published.
+    pub async fn activate(&self, actor: &str, id: &str) -> Result<(), CellError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT state, http_address FROM cells WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (state, address) = row.ok_or(CellError::NotFound)?;
+        if state != "joining" {
+            return Err(CellError::Illegal {
+                from: crate::routing::state_name(state_of(&state)?),
+                action: "activated (only a joining cell is)",
+            });
+        }
+        let ready = self
+            .client
+            .get(format!("http://{address}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if !ready {
+            return Err(CellError::NotReady(format!(
+                "it does not answer /readyz with 200 at {address}"
+            )));
+        }
+        let status: wire::catalog::CatalogStatus = self
+            .client
+            .get(format!("http://{address}/internal/catalog/status"))
+            .send()
+            .await
+            .map_err(|e| CellError::NotReady(format!("its catalog status: {e}")))?
+            .json()
+            .await
+            .map_err(|e| CellError::NotReady(format!("its catalog status: {e}")))?;
+        let published: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products WHERE published")
+            .fetch_one(&self.pool)
+            .await?;
+        let published = u64::try_from(published).unwrap_or(0);
+        if status.listed_products < published {
+            return Err(CellError::NotReady(format!(
+                "its catalog lists {} of {published} published products; it is still reading the catalog topic",
+                status.listed_products
+            )));
+        }
+        let mut tx = self.pool.begin().await?;
+        let (state, _) = lock(&mut tx, id).await?;
+        if state != CellState::Joining {
+            return Err(CellError::Illegal {
+                from: crate::routing::state_name(state),
+                action: "activated (only a joining cell is)",
+            });
+        }
+        sqlx::query("UPDATE cells SET state = 'active' WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        finish(
+            &mut tx,
+            actor,
+            "cell.activate",
+            id,
+            serde_json::json!({"listed_products": status.listed_products, "published": published}),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(cell = id, actor, "cell active: taking shoppers");
+        Ok(())
     }
 
     /// Sets cell `id`'s share of new shoppers.

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chassis::http::{ApiError, Json};
-use wire::{CellList, CellStateChange, CellWeight};
+use wire::{CellList, CellStateChange, CellWeight, NewCell};
 
 use super::CellError;
 use crate::http::AppState;
@@ -14,7 +14,10 @@ impl From<CellError> for ApiError {
         let status = match &error {
             CellError::NotFound => StatusCode::NOT_FOUND,
             CellError::Invalid { .. } => StatusCode::BAD_REQUEST,
-            CellError::Illegal { .. } | CellError::LastActive => StatusCode::CONFLICT,
+            CellError::Illegal { .. }
+            | CellError::LastActive
+            | CellError::Exists
+            | CellError::NotReady(_) => StatusCode::CONFLICT,
             CellError::Unexpected(_) => return ApiError::unexpected(error),
         };
         ApiError::new(status, error.code(), error.to_string())
@@ -108,5 +111,38 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<Json<CellList>, ApiError> {
     state.cells.remove(&caller.actor(), &id).await?;
+    Ok(Json(state.cells.list().await?))
+}
+
+/// Add a cell: it joins the table `joining`, rebuilds its catalog from the
+/// compacted topic, and takes shoppers once activated.
+#[utoipa::path(post, path = "/control/api/cells", tag = "cells", request_body = NewCell,
+    responses(
+        (status = 201, description = "Added, joining", body = CellList),
+        (status = 400, description = "`invalid_cell_change`: a bad id, address or weight", body = wire::ErrorBody),
+        (status = 409, description = "`cell_exists`", body = wire::ErrorBody)))]
+pub async fn add(
+    State(state): State<AppState>,
+    caller: Staff<Sre>,
+    Json(body): Json<NewCell>,
+) -> Result<(StatusCode, Json<CellList>), ApiError> {
+    state.cells.add(&caller.actor(), &body).await?;
+    Ok((StatusCode::CREATED, Json(state.cells.list().await?)))
+}
+
+/// Let a joining cell take shoppers: it must answer `/readyz` and list as
+/// many products as are published.
+#[utoipa::path(post, path = "/control/api/cells/{id}/activate", tag = "cells",
+    params(("id" = String, Path, description = "The cell id")),
+    responses(
+        (status = 200, description = "Active", body = CellList),
+        (status = 404, description = "`cell_not_found`", body = wire::ErrorBody),
+        (status = 409, description = "`illegal_cell_transition` (not joining) or `cell_not_ready` (the message says what is missing; try again)", body = wire::ErrorBody)))]
+pub async fn activate(
+    State(state): State<AppState>,
+    caller: Staff<Sre>,
+    Path(id): Path<String>,
+) -> Result<Json<CellList>, ApiError> {
+    state.cells.activate(&caller.actor(), &id).await?;
     Ok(Json(state.cells.list().await?))
 }

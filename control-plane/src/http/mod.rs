@@ -71,6 +71,8 @@ impl FromRef<AppState> for Arc<Verifier> {
         promotions::replace,
         crate::orders::routes::search,
         crate::cells::routes::list,
+        crate::cells::routes::add,
+        crate::cells::routes::activate,
         crate::cells::routes::set_weight,
         crate::cells::routes::fail,
         crate::cells::routes::recover,
@@ -138,7 +140,14 @@ pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
         .route("/admin/api/stock/{sku}/restock", post(stock::restock))
         .route("/admin/api/stock/{sku}/adjust", post(stock::adjust))
         .route("/control/api/cells/{id}/recall-stock", post(stock::recall))
-        .route("/control/api/cells", get(crate::cells::routes::list))
+        .route(
+            "/control/api/cells",
+            get(crate::cells::routes::list).post(crate::cells::routes::add),
+        )
+        .route(
+            "/control/api/cells/{id}/activate",
+            post(crate::cells::routes::activate),
+        )
         .route(
             "/control/api/cells/{id}",
             axum::routing::delete(crate::cells::routes::remove),

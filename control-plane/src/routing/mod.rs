@@ -87,6 +87,7 @@ pub async fn current(pool: &MySqlPool) -> anyhow::Result<PublishedRoutingTable> 
 
 pub(crate) fn state_name(state: CellState) -> &'static str {
     match state {
+        CellState::Joining => "joining",
         CellState::Active => "active",
         CellState::Draining => "draining",
         CellState::Drained => "drained",
@@ -96,6 +97,7 @@ pub(crate) fn state_name(state: CellState) -> &'static str {
 
 pub(crate) fn parse_state(name: &str) -> Option<CellState> {
     [
+        CellState::Joining,
         CellState::Active,
         CellState::Draining,
         CellState::Drained,

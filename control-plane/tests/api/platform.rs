@@ -599,3 +599,106 @@ async fn staff_search_every_cells_orders_and_hear_which_cells_did_not_answer() {
     assert_eq!(shopper.status(), 403);
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn a_new_cell_joins_and_takes_shoppers_only_once_its_catalog_has_caught_up() {
+    let mut platform = Platform::start(1).await;
+    seed_refs(&platform.control).await;
+    for (slug, sku) in [("oxford", "OXF"), ("linen", "LIN")] {
+        let created = platform
+            .control
+            .admin(
+                Method::POST,
+                "/admin/api/products",
+                Some(&shirt(slug, sku, 10)),
+            )
+            .await;
+        assert_eq!(created.status(), 201);
+    }
+    let id = testkit::unique("j-");
+    let index = platform.start_cell(id.clone()).await;
+    let address = platform.cells[index]
+        .address
+        .trim_start_matches("http://")
+        .to_owned();
+    let control = &platform.control;
+    let sre = |method: Method, path: String, body: Option<Value>| async move {
+        control
+            .as_role(&["sre"], method, &path, body.as_ref())
+            .await
+    };
+
+    let bad = sre(
+        Method::POST,
+        "/control/api/cells".into(),
+        Some(json!({"id": "Not An Id", "http_address": address, "weight": 100})),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    let added = sre(
+        Method::POST,
+        "/control/api/cells".into(),
+        Some(json!({"id": id, "http_address": address, "weight": 100})),
+    )
+    .await;
+    assert_eq!(added.status(), 201);
+    let table = get(&control.address, "/control/api/routing-table").await.1;
+    let joining = table["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(joining["state"], "joining");
+    assert_eq!(table["endpoints"][&id], address.as_str());
+    let again = sre(
+        Method::POST,
+        "/control/api/cells".into(),
+        Some(json!({"id": id, "http_address": address, "weight": 100})),
+    )
+    .await;
+    assert_eq!(again.status(), 409);
+
+    // Activation waits for the catalog: refused until both products are
+    // listed in the new cell, then the cell is active.
+    let started = Instant::now();
+    loop {
+        let response = sre(
+            Method::POST,
+            format!("/control/api/cells/{id}/activate"),
+            None,
+        )
+        .await;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        if status == 200 {
+            let cell = body["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == id.as_str())
+                .unwrap()
+                .clone();
+            assert_eq!(cell["state"], "active");
+            assert_eq!(cell["health"], "ready");
+            break;
+        }
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("cell_not_ready")),
+            "{body}"
+        );
+        assert!(started.elapsed() < WAIT, "never caught up: {body}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let (_, listed) = get(&platform.cells[index].address, "/api/products").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    let twice = sre(
+        Method::POST,
+        format!("/control/api/cells/{id}/activate"),
+        None,
+    )
+    .await;
+    assert_eq!(twice.status(), 409);
+    platform.stop().await;
+}

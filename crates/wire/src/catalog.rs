@@ -358,3 +358,10 @@ pub struct ProductEmbedding {
     pub model: String,
     pub vector: String,
 }
+
+/// A cell's read model, as `GET /internal/catalog/status` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CatalogStatus {
+    /// Products listed (published, not deleted).
+    pub listed_products: u64,
+}

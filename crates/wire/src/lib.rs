@@ -20,6 +20,6 @@ pub mod users;
 pub use error::ErrorBody;
 pub use health::{CheckReport, HealthStatus, LivenessResponse, ReadinessResponse};
 pub use routing::{
-    CellList, CellState, CellStateChange, CellView, CellWeight, PlacementOverride,
+    CellList, CellState, CellStateChange, CellView, CellWeight, NewCell, PlacementOverride,
     PublishedRoutingTable, RoutedCell, RoutingTable,
 };

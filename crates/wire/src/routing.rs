@@ -5,6 +5,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CellState {
+    /// Just added: rebuilding its catalog from the compacted topic; takes no
+    /// shoppers until it is activated.
+    Joining,
     /// Takes new shoppers and serves its own.
     Active,
     /// Takes no new shoppers; its shoppers are being migrated away.
@@ -107,4 +110,17 @@ pub struct CellWeight {
 pub struct CellStateChange {
     /// Why (kept in the audit log).
     pub reason: String,
+}
+
+/// `POST /control/api/cells`: a new cell, which starts `joining`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCell {
+    #[schema(example = "cell-3")]
+    pub id: String,
+    /// `ip:port` of the cell's HTTP server.
+    #[schema(example = "10.0.3.10:9103")]
+    pub http_address: String,
+    /// 0-10000 once active.
+    pub weight: u32,
 }
