@@ -201,12 +201,11 @@ impl Cells {
                 .fetch_optional(&self.pool)
                 .await?;
         let (state, address) = row.ok_or(CellError::NotFound)?;
-        if state != "joining" {
-            return Err(CellError::Illegal {
-                from: crate::routing::state_name(state_of(&state)?),
-                action: "activated (only a joining cell is)",
-            });
-        }
+        expect_state(
+            state_of(&state)?,
+            CellState::Joining,
+            "activated (only a joining cell is)",
+        )?;
         let ready = self
             .client
             .get(format!("http://{address}/readyz"))
@@ -239,12 +238,11 @@ impl Cells {
         }
         let mut tx = self.pool.begin().await?;
         let (state, _) = lock(&mut tx, id).await?;
-        if state != CellState::Joining {
-            return Err(CellError::Illegal {
-                from: crate::routing::state_name(state),
-                action: "activated (only a joining cell is)",
-            });
-        }
+        expect_state(
+            state,
+            CellState::Joining,
+            "activated (only a joining cell is)",
+        )?;
         sqlx::query("UPDATE cells SET state = 'active' WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -321,12 +319,7 @@ impl Cells {
         };
         let mut tx = self.pool.begin().await?;
         let (state, weight) = lock(&mut tx, id).await?;
-        if state != from {
-            return Err(CellError::Illegal {
-                from: crate::routing::state_name(state),
-                action,
-            });
-        }
+        expect_state(state, from, action)?;
         if to == CellState::Failed && weight > 0 && !others_take_shoppers(&mut tx, id).await? {
             return Err(CellError::LastActive);
         }
@@ -356,12 +349,7 @@ impl Cells {
     pub async fn remove(&self, actor: &str, id: &str) -> Result<(), CellError> {
         let mut tx = self.pool.begin().await?;
         let (state, _) = lock(&mut tx, id).await?;
-        if state != CellState::Drained {
-            return Err(CellError::Illegal {
-                from: crate::routing::state_name(state),
-                action: "removed (drain it first)",
-            });
-        }
+        expect_state(state, CellState::Drained, "removed (drain it first)")?;
         sqlx::query("DELETE FROM cells WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -371,6 +359,21 @@ impl Cells {
         tracing::info!(cell = id, actor, "cell removed");
         Ok(())
     }
+}
+
+/// `Ok` when the cell is in state `wanted`; else why it cannot be `action`.
+fn expect_state(
+    state: CellState,
+    wanted: CellState,
+    action: &'static str,
+) -> Result<(), CellError> {
+    if state == wanted {
+        return Ok(());
+    }
+    Err(CellError::Illegal {
+        from: crate::routing::state_name(state),
+        action,
+    })
 }
 
 /// Cell `id`'s state and weight, its row locked.
