@@ -113,12 +113,7 @@ impl ProxyHttp for EdgeProxy {
         let route = match routing::route(session.req_header(), &table) {
             Ok(route) => route,
             Err(error) => {
-                let body = error_body(
-                    "no_cell_available",
-                    &format!("No cell can take this request now ({error}). Try again shortly."),
-                    ctx,
-                );
-                respond_json(session, 503, &body, ctx, &[("retry-after", "5")]).await?;
+                no_cell(session, &error, ctx).await?;
                 return Ok(true);
             }
         };
@@ -159,14 +154,7 @@ impl ProxyHttp for EdgeProxy {
                         fallback
                     }
                     Err(error) => {
-                        let body = error_body(
-                            "no_cell_available",
-                            &format!(
-                                "No cell can take this request now ({error}). Try again shortly."
-                            ),
-                            ctx,
-                        );
-                        respond_json(session, 503, &body, ctx, &[("retry-after", "5")]).await?;
+                        no_cell(session, &error, ctx).await?;
                         return Ok(true);
                     }
                 }
@@ -497,6 +485,20 @@ fn readiness(table: &RoutingTable) -> ReadinessResponse {
             error: (!placeable).then(|| "no cell accepts new shoppers".to_owned()),
         }],
     }
+}
+
+/// 503 `no_cell_available`: placement found no cell for the request.
+async fn no_cell(
+    session: &mut Session,
+    error: &routing::RouteError,
+    ctx: &RequestContext,
+) -> Result<()> {
+    let body = error_body(
+        "no_cell_available",
+        &format!("No cell can take this request now ({error}). Try again shortly."),
+        ctx,
+    );
+    respond_json(session, 503, &body, ctx, &[("retry-after", "5")]).await
 }
 
 /// The body size a request declares, if it declares one.

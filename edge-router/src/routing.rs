@@ -219,15 +219,7 @@ pub fn fallback_route(
     let cell = table
         .placer
         .fallback(key, |cell| !table.health.is_down(cell))?;
-    let address = table
-        .address_of(cell)
-        .ok_or(RouteError::Placement(PlacementError::NoCellAcceptsShoppers))?;
-    Ok(Route::Cell {
-        id: cell.id.clone(),
-        address,
-        key,
-        new_guest,
-    })
+    to_cell(cell, key, new_guest, table)
 }
 
 /// The cell of an account, for a request routed by the e-mail in its body
@@ -237,7 +229,15 @@ pub fn route_to_shopper(
     new_guest: bool,
     table: &RoutingTable,
 ) -> Result<Route, RouteError> {
-    let cell = table.placer.place(key)?;
+    to_cell(table.placer.place(key)?, key, new_guest, table)
+}
+
+fn to_cell(
+    cell: &RoutedCell,
+    key: ShopperKey,
+    new_guest: bool,
+    table: &RoutingTable,
+) -> Result<Route, RouteError> {
     let address = table
         .address_of(cell)
         .ok_or(RouteError::Placement(PlacementError::NoCellAcceptsShoppers))?;

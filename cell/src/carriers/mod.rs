@@ -19,8 +19,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use wire::orders::{CarrierEvent, TrackingEvent, TrackingView};
 
-use crate::orders::Orders;
 use crate::orders::service::OrderError;
+use crate::orders::{Orders, is_token};
 use crate::payments::signature::{self, SignatureError};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,24 +96,16 @@ impl From<sqlx::Error> for TrackingError {
 
 const STATUSES: [&str; 4] = ["in_transit", "out_for_delivery", "delivered", "exception"];
 
-fn token(text: &str, max: usize) -> bool {
-    !text.is_empty()
-        && text.len() <= max
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// Checks a carrier event's fields; its time, parsed.
 fn validate(event: &CarrierEvent) -> Result<OffsetDateTime, TrackingError> {
     let invalid = |field, message| TrackingError::Invalid { field, message };
-    if !token(&event.event_id, 64) {
+    if !is_token(&event.event_id, 64) {
         return Err(invalid("event_id", "1-64 letters, digits, - and _"));
     }
-    if !token(&event.carrier, 32) {
+    if !is_token(&event.carrier, 32) {
         return Err(invalid("carrier", "1-32 letters, digits, - and _"));
     }
-    if !token(&event.tracking_number, 64) {
+    if !is_token(&event.tracking_number, 64) {
         return Err(invalid("tracking_number", "1-64 letters, digits, - and _"));
     }
     if !STATUSES.contains(&event.status.as_str()) {
@@ -229,7 +221,7 @@ impl Tracking {
 
     /// Shipment `number`'s tracking, for the link in the shipping e-mail.
     pub async fn view(&self, number: &str) -> Result<TrackingView, TrackingError> {
-        if !token(number, 64) {
+        if !is_token(number, 64) {
             return Err(TrackingError::UnknownShipment);
         }
         let order: Option<(String, String, String)> = sqlx::query_as(
@@ -239,26 +231,35 @@ impl Tracking {
         .fetch_optional(&self.pool)
         .await?;
         let (order_id, carrier, status) = order.ok_or(TrackingError::UnknownShipment)?;
-        let events: Vec<(String, Option<String>, OffsetDateTime)> = sqlx::query_as(
-            "SELECT CAST(status AS CHAR), detail, occurred_at FROM tracking_events WHERE order_id = ? ORDER BY occurred_at, received_at",
-        )
-        .bind(&order_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let mut conn = self.pool.acquire().await?;
         Ok(TrackingView {
             carrier,
             number: number.to_owned(),
             status,
-            events: events
-                .into_iter()
-                .map(|(status, detail, at)| TrackingEvent {
-                    status,
-                    detail,
-                    at: at.format(&Rfc3339).unwrap_or_default(),
-                })
-                .collect(),
+            events: events_of(&mut conn, &order_id).await?,
         })
     }
+}
+
+/// What the carrier said about order `order_id`'s shipment, oldest first.
+pub async fn events_of(
+    conn: &mut sqlx::MySqlConnection,
+    order_id: &str,
+) -> Result<Vec<TrackingEvent>, sqlx::Error> {
+    let events: Vec<(String, Option<String>, OffsetDateTime)> = sqlx::query_as(
+        "SELECT CAST(status AS CHAR), detail, occurred_at FROM tracking_events WHERE order_id = ? ORDER BY occurred_at, received_at",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(events
+        .into_iter()
+        .map(|(status, detail, at)| TrackingEvent {
+            status,
+            detail,
+            at: at.format(&Rfc3339).unwrap_or_default(),
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -42,14 +42,7 @@ impl Checkouts {
         amount_minor: i64,
         reason: &str,
     ) -> Result<String, OrderError> {
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control)
-        {
-            return Err(OrderError::Invalid {
-                field: "reason",
-                message: "1-500 characters of text",
-            });
-        }
+        let reason = orders::reason(reason)?;
         if amount_minor < 1 {
             return Err(OrderError::Invalid {
                 field: "amount_minor",

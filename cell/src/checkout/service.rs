@@ -790,14 +790,7 @@ impl Checkouts {
         owner: Option<&str>,
         reason: &str,
     ) -> Result<(), OrderError> {
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control)
-        {
-            return Err(OrderError::Invalid {
-                field: "reason",
-                message: "1-500 characters of text",
-            });
-        }
+        let reason = orders::reason(reason)?;
         if uuid::Uuid::parse_str(order_id).is_err() {
             return Err(OrderError::NotFound);
         }
@@ -862,7 +855,7 @@ impl Checkouts {
             },
         )
         .await
-        .map_err(|e| OrderError::Unexpected(anyhow::anyhow!("{e}")))?;
+        .map_err(|e| OrderError::Unexpected(e.into()))?;
         tx.commit().await?;
         self.stock.changed(skus);
         self.kpis.cancelled(true);

@@ -62,8 +62,9 @@ impl Page {
 
 /// The invoice's PDF.
 pub fn render(document: &Document) -> Vec<u8> {
-    let mut pages = vec![Page::new()];
-    head(pages.last_mut().map(|p| p as &mut Page), document);
+    let mut first = Page::new();
+    head(&mut first, document);
+    let mut pages = vec![first];
     for line in &document.lines {
         if pages.last().is_some_and(|p| p.y < FOOTER + 30.0) {
             let mut next = Page::new();
@@ -124,8 +125,7 @@ pub fn render(document: &Document) -> Vec<u8> {
     assemble(document, pages)
 }
 
-fn head(page: Option<&mut Page>, document: &Document) {
-    let Some(page) = page else { return };
+fn head(page: &mut Page, document: &Document) {
     let top = page.y;
     page.text(BOLD, 20.0, MARGIN, top - 10.0, "INVOICE");
     page.text(

@@ -110,6 +110,28 @@ impl Status {
     ];
 }
 
+/// Why staff or a shopper did something to an order (kept in the timeline
+/// and the audit): 1-500 characters of text, trimmed.
+pub fn reason(text: &str) -> Result<&str, service::OrderError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 500 || text.chars().any(char::is_control) {
+        return Err(service::OrderError::Invalid {
+            field: "reason",
+            message: "1-500 characters of text",
+        });
+    }
+    Ok(text)
+}
+
+/// A carrier name or tracking number: 1-`max` letters, digits, `-` and `_`.
+pub fn is_token(text: &str, max: usize) -> bool {
+    !text.is_empty()
+        && text.len() <= max
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TransitionError {
     #[error("an order cannot go from {from} to {to}")]

@@ -10,7 +10,6 @@ use time::format_description::well_known::Rfc3339;
 use wire::events::OrderStatusChanged;
 use wire::orders::{
     OrderDetail, OrderLineView, OrderListItem, OrderPage, RefundView, TimelineEntry, Tracking,
-    TrackingEvent,
 };
 
 use super::{Status, TransitionError};
@@ -336,12 +335,7 @@ impl Orders {
             .bind(id)
             .fetch_all(&mut *conn)
             .await?;
-        let tracking_events: Vec<(String, Option<String>, OffsetDateTime)> = sqlx::query_as(
-            "SELECT CAST(status AS CHAR), detail, occurred_at FROM tracking_events WHERE order_id = ? ORDER BY occurred_at, received_at",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let tracking_events = crate::carriers::events_of(&mut conn, id).await?;
         let timeline: Vec<(Option<String>, String, OffsetDateTime, String, String)> =
             sqlx::query_as(
                 "SELECT from_status, to_status, at, actor, reason FROM order_transitions WHERE order_id = ? ORDER BY id",
@@ -395,14 +389,7 @@ impl Orders {
                     },
                 )
                 .collect(),
-            tracking_events: tracking_events
-                .into_iter()
-                .map(|(status, detail, at)| TrackingEvent {
-                    status,
-                    detail,
-                    at: rfc3339(at),
-                })
-                .collect(),
+            tracking_events,
             timeline: timeline
                 .into_iter()
                 .map(|(from, to, at, actor, reason)| TimelineEntry {
@@ -435,24 +422,10 @@ impl Orders {
                 });
             }
         };
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control)
-        {
-            return Err(OrderError::Invalid {
-                field: "reason",
-                message: "1-500 characters of text",
-            });
-        }
-        let well_formed = |text: &str, max: usize| {
-            !text.is_empty()
-                && text.len() <= max
-                && text
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        };
+        let reason = super::reason(reason)?;
         match (to, tracking) {
             (Status::Shipped, Some(t))
-                if well_formed(&t.carrier, 32) && well_formed(&t.number, 64) => {}
+                if super::is_token(&t.carrier, 32) && super::is_token(&t.number, 64) => {}
             (Status::Shipped, _) => {
                 return Err(OrderError::Invalid {
                     field: "tracking",

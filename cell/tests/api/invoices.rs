@@ -44,7 +44,7 @@ pub(crate) fn pdf_text(pdf: &[u8]) -> String {
 }
 
 fn money(minor: i64) -> String {
-    format!("GBP {}.{:02}", minor / 100, minor % 100)
+    cell::invoices::money(minor, "GBP")
 }
 
 #[tokio::test]

@@ -37,14 +37,29 @@ impl TestApp {
         .await
     }
 
-    pub(crate) async fn advance(&self, token: &str, order: &str, body: Value) -> reqwest::Response {
+    /// `POST /api/orders/{order}/{action}` as the holder of `token`.
+    async fn order_action(
+        &self,
+        token: &str,
+        order: &str,
+        action: &str,
+        body: Value,
+    ) -> reqwest::Response {
         self.call(
             Method::POST,
-            &format!("/api/orders/{order}/status"),
+            &format!("/api/orders/{order}/{action}"),
             As::User(token),
             Some(body),
         )
         .await
+    }
+
+    pub(crate) async fn advance(&self, token: &str, order: &str, body: Value) -> reqwest::Response {
+        self.order_action(token, order, "status", body).await
+    }
+
+    pub(crate) async fn cancel(&self, token: &str, order: &str, body: Value) -> reqwest::Response {
+        self.order_action(token, order, "cancel", body).await
     }
 }
 
@@ -322,18 +337,6 @@ async fn racing_movers_leave_one_winner_and_the_database_refuses_illegal_moves()
         .await,
         1
     );
-}
-
-impl TestApp {
-    pub(crate) async fn cancel(&self, token: &str, order: &str, body: Value) -> reqwest::Response {
-        self.call(
-            Method::POST,
-            &format!("/api/orders/{order}/cancel"),
-            As::User(token),
-            Some(body),
-        )
-        .await
-    }
 }
 
 #[tokio::test]

@@ -410,9 +410,7 @@ async fn finish(
     id: &str,
     detail: serde_json::Value,
 ) -> Result<(), CellError> {
-    sqlx::query("UPDATE routing_table SET version = version + 1 WHERE singleton = 1")
-        .execute(&mut *conn)
-        .await?;
+    repo::bump_version(conn).await?;
     audit::record(conn, actor, action, &format!("cell:{id}"), &detail).await?;
     Ok(())
 }

@@ -33,7 +33,7 @@ pub async fn seed(pool: &MySqlPool, topology: &Topology) -> anyhow::Result<()> {
         }
     }
     if added > 0 {
-        repo::bump_version(pool).await?;
+        repo::bump_version(&mut *pool.acquire().await?).await?;
         tracing::info!(cells_added = added, "cell map seeded from the topology");
     }
     Ok(())

@@ -54,9 +54,9 @@ pub async fn add_cell_if_missing(pool: &MySqlPool, cell: &CellRow) -> Result<boo
     Ok(added.rows_affected() == 1)
 }
 
-pub async fn bump_version(pool: &MySqlPool) -> Result<(), sqlx::Error> {
+pub async fn bump_version(conn: &mut MySqlConnection) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE routing_table SET version = version + 1 WHERE singleton = 1")
-        .execute(pool)
+        .execute(conn)
         .await?;
     Ok(())
 }
