@@ -13,6 +13,7 @@ pub mod checkout;
 pub mod config;
 pub mod http;
 pub mod invoices;
+pub mod moves;
 pub mod notifications;
 pub mod orders;
 pub mod payments;

@@ -138,6 +138,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let notifier = Notifier::new(backends.mysql.clone(), config.mail.clone())
         .map_err(|e| anyhow::anyhow!("mail: {e}"))?
         .with_metrics(kpis);
+    let fences = crate::moves::Fences::load(backends.mysql.clone())
+        .await
+        .context("reading the shopper fences")?;
+    let moves = crate::moves::Moves::new(backends.mysql.clone(), auth.clone(), fences)
+        .await
+        .context("reading the schema of the shopper tables")?;
     let identity = Identity {
         service: format!("cell {cell}"),
         cell: Some(cell.clone()),
@@ -158,6 +164,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             orders: orders.clone(),
             tracking: tracking.clone(),
             payments: config.payments.clone(),
+            moves,
         })?,
     )
     .await?;

@@ -29,6 +29,7 @@ pub struct Config {
     pub embeddings: EmbeddingSettings,
     pub trending: crate::trending::TrendingSettings,
     pub orders: crate::orders::OrderSearchSettings,
+    pub drain: crate::cells::drain::DrainSettings,
 }
 
 /// The model product vectors are computed with.
@@ -70,6 +71,7 @@ impl Settings for Config {
         self.readiness.check()?;
         self.trending.check().map_err(ConfigError)?;
         self.orders.check().map_err(ConfigError)?;
+        self.drain.check().map_err(ConfigError)?;
         if self.auth.key_files.is_empty() {
             return Err(ConfigError(
                 "auth.key_files: list the Ed25519 key files the cells sign with, so admin and SRE tokens can be checked".into(),

@@ -54,6 +54,16 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let kafka = &config.kafka;
     let mut stock = config.stock.clone();
     stock.allocations_topic = kafka.topic(events::topics::ALLOCATIONS);
+    let drainer = crate::cells::drain::Drainer::new(
+        pool.clone(),
+        SigningKeys::from_files(
+            &config.auth.key_files,
+            &config.auth.issuer,
+            &config.auth.audience,
+        )?,
+        config.drain.clone(),
+        stock.clone(),
+    )?;
     let state = AppState {
         verifier: Verifier::new(keys),
         catalog: Catalog::new(
@@ -73,6 +83,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             std::time::Duration::from_millis(config.orders.fanout_timeout_ms),
         )?,
         pool: pool.clone(),
+        drainer: drainer.clone(),
     };
     let routes = crate::http::router(state)?;
     let metrics = Metrics::new("control-plane")?;
@@ -89,6 +100,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         routes,
     )
     .await?;
+    service.spawn_worker("drainer", move |stop| drainer.run(stop));
     // The cells' inventory topics are created here too, so the consumer can
     // subscribe before the cells first start.
     let cells = crate::routing::cell_ids(&pool).await?;

@@ -499,7 +499,7 @@ mod tests {
     fn no_placeable_cell_is_an_error() {
         let mut cells = table().placer.cells().to_vec();
         for cell in &mut cells {
-            cell.state = CellState::Draining;
+            cell.state = CellState::Drained;
         }
         let table = table_of(cells);
         assert!(route(&request("/api/x", None), &table).is_err());

@@ -47,6 +47,9 @@ pub enum Drill {
     /// error, the killed cell's get clean 503s and degraded browsing once the
     /// edge notices; how long that took.
     CellDown,
+    /// Drain one of three cells while its shoppers fill carts and buy: every
+    /// shopper moved, no cart item or order lost, no request failed.
+    Drain,
 }
 
 pub fn run(drill: Drill) -> anyhow::Result<()> {
@@ -54,6 +57,7 @@ pub fn run(drill: Drill) -> anyhow::Result<()> {
         Drill::Oversell { shoppers, units } => oversell(shoppers, units),
         Drill::OrderJourney => crate::journey::order_journey(),
         Drill::CellDown => crate::cell_down::cell_down(),
+        Drill::Drain => crate::drain_drill::drain(),
     }
 }
 

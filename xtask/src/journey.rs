@@ -200,35 +200,9 @@ pub fn order_journey() -> anyhow::Result<()> {
 
 /// A SKU the shop has in stock.
 fn in_stock_sku(agent: &ureq::Agent, edge: &str) -> anyhow::Result<String> {
-    let (page, _) = shopper::call(
-        agent,
-        "GET",
-        &format!("{edge}/api/products?in_stock=true&limit=20"),
-        None,
-        None,
-    )
-    .map_err(refusal("listing products"))?;
-    for item in page["items"].as_array().into_iter().flatten() {
-        let Some(slug) = item["slug"].as_str() else {
-            continue;
-        };
-        let (product, _) = shopper::call(
-            agent,
-            "GET",
-            &format!("{edge}/api/products/{slug}"),
-            None,
-            None,
-        )
-        .map_err(refusal("reading a product"))?;
-        for variant in product["variants"].as_array().into_iter().flatten() {
-            if variant["availability"]["quantity"].as_u64().unwrap_or(0) >= 2
-                && let Some(sku) = variant["sku"].as_str()
-            {
-                return Ok(sku.to_owned());
-            }
-        }
-    }
-    bail!("no product with two units in stock; `cargo xtask up` seeds the demo catalog")
+    shopper::in_stock_skus(agent, edge, 1, 2)?
+        .pop()
+        .context("no product with two units in stock")
 }
 
 /// Fills the cart with `sku`, walks the checkout and pays: the order id.

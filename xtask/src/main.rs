@@ -7,8 +7,9 @@
 //!   plane's admin API ([`seed`]);
 //! * `events …` — the event backbone's tools ([`events`]);
 //! * `bench events`, `bench catalog`, `bench search` — benchmarks ([`bench`]);
-//! * `drill oversell`, `drill order-journey`, `drill cell-down` — drills
-//!   against the stack ([`drill`], [`journey`], [`cell_down`]);
+//! * `drill oversell`, `drill order-journey`, `drill cell-down`, `drill
+//!   drain` — drills against the stack ([`drill`], [`journey`],
+//!   [`cell_down`], [`drain_drill`]);
 //!
 //! [`tools`] installs what is missing (Debian packages, the pinned broker),
 //! [`services`] finds or starts MariaDB, Redis and a broker for tests,
@@ -20,6 +21,7 @@ mod bench_catalog;
 mod bench_checkout;
 mod bench_search;
 mod cell_down;
+mod drain_drill;
 mod drill;
 mod events;
 mod http;

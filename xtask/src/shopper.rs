@@ -179,3 +179,48 @@ pub fn code(refusal: &Refusal) -> String {
 pub fn client_ip(n: usize) -> String {
     format!("10.77.{}.{}", (n / 250) % 250, n % 250 + 1)
 }
+
+/// Up to `wanted` SKUs (one per product) with at least `units` in stock, read
+/// from the shop at `base` (the demo catalog `cargo xtask up` seeds).
+pub fn in_stock_skus(
+    agent: &ureq::Agent,
+    base: &str,
+    wanted: usize,
+    units: u64,
+) -> anyhow::Result<Vec<String>> {
+    let listing = format!("{base}/api/products?in_stock=true&limit=20");
+    let (page, _) = call(agent, "GET", &listing, None, None)
+        .map_err(|r| anyhow::anyhow!("listing products: {r}"))?;
+    let mut skus = Vec::new();
+    for item in page["items"].as_array().into_iter().flatten() {
+        let Some(slug) = item["slug"].as_str() else {
+            continue;
+        };
+        let (product, _) = call(
+            agent,
+            "GET",
+            &format!("{base}/api/products/{slug}"),
+            None,
+            None,
+        )
+        .map_err(|r| anyhow::anyhow!("reading product {slug}: {r}"))?;
+        if let Some(sku) = product["variants"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["availability"]["quantity"].as_u64().unwrap_or(0) >= units)
+            .and_then(|v| v["sku"].as_str())
+        {
+            skus.push(sku.to_owned());
+        }
+        if skus.len() == wanted {
+            break;
+        }
+    }
+    if skus.is_empty() {
+        anyhow::bail!(
+            "no product with {units} units in stock; `cargo xtask up` seeds the demo catalog"
+        );
+    }
+    Ok(skus)
+}

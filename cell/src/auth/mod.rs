@@ -43,3 +43,22 @@ pub fn router(auth: Arc<Auth>) -> Router {
         .route("/.well-known/jwks.json", get(routes::jwks))
         .with_state(auth)
 }
+
+/// The refusal of a request to an internal endpoint without a valid
+/// service token of the caller it takes.
+pub fn not_a_service_token() -> chassis::http::ApiError {
+    chassis::http::ApiError::new(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "invalid_service_token",
+        "This endpoint takes a service token of the platform.",
+    )
+}
+
+/// Who calls an internal endpoint, proven by a service token.
+pub fn service_caller(
+    auth: &Auth,
+    headers: &axum::http::HeaderMap,
+) -> Result<access_tokens::service::Caller, chassis::http::ApiError> {
+    let token = chassis::http::bearer(headers).ok_or_else(not_a_service_token)?;
+    access_tokens::service::verify(auth.keys(), token).map_err(|_| not_a_service_token())
+}

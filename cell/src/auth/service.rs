@@ -206,6 +206,11 @@ impl Auth {
         &self.keys
     }
 
+    /// The refresh-token sessions (a shopper's move copies them).
+    pub fn session_store(&self) -> &Sessions {
+        &self.sessions
+    }
+
     pub async fn register(
         &self,
         email: &str,

@@ -17,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use sha2::{Digest, Sha256};
+use wire::moves::SessionCopy;
 
 #[derive(Debug, Clone)]
 pub struct Sessions {
@@ -260,6 +261,72 @@ impl Sessions {
             .query_async(&mut redis)
             .await?;
         Ok(found > 0)
+    }
+
+    /// `user_id`'s live sessions with their time left, for a move to
+    /// another cell. Only the current token of each family travels: a
+    /// token rotated before the move is unknown there (refused, not taken
+    /// for a replay).
+    pub async fn export(&self, user_id: &str) -> redis::RedisResult<Vec<SessionCopy>> {
+        let mut redis = self.redis.clone();
+        let ids: Vec<String> = redis.smembers(self.user_key(user_id)).await?;
+        let mut copies = Vec::with_capacity(ids.len());
+        for id in ids {
+            let fields: std::collections::BTreeMap<String, String> =
+                redis.hgetall(self.family_key(&id)).await?;
+            let ttl: i64 = redis.ttl(self.family_key(&id)).await?;
+            if fields.is_empty() || ttl <= 0 {
+                continue;
+            }
+            copies.push(SessionCopy {
+                id,
+                user_id: user_id.to_owned(),
+                fields,
+                ttl_s: ttl.unsigned_abs(),
+            });
+        }
+        copies.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(copies)
+    }
+
+    /// Writes sessions moved here from another cell, replacing any copy.
+    pub async fn import(&self, copies: &[SessionCopy]) -> redis::RedisResult<()> {
+        let mut redis = self.redis.clone();
+        for copy in copies {
+            let fields: Vec<(&String, &String)> = copy.fields.iter().collect();
+            let ttl = copy.ttl_s.max(1);
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .del(self.family_key(&copy.id))
+                .hset_multiple(self.family_key(&copy.id), &fields)
+                .expire(self.family_key(&copy.id), ttl as i64)
+                .sadd(self.user_key(&copy.user_id), &copy.id)
+                .expire(
+                    self.user_key(&copy.user_id),
+                    self.refresh_ttl.as_secs() as i64,
+                );
+            if let Some(current) = copy.fields.get("current") {
+                pipe.set_ex(self.token_key(current), &copy.id, ttl);
+            }
+            pipe.exec_async(&mut redis).await?;
+        }
+        Ok(())
+    }
+
+    /// Forgets sessions that moved to another cell.
+    pub async fn forget(&self, copies: &[SessionCopy]) -> redis::RedisResult<()> {
+        let mut redis = self.redis.clone();
+        for copy in copies {
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .del(self.family_key(&copy.id))
+                .srem(self.user_key(&copy.user_id), &copy.id);
+            if let Some(current) = copy.fields.get("current") {
+                pipe.del(self.token_key(current));
+            }
+            pipe.exec_async(&mut redis).await?;
+        }
+        Ok(())
     }
 
     fn family_key(&self, session: &str) -> String {

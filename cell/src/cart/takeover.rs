@@ -14,10 +14,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use access_tokens::service::{self, Caller};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chassis::http::{ApiError, Json};
-use serde::{Deserialize, Serialize};
 use sqlx::MySqlPool;
 use wire::cart::{Handover, HandoverRequest};
 
@@ -27,59 +27,23 @@ use super::shopper::Owner;
 use crate::auth::Auth;
 use crate::peers::{Home, Peers};
 
-/// The audience of cell-to-cell tokens: never accepted as a shopper's.
-pub const SERVICE_AUDIENCE: &str = "cellwear-internal";
-const SERVICE_TOKEN_TTL_S: i64 = 60;
 /// The longest wait between two attempts of one takeover.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// How long a giving cell remembers a handover for a retry: far longer
 /// than any taker keeps retrying.
 const HANDOVER_KEPT_DAYS: u32 = 7;
 
-#[derive(Debug, Serialize, Deserialize)]
-struct ServiceClaims {
-    /// `cell:<id>` of the caller.
-    sub: String,
-    iss: String,
-    aud: String,
-    iat: i64,
-    exp: i64,
-    jti: String,
-}
-
 /// A token saying "cell `cell` calls", valid for a minute.
 pub fn service_token(auth: &Auth, cell: &str) -> anyhow::Result<String> {
-    let keys = auth.keys();
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    keys.sign_any(&ServiceClaims {
-        sub: format!("cell:{cell}"),
-        iss: keys.issuer().to_owned(),
-        aud: SERVICE_AUDIENCE.to_owned(),
-        iat: now,
-        exp: now + SERVICE_TOKEN_TTL_S,
-        jti: uuid::Uuid::new_v4().to_string(),
-    })
+    service::issue(auth.keys(), &Caller::Cell(cell.to_owned()))
 }
 
-/// The calling cell, if the request carries a valid service token.
+/// The calling cell, if the request carries a valid service token of one.
 fn calling_cell(auth: &Auth, headers: &HeaderMap) -> Result<String, ApiError> {
-    let refused = || {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_service_token",
-            "This endpoint takes a cell's service token.",
-        )
-    };
-    let token = chassis::http::bearer(headers).ok_or_else(refused)?;
-    let claims: ServiceClaims = auth
-        .keys()
-        .verify_any(token, SERVICE_AUDIENCE)
-        .map_err(|_| refused())?;
-    claims
-        .sub
-        .strip_prefix("cell:")
-        .map(str::to_owned)
-        .ok_or_else(refused)
+    match crate::auth::service_caller(auth, headers)? {
+        Caller::Cell(cell) => Ok(cell),
+        Caller::ControlPlane => Err(crate::auth::not_a_service_token()),
+    }
 }
 
 /// The giving side: hands the guest cart over and forgets it here.

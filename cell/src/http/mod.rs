@@ -77,7 +77,14 @@ use crate::users::Addresses;
         crate::checkout::routes::address,
         crate::checkout::routes::shipping,
         crate::checkout::routes::payment,
-        crate::checkout::webhook::receive
+        crate::checkout::webhook::receive,
+        crate::moves::routes::list,
+        crate::moves::routes::fence,
+        crate::moves::routes::export,
+        crate::moves::routes::checksum,
+        crate::moves::routes::import,
+        crate::moves::routes::release,
+        crate::moves::routes::seal
     ),
     components(schemas(wire::ErrorBody))
 )]
@@ -95,6 +102,7 @@ pub struct Domains {
     pub orders: crate::orders::Orders,
     pub tracking: crate::carriers::Tracking,
     pub payments: PaymentSettings,
+    pub moves: crate::moves::Moves,
 }
 
 /// Every route of the cell but the health routes, which the chassis adds.
@@ -109,7 +117,9 @@ pub fn router(domains: Domains) -> Result<Router, serde_json::Error> {
         orders,
         tracking,
         payments,
+        moves,
     } = domains;
+    let fences = moves.fences().clone();
     Ok(
         chassis::http::openapi_document("/api/openapi.json", ApiDoc::openapi())?
             .merge(crate::users::router(addresses, auth.clone()))
@@ -128,6 +138,11 @@ pub fn router(domains: Domains) -> Result<Router, serde_json::Error> {
             .merge(crate::carriers::routes::router(tracking))
             .merge(crate::search::router(search, auth.clone()))
             .merge(crate::auth::router(auth))
-            .merge(crate::catalog::router(products)),
+            .merge(crate::catalog::router(products))
+            .merge(crate::moves::router(moves))
+            .layer(axum::middleware::from_fn_with_state(
+                fences,
+                crate::moves::fence::guard,
+            )),
     )
 }

@@ -18,6 +18,7 @@ mod health;
 mod helpers;
 mod invoices;
 mod lifecycle;
+mod moves;
 mod oidc_provider;
 mod orders;
 mod promotions;

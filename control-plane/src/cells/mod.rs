@@ -13,8 +13,9 @@
 //! (with its endpoint) but takes no shoppers while it rebuilds its catalog
 //! from the compacted topic. Activating it checks that it answers `/readyz`
 //! and lists as many products as the control plane has published. Draining
-//! a cell (moving its shoppers away) is not built yet.
+//! a cell moves its shoppers away ([`drain`]).
 
+pub mod drain;
 pub mod routes;
 
 use std::time::Duration;

@@ -146,3 +146,44 @@ pub async fn activate(
     state.cells.activate(&caller.actor(), &id).await?;
     Ok(Json(state.cells.list().await?))
 }
+
+/// Drain an active cell: it takes no new shoppers, and the control plane
+/// moves each of its shoppers (account, sessions, addresses, cart, orders,
+/// invoices, history) to the cell placement gives them without it. Follow
+/// the progress at `GET /control/api/cells/{id}/drain`; the cell ends
+/// `drained`, its stock recalled to the pool.
+#[utoipa::path(post, path = "/control/api/cells/{id}/drain", tag = "cells", request_body = CellStateChange,
+    params(("id" = String, Path, description = "The cell id")),
+    responses(
+        (status = 202, description = "Draining; the drain's progress", body = wire::moves::DrainView),
+        (status = 400, description = "`invalid_cell_change`: no reason", body = wire::ErrorBody),
+        (status = 404, description = "`cell_not_found`", body = wire::ErrorBody),
+        (status = 409, description = "`illegal_cell_transition` (not active) or `last_active_cell`", body = wire::ErrorBody)))]
+pub async fn drain(
+    State(state): State<AppState>,
+    caller: Staff<Sre>,
+    Path(id): Path<String>,
+    Json(body): Json<CellStateChange>,
+) -> Result<(StatusCode, Json<wire::moves::DrainView>), ApiError> {
+    let why = super::reason(&body.reason)?;
+    super::drain::begin(&state.pool, &caller.actor(), &id, why).await?;
+    state.drainer.wake();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(super::drain::progress(&state.pool, &id).await?),
+    ))
+}
+
+/// Where a cell's drain stands: shoppers moved, in progress and in conflict.
+#[utoipa::path(get, path = "/control/api/cells/{id}/drain", tag = "cells",
+    params(("id" = String, Path, description = "The cell id")),
+    responses(
+        (status = 200, description = "The drain's progress", body = wire::moves::DrainView),
+        (status = 404, description = "`cell_not_found`: no drain of this cell", body = wire::ErrorBody)))]
+pub async fn drain_progress(
+    State(state): State<AppState>,
+    _: Staff<Sre>,
+    Path(id): Path<String>,
+) -> Result<Json<wire::moves::DrainView>, ApiError> {
+    Ok(Json(super::drain::progress(&state.pool, &id).await?))
+}

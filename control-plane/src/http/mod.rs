@@ -32,6 +32,8 @@ pub struct AppState {
     pub schemas: Schemas,
     pub orders: crate::orders::OrderSearch,
     pub cells: crate::cells::Cells,
+    /// Wakes the background drain worker when a drain starts.
+    pub drainer: crate::cells::drain::Drainer,
 }
 
 impl FromRef<AppState> for Arc<Verifier> {
@@ -77,6 +79,8 @@ impl FromRef<AppState> for Arc<Verifier> {
         crate::cells::routes::fail,
         crate::cells::routes::recover,
         crate::cells::routes::remove,
+        crate::cells::routes::drain,
+        crate::cells::routes::drain_progress,
         stock::ledger,
         stock::restock,
         stock::adjust,
@@ -163,6 +167,10 @@ pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
         .route(
             "/control/api/cells/{id}/recover",
             post(crate::cells::routes::recover),
+        )
+        .route(
+            "/control/api/cells/{id}/drain",
+            post(crate::cells::routes::drain).get(crate::cells::routes::drain_progress),
         )
         .with_state(state);
     Ok(

@@ -102,6 +102,19 @@ impl Platform {
         self.cells.len() - 1
     }
 
+    /// Points the cell map at where the test cells really listen.
+    async fn map_the_running_cells(&self) {
+        let pool = self.control.pool().await;
+        for cell in &self.cells {
+            sqlx::query("UPDATE cells SET http_address = ? WHERE id = ?")
+                .bind(cell.address.trim_start_matches("http://"))
+                .bind(&cell.id)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+
     async fn stock(&self, cell: usize) -> Stock {
         let cell = &self.cells[cell];
         let pool = sqlx::MySqlPool::connect(&cell.mysql_url).await.unwrap();
@@ -529,24 +542,12 @@ async fn order_in(cell: &TestCell, email: &str, at: &str) -> String {
 async fn staff_search_every_cells_orders_and_hear_which_cells_did_not_answer() {
     let platform = Platform::start(2).await;
     let control = &platform.control;
-    let control_db = format!("{}/{}", testkit::mysql_server(), control.database);
-    {
-        use sqlx::Connection;
-        let mut conn = sqlx::MySqlConnection::connect(&control_db).await.unwrap();
-        for cell in &platform.cells {
-            sqlx::query("UPDATE cells SET http_address = ? WHERE id = ?")
-                .bind(cell.address.trim_start_matches("http://"))
-                .bind(&cell.id)
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-        // A cell in the map that nothing answers for.
-        sqlx::query("INSERT INTO cells (id, weight, state, http_address) VALUES ('gone', 100, 'active', '127.0.0.1:9')")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
+    platform.map_the_running_cells().await;
+    // A cell in the map that nothing answers for.
+    sqlx::query("INSERT INTO cells (id, weight, state, http_address) VALUES ('gone', 100, 'active', '127.0.0.1:9')")
+        .execute(&control.pool().await)
+        .await
+        .unwrap();
     let first = order_in(&platform.cells[0], "ada@example.com", "2026-11-20 10:00:00").await;
     let second = order_in(&platform.cells[1], "bob@example.com", "2026-11-21 10:00:00").await;
     let third = order_in(&platform.cells[1], "ada@example.com", "2026-11-22 10:00:00").await;
@@ -700,5 +701,130 @@ async fn a_new_cell_joins_and_takes_shoppers_only_once_its_catalog_has_caught_up
     )
     .await;
     assert_eq!(twice.status(), 409);
+    platform.stop().await;
+}
+
+/// A row count in `cell`'s database.
+async fn count_in(cell: &TestCell, sql: &str) -> i64 {
+    let pool = sqlx::MySqlPool::connect(&cell.mysql_url).await.unwrap();
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn draining_a_cell_moves_every_shopper_and_takes_it_out_of_the_table() {
+    let platform = Platform::start(2).await;
+    platform.map_the_running_cells().await;
+    let (from, to) = (&platform.cells[0], &platform.cells[1]);
+    let control = &platform.control;
+    // Three accounts (one with an order) and a guest with a browsing
+    // history on the cell to drain.
+    let emails: Vec<String> = (0..3)
+        .map(|_| format!("{}@example.com", testkit::unique("drained-")))
+        .collect();
+    for email in &emails {
+        let registered = testkit::http_client()
+            .post(format!("{}/api/auth/register", from.address))
+            .json(&json!({"email": email, "password": "a long enough passphrase", "name": "Moved Shopper"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), 201);
+    }
+    let order = order_in(
+        from,
+        &format!("{}@example.com", testkit::unique("buyer-")),
+        "2026-11-20 10:00:00",
+    )
+    .await;
+    let guest = placement::ShopperKey::random().to_string();
+    {
+        let pool = sqlx::MySqlPool::connect(&from.mysql_url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO shopper_activity (shopper_key, product_id, kind) VALUES (?, 1, 'view')",
+        )
+        .bind(&guest)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let sre = |method: Method, path: String, body: Option<Value>| async move {
+        control
+            .as_role(&["sre"], method, &path, body.as_ref())
+            .await
+    };
+    let path = format!("/control/api/cells/{}/drain", from.id);
+    let silent = sre(Method::POST, path.clone(), Some(json!({"reason": ""}))).await;
+    assert_eq!(silent.status(), 400);
+    let started = sre(Method::POST, path.clone(), Some(json!({"reason": "drill"}))).await;
+    assert_eq!(started.status(), 202);
+    let again = sre(Method::POST, path.clone(), Some(json!({"reason": "drill"}))).await;
+    assert_eq!(again.status(), 409, "a draining cell is drained once");
+    let last = sre(
+        Method::POST,
+        format!("/control/api/cells/{}/drain", to.id),
+        Some(json!({"reason": "drill"})),
+    )
+    .await;
+    assert_eq!(last.status(), 409, "the last active cell cannot drain");
+
+    let begun = Instant::now();
+    let progress = loop {
+        let progress: Value = sre(Method::GET, path.clone(), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if progress["state"] == "done" {
+            break progress;
+        }
+        assert!(
+            begun.elapsed() < WAIT,
+            "the drain never finished: {progress}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(progress["shoppers_moved"], 5, "{progress}");
+    assert_eq!(progress["shoppers_in_conflict"], 0);
+    assert!(progress["finished_at"].is_string());
+
+    // Nobody is left on the drained cell; everyone is on the other.
+    assert_eq!(count_in(from, "SELECT COUNT(*) FROM users").await, 0);
+    assert_eq!(count_in(from, "SELECT COUNT(*) FROM orders").await, 0);
+    assert_eq!(count_in(to, "SELECT COUNT(*) FROM users").await, 4);
+    let moved_order = format!("SELECT COUNT(*) FROM orders WHERE id = '{order}'");
+    assert_eq!(count_in(to, &moved_order).await, 1);
+    let moved_guest =
+        format!("SELECT COUNT(*) FROM shopper_activity WHERE shopper_key = '{guest}'");
+    assert_eq!(count_in(to, &moved_guest).await, 1);
+
+    // The table: the cell drained, every moved shopper pinned to the other.
+    let (_, table) = get(&control.address, "/control/api/routing-table").await;
+    let state_of = |id: &str| {
+        table["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["state"]
+            .clone()
+    };
+    assert_eq!(state_of(&from.id), "drained");
+    let overrides = table["overrides"].as_array().unwrap();
+    assert_eq!(overrides.len(), 5, "{table}");
+    assert!(overrides.iter().all(|o| o["cell"] == to.id.as_str()));
+    for email in &emails {
+        let key = placement::ShopperKey::for_email(email).to_string();
+        assert!(overrides.iter().any(|o| o["shopper_key"] == key.as_str()));
+    }
+    let removed = sre(
+        Method::DELETE,
+        format!("/control/api/cells/{}", from.id),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status(), 200);
     platform.stop().await;
 }

@@ -7,6 +7,8 @@
 //! `kid` is derived from the public key, so every cell names a key alike.
 //! Cells sign; the control plane and `cargo xtask` load the same files.
 
+pub mod service;
+
 use std::path::Path;
 
 use anyhow::Context;

@@ -178,7 +178,7 @@ impl Consumer {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
         let this = Arc::new(self);
         let settings = &this.settings;
-        let consumer: Arc<StreamConsumer> = Arc::new(
+        let consumer: Arc<Shared> = Arc::new(Shared(Arc::new(
             ClientConfig::new()
                 .set("bootstrap.servers", &settings.brokers)
                 .set("group.id", &settings.group)
@@ -198,7 +198,7 @@ impl Consumer {
                     settings.fetch_wait.as_millis().to_string(),
                 )
                 .create()?,
-        );
+        )));
         let topics: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
         tracing::info!(group = %settings.group, topics = ?topics, "consumer started");
@@ -257,7 +257,7 @@ impl Consumer {
     /// any of them needs retrying or parking.
     async fn work(
         self: Arc<Self>,
-        consumer: Arc<StreamConsumer>,
+        consumer: Arc<Shared>,
         mut queue: mpsc::Receiver<OwnedMessage>,
         mut shutdown: watch::Receiver<bool>,
     ) {
@@ -560,7 +560,7 @@ impl Consumer {
         }
     }
 
-    async fn measure_lag(&self, consumer: &Arc<StreamConsumer>) {
+    async fn measure_lag(&self, consumer: &Arc<Shared>) {
         let consumer = consumer.clone();
         let group = self.settings.group.clone();
         let metrics = self.metrics.clone();
@@ -596,13 +596,51 @@ impl Consumer {
 /// How long closing a consumer may take before shutdown goes on without it.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Drops the last handle of `consumer` on a thread of its own. librdkafka's
-/// close can wait without end for a rebalance the broker never finishes
-/// (seen with the local broker: `rd_kafka_assign` with no time-out inside the
-/// consumer's drop); on the runtime's thread that would hang the whole
-/// shutdown. Bounded here: a close that takes longer is left behind, and the
+/// The consumer, shared by the receiving loop and the partition workers.
+/// librdkafka's close can wait without end for a rebalance the broker never
+/// finishes (seen with the local broker: `rd_kafka_assign` with no time-out
+/// inside the consumer's drop), so whoever lets go of it last never closes
+/// it on a runtime thread: not a graceful stop ([`close`]), and not a task
+/// dropped with its runtime either (a test that ends without stopping its
+/// service), which once hung a test binary until it was killed.
+struct Shared(Arc<StreamConsumer>);
+
+impl std::ops::Deref for Shared {
+    type Target = StreamConsumer;
+
+    fn deref(&self) -> &StreamConsumer {
+        &self.0
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            // Off the runtime already (`close`'s thread): the field's drop
+            // right after this closes the consumer here.
+            return;
+        }
+        // A thread takes a second handle and lets go of it once the field's
+        // (released as this returns) is gone, so the close happens there.
+        let handle = self.0.clone();
+        let closing = std::thread::Builder::new()
+            .name("consumer close".into())
+            .spawn(move || {
+                while Arc::strong_count(&handle) > 1 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                drop(handle);
+            });
+        if closing.is_err() {
+            tracing::error!("no thread to close a consumer on");
+        }
+    }
+}
+
+/// Drops the last handle of `consumer` on a thread of its own, and waits a
+/// bounded time for it: a close that takes longer is left behind, and the
 /// process ending takes it along.
-async fn close(consumer: Arc<StreamConsumer>, group: &str) {
+async fn close(consumer: Arc<Shared>, group: &str) {
     let (done, closed) = tokio::sync::oneshot::channel::<()>();
     let spawned = std::thread::Builder::new()
         .name("consumer close".into())

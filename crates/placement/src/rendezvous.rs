@@ -12,9 +12,10 @@ pub enum PlacementError {
 }
 
 /// The cell a shopper without an override belongs to: weighted rendezvous
-/// hashing over the cells that keep their shoppers (active, and failed: a
+/// hashing over the cells that keep their shoppers (active; failed: a
 /// failed cell's shoppers stay its own, served in a degraded way, so that
-/// a failure moves no shopper to an empty home).
+/// a failure moves no shopper to an empty home; draining: each shopper
+/// stays until moved).
 ///
 /// Each eligible cell scores the key with `weight / -ln(u)`, where `u` is a
 /// uniform draw in (0, 1) from hashing the key with the cell id; the highest
@@ -25,7 +26,8 @@ pub fn place(key: ShopperKey, cells: &[RoutedCell]) -> Result<&RoutedCell, Place
 }
 
 /// The active cell the hash would give `key` if only active cells counted:
-/// where a failed cell's shoppers browse meanwhile.
+/// where a failed cell's shoppers browse meanwhile, and where a draining
+/// cell's shoppers move to.
 pub fn place_active(key: ShopperKey, cells: &[RoutedCell]) -> Result<&RoutedCell, PlacementError> {
     place_among(key, cells, |cell| cell.state.accepts_new_shoppers())
 }
@@ -128,14 +130,21 @@ mod tests {
     #[test]
     fn draining_a_cell_moves_only_its_own_keys() {
         let before = cells(5);
-        let mut after = before.clone();
-        after[2].state = CellState::Draining;
+        let mut draining = before.clone();
+        draining[2].state = CellState::Draining;
+        let mut drained = before.clone();
+        drained[2].state = CellState::Drained;
         for key in keys(50_000) {
             let old = owner(key, &before);
+            // While draining, every shopper stays until moved by an override.
+            assert_eq!(owner(key, &draining), old);
+            // The move's target is where the hash puts them once drained.
+            let target = place_active(key, &draining).unwrap().id.as_str();
+            assert_eq!(owner(key, &drained), target);
             if old != "cell-2" {
-                assert_eq!(owner(key, &after), old);
+                assert_eq!(target, old);
             } else {
-                assert_ne!(owner(key, &after), "cell-2");
+                assert_ne!(target, "cell-2");
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod checkout;
 mod error;
 pub mod events;
 mod health;
+pub mod moves;
 pub mod orders;
 pub mod promotions;
 mod routing;

@@ -27,10 +27,14 @@ impl CellState {
     /// Whether the cell stays the home of the shoppers the hash gives it. A
     /// failed cell does: their carts, orders and accounts are there, so
     /// they get degraded service (browsing from a healthy cell, writes
-    /// refused) rather than a new, empty home. A draining cell does not:
-    /// its shoppers are pinned by overrides while they are moved.
+    /// refused) rather than a new, empty home. A draining cell does too
+    /// until each shopper is moved (an override then sends them to their
+    /// new cell); a drained one no longer does.
     pub fn keeps_its_shoppers(self) -> bool {
-        matches!(self, CellState::Active | CellState::Failed)
+        matches!(
+            self,
+            CellState::Active | CellState::Failed | CellState::Draining
+        )
     }
 }
 

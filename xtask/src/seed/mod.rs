@@ -172,6 +172,7 @@ pub(crate) struct Admin {
     base: String,
     keys: SigningKeys,
     tokens: u64,
+    roles: Vec<String>,
 }
 
 impl Admin {
@@ -184,7 +185,15 @@ impl Admin {
             base: control.trim_end_matches('/').to_owned(),
             keys,
             tokens: 0,
+            roles: vec!["admin".into()],
         })
+    }
+
+    /// An SRE too: may run cell operations (`/control/api/*`).
+    pub(crate) fn sre(control: &str, key_file: &Path) -> anyhow::Result<Self> {
+        let mut staff = Self::new(control, key_file)?;
+        staff.roles.push("sre".into());
+        Ok(staff)
     }
 
     fn bearer(&mut self) -> anyhow::Result<String> {
@@ -196,7 +205,7 @@ impl Admin {
         let token = self.keys.sign(&Claims {
             sub: "xtask-seed".into(),
             sk: "0000000000000000".into(),
-            roles: vec!["admin".into()],
+            roles: self.roles.clone(),
             sid: "xtask".into(),
             jti: format!(
                 "xtask-seed-{}-{}-{}",
