@@ -54,6 +54,9 @@ struct Report {
     shoppers: usize,
     shoppers_on_drained_cell: usize,
     shoppers_migrated: u64,
+    /// Shoppers whose old copy changed after their switch (left on the
+    /// drained cell for an operator): should be none.
+    shoppers_in_conflict: u64,
     /// From the drain request to the drain's end.
     seconds: f64,
     drain_passes: u64,
@@ -65,6 +68,7 @@ struct Report {
     failed_requests: u64,
     /// Domain refusals (an item ran out): not the drain's doing.
     refused_requests: u64,
+    refusals: BTreeMap<String, u64>,
     items_added: u64,
     orders_placed: u64,
     /// Shoppers whose cart lacks an item they were told was added.
@@ -97,6 +101,7 @@ struct Counts {
     retried: AtomicU64,
     failed: AtomicU64,
     refused: AtomicU64,
+    refusals: Mutex<BTreeMap<String, u64>>,
     failures: Mutex<Vec<String>>,
 }
 
@@ -142,8 +147,11 @@ fn tally<T>(counts: &Counts, what: &str, answer: Result<T, Refusal>) -> Option<T
             counts.fail(format!("{what}: {refusal}"));
             None
         }
-        Err(_) => {
+        Err(refusal) => {
             counts.refused.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut refusals) = counts.refusals.lock() {
+                *refusals.entry(shopper::code(&refusal)).or_default() += 1;
+            }
             None
         }
     }
@@ -305,6 +313,7 @@ pub fn drain() -> anyhow::Result<()> {
         shoppers: actors.len(),
         shoppers_on_drained_cell: on_victim,
         shoppers_migrated: progress["shoppers_moved"].as_u64().unwrap_or(0),
+        shoppers_in_conflict: progress["shoppers_in_conflict"].as_u64().unwrap_or(0),
         seconds,
         drain_passes: progress["passes"].as_u64().unwrap_or(0),
         ..Report::default()
@@ -370,10 +379,14 @@ pub fn drain() -> anyhow::Result<()> {
     report.retried_requests = counts.retried.load(Ordering::Relaxed);
     report.failed_requests = counts.failed.load(Ordering::Relaxed);
     report.refused_requests = counts.refused.load(Ordering::Relaxed);
+    if let Ok(refusals) = counts.refusals.lock() {
+        report.refusals = refusals.clone();
+    }
     if let Ok(failures) = counts.failures.lock() {
         report.failures.extend(failures.iter().cloned());
     }
     report.passed = progress["state"] == "done"
+        && report.shoppers_in_conflict == 0
         && report.lost_carts == 0
         && report.lost_orders == 0
         && report.failed_requests == 0
@@ -384,8 +397,9 @@ pub fn drain() -> anyhow::Result<()> {
     std::fs::create_dir_all(path.parent().context("the reports folder")?)?;
     std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
     println!(
-        "drain of {victim}: {} shoppers moved in {:.1} s ({} passes); {} items and {} orders written under load, {} lost carts, {} lost orders; {} requests, {} retried, {} failed, {} refused",
+        "drain of {victim}: {} shoppers moved ({} in conflict) in {:.1} s ({} passes); {} items and {} orders written under load, {} lost carts, {} lost orders; {} requests, {} retried, {} failed, {} refused",
         report.shoppers_migrated,
+        report.shoppers_in_conflict,
         report.seconds,
         report.drain_passes,
         report.items_added,

@@ -84,6 +84,8 @@ pub enum TrackingError {
     },
     #[error("No shipment with this tracking number.")]
     UnknownShipment,
+    #[error("The shipment's order is moving to another cell; send the event again shortly.")]
+    Moving,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -183,6 +185,17 @@ impl Tracking {
         .fetch_optional(&self.pool)
         .await?;
         let (order_id, status) = order.ok_or(TrackingError::UnknownShipment)?;
+        // A shopper being moved to another cell takes their orders as they
+        // are: nothing of theirs changes here meanwhile.
+        let moving: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM shopper_fences f JOIN orders o ON o.shopper_key = f.shopper_key WHERE o.id = ?",
+        )
+        .bind(&order_id)
+        .fetch_one(&self.pool)
+        .await?;
+        if moving > 0 {
+            return Err(TrackingError::Moving);
+        }
         let kept = sqlx::query(
             r#"INSERT IGNORE INTO tracking_events (event_id, order_id, carrier, tracking_number, status, detail, occurred_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)"#,

@@ -19,6 +19,14 @@ impl From<TrackingError> for ApiError {
             TrackingError::Signature(_) => (StatusCode::BAD_REQUEST, "invalid_signature"),
             TrackingError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid_tracking_event"),
             TrackingError::UnknownShipment => (StatusCode::NOT_FOUND, "shipment_not_found"),
+            TrackingError::Moving => {
+                return ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "shipment_moving",
+                    error.to_string(),
+                )
+                .retry_after(5);
+            }
             TrackingError::Unexpected(_) => return ApiError::unexpected(error),
         };
         let message = match &error {

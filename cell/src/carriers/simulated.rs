@@ -67,9 +67,11 @@ async fn due(
     after: Duration,
     carrier: &str,
 ) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
-    // Only the carrier's own parcels once shipped; any paid order before.
+    // Only the carrier's own parcels once shipped; any paid order before;
+    // none of a shopper being moved to another cell (the new cell's carrier
+    // takes them on).
     let sql = format!(
-        "SELECT id, tracking_number FROM orders WHERE status = ? AND {stamp} < CURRENT_TIMESTAMP(6) - INTERVAL ? MICROSECOND AND (status <> 'shipped' OR carrier = ?) ORDER BY {stamp} LIMIT 50"
+        "SELECT id, tracking_number FROM orders WHERE status = ? AND {stamp} < CURRENT_TIMESTAMP(6) - INTERVAL ? MICROSECOND AND (status <> 'shipped' OR carrier = ?) AND NOT EXISTS (SELECT 1 FROM shopper_fences f WHERE f.shopper_key = orders.shopper_key) ORDER BY {stamp} LIMIT 50"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(status)

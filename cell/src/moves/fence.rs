@@ -281,6 +281,12 @@ pub async fn guard(State(fences): State<Arc<Fences>>, request: Request, next: Ne
         .iter()
         .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")));
     let key = crate::search::routes::shopper_key(request.headers());
+    let mut request = request;
+    if browsing && key.as_deref().is_some_and(|key| fences.of(key).is_some()) {
+        // A shopper being moved browses as nobody here: their views would
+        // add to the history being copied (the new cell records them).
+        request.headers_mut().remove(crate::SHOPPER_KEY_HEADER);
+    }
     match fences.admit(key.as_deref(), write, browsing) {
         Err(refused) => refused.into_response(),
         Ok(in_flight) => {

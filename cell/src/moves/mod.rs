@@ -42,6 +42,8 @@ pub enum MoveError {
     Corrupt,
     #[error("The rows written here do not read back as sent: {0}")]
     Mismatch(String),
+    #[error("The shopper's rows clash with rows this cell holds: {0}")]
+    Clash(String),
     #[error("The shopper's data changed since it was copied; copy it again.")]
     ChangedSinceCopy,
     #[error(transparent)]
@@ -230,7 +232,15 @@ impl Moves {
         }
         let mut tx = self.pool.begin().await?;
         self.plan.delete(&mut tx, key).await?;
-        self.plan.import(&mut tx, &bundle.tables).await?;
+        self.plan
+            .import(&mut tx, &bundle.tables)
+            .await
+            .map_err(|error| match error {
+                ImportError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                    MoveError::Clash(db.message().to_owned())
+                }
+                other => other.into(),
+            })?;
         let stored = self.plan.export(&mut tx, key).await?;
         let checksum = plan::checksum(&stored, &bundle.sessions);
         if checksum != bundle.checksum {

@@ -45,7 +45,7 @@ const fn part(table: &'static str, filter: &'static str) -> Part {
 }
 
 /// A shopper's tables, parents first.
-pub const PLAN: [Part; 21] = [
+pub const PLAN: [Part; 19] = [
     part("users", "shopper_key = ?"),
     part("auth_audit", BY_ACCOUNT),
     part("addresses", BY_ACCOUNT),
@@ -62,7 +62,6 @@ pub const PLAN: [Part; 21] = [
     part("order_lines", BY_ORDER),
     part("order_transitions", BY_ORDER),
     part("stock_reservations", BY_ORDER),
-    part("payment_events", BY_ORDER),
     part("promotion_redemptions", BY_ORDER),
     Part {
         table: "invoices",
@@ -71,13 +70,12 @@ pub const PLAN: [Part; 21] = [
     },
     part("order_refunds", BY_ORDER),
     part("order_audit", BY_ORDER),
-    part("sent_emails", BY_ORDER),
     part("tracking_events", BY_ORDER),
     part("shopper_activity", "shopper_key = ?"),
 ];
 
 /// The cell's own tables: they never move with a shopper.
-pub const CELL_TABLES: [&str; 17] = [
+pub const CELL_TABLES: [&str; 19] = [
     "_sqlx_migrations",
     "_events_migrations",
     "shopper_fences",
@@ -93,6 +91,12 @@ pub const CELL_TABLES: [&str; 17] = [
     "cell_trending",
     "promotions",
     "invoice_series",
+    // The payment provider's webhook deliveries this cell has taken (every
+    // cell's endpoint hears every event; each keeps its own record).
+    "payment_events",
+    // The e-mails this cell sent for its own order events (its consumer's
+    // once-only record; the new cell never sees those events).
+    "sent_emails",
     "event_outbox",
     "event_processed",
 ];

@@ -38,6 +38,7 @@ impl From<MoveError> for ApiError {
             MoveError::Mismatch(_) => {
                 ApiError::new(StatusCode::CONFLICT, "import_mismatch", message)
             }
+            MoveError::Clash(_) => ApiError::new(StatusCode::CONFLICT, "import_clash", message),
             MoveError::ChangedSinceCopy => {
                 ApiError::new(StatusCode::CONFLICT, "changed_since_copy", message)
             }
@@ -152,7 +153,7 @@ pub async fn checksum(
     responses(
         (status = 200, description = "Stored; the checksum of what was read back", body = ShopperChecksum),
         (status = 400, description = "`corrupt_bundle` or `bundle_schema_mismatch`", body = wire::ErrorBody),
-        (status = 409, description = "`stale_epoch` or `import_mismatch` (nothing stored)", body = wire::ErrorBody)))]
+        (status = 409, description = "`stale_epoch`, `import_mismatch` or `import_clash` (nothing stored)", body = wire::ErrorBody)))]
 pub async fn import(
     State(moves): State<Moves>,
     headers: HeaderMap,

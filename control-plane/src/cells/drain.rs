@@ -164,7 +164,23 @@ struct Move {
     target_cell: String,
     step: String,
     checksum: Option<String>,
+    attempts: u32,
+    /// Since the move last changed (a step or a failed attempt).
+    idle_ms: i64,
 }
+
+impl Move {
+    /// Whether the move may be tried again: at once the first time, then
+    /// after a wait that doubles with each failed attempt, up to 30 s.
+    fn due(&self) -> bool {
+        let wait = 250_i64 << self.attempts.min(7);
+        self.attempts == 0 || self.idle_ms >= wait.min(30_000)
+    }
+}
+
+/// The columns of [`Move`].
+const MOVE: &str = "shopper_key, epoch, target_cell, CAST(step AS CHAR) AS step, checksum, attempts, \
+     CAST(TIMESTAMPDIFF(MICROSECOND, updated_at, CURRENT_TIMESTAMP(6)) DIV 1000 AS SIGNED) AS idle_ms";
 
 /// Works through the drains in the background.
 #[derive(Clone)]
@@ -290,19 +306,23 @@ impl Drainer {
             cell: &drain.cell_id,
             address: &drain.http_address,
         };
-        let open: Vec<Move> = sqlx::query_as(
-            r#"SELECT shopper_key, epoch, target_cell, CAST(step AS CHAR) AS step, checksum FROM shopper_moves
+        let open: Vec<Move> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            r#"SELECT {MOVE} FROM shopper_moves
                WHERE source_cell = ? AND step IN ('fencing', 'fenced', 'copied', 'switched')
-               ORDER BY created_at LIMIT ?"#,
-        )
+               ORDER BY created_at LIMIT ?"#
+        )))
         .bind(&drain.cell_id)
         .bind(self.settings.batch)
         .fetch_all(&self.pool)
         .await?;
         if !open.is_empty() {
-            // Moves that cannot go on yet (a payment settling) wait for
-            // the next round rather than being hammered.
-            return self.carry(&source, &token, open).await;
+            // The cell's list is read on once its open moves are through;
+            // those that failed (a payment settling, a cell away) back off.
+            let due: Vec<Move> = open.into_iter().filter(Move::due).collect();
+            if due.is_empty() {
+                return Ok(false);
+            }
+            return self.carry(&source, &token, due).await;
         }
         let page: ShopperPage = source
             .get(&format!(
@@ -439,10 +459,10 @@ impl Drainer {
             }
         }
         self.switch(source.cell).await?;
-        let switched: Vec<Move> = sqlx::query_as(
-            r#"SELECT shopper_key, epoch, target_cell, CAST(step AS CHAR) AS step, checksum FROM shopper_moves
-               WHERE source_cell = ? AND step = 'switched' ORDER BY created_at LIMIT ?"#,
-        )
+        let switched: Vec<Move> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            r#"SELECT {MOVE} FROM shopper_moves
+               WHERE source_cell = ? AND step = 'switched' ORDER BY created_at LIMIT ?"#
+        )))
         .bind(source.cell)
         .bind(self.settings.batch)
         .fetch_all(&self.pool)
