@@ -460,9 +460,38 @@ impl EdgeProxy {
     }
 }
 
+/// The edge is ready while it can place shoppers; each cell is listed too
+/// (a cell marked failed or not answering the health checks is `failing`
+/// there, without making the edge unready: it still routes everyone else).
 fn readiness(table: &RoutingTable) -> ReadinessResponse {
     let placeable = table.can_place();
-    ReadinessResponse {
+    let cells = table.cells().iter().map(|cell| {
+        let error = if cell.state == wire::CellState::Failed {
+            Some("marked failed in the routing table".to_owned())
+        } else if table.health().is_down(&cell.id) {
+            Some("not answering the edge's health checks".to_owned())
+        } else {
+            None
+        };
+        CheckReport {
+            name: format!("cell:{}", cell.id),
+            status: if error.is_some() {
+                HealthStatus::Failing
+            } else {
+                HealthStatus::Ok
+            },
+            target: format!(
+                "{} ({})",
+                table
+                    .address_of(cell)
+                    .map_or_else(|| "no address".to_owned(), |a| a.to_string()),
+                format!("{:?}", cell.state).to_lowercase()
+            ),
+            duration_ms: 0,
+            error,
+        }
+    });
+    let mut report = ReadinessResponse {
         status: if placeable {
             HealthStatus::Ok
         } else {
@@ -484,7 +513,9 @@ fn readiness(table: &RoutingTable) -> ReadinessResponse {
             duration_ms: 0,
             error: (!placeable).then(|| "no cell accepts new shoppers".to_owned()),
         }],
-    }
+    };
+    report.checks.extend(cells);
+    report
 }
 
 /// 503 `no_cell_available`: placement found no cell for the request.

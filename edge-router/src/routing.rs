@@ -125,7 +125,12 @@ impl RoutingTable {
                 .any(|cell| cell.id == id && cell.state == wire::CellState::Failed)
     }
 
-    fn address_of(&self, cell: &RoutedCell) -> Option<SocketAddr> {
+    /// The cells of the table in use.
+    pub fn cells(&self) -> &[RoutedCell] {
+        self.placer.cells()
+    }
+
+    pub(crate) fn address_of(&self, cell: &RoutedCell) -> Option<SocketAddr> {
         self.addresses.get(&cell.id).copied()
     }
 }

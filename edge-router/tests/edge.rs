@@ -755,5 +755,24 @@ async fn a_cell_that_stops_answering_is_taken_as_failed() {
         metrics.contains(r#"cellwear_edge_cell_up{cell="cell-b"} 0"#),
         "{metrics}"
     );
+    // The edge stays ready (it routes everyone else) and says which cell is down.
+    let ready = get(&edge, "/readyz", None).await;
+    assert_eq!(ready.status(), 200);
+    let ready: Value = ready.json().await.unwrap();
+    let check = |name: &str| {
+        ready["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no check {name}: {ready}"))
+    };
+    assert_eq!(check("cell:cell-a")["status"], "ok");
+    assert_eq!(check("cell:cell-b")["status"], "failing");
+    assert_eq!(
+        check("cell:cell-b")["error"],
+        "not answering the edge's health checks"
+    );
     assert!(detected < Duration::from_secs(5), "took {detected:?}");
 }
