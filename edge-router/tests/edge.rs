@@ -247,7 +247,15 @@ async fn the_edge_answers_its_own_health_and_metrics_and_serves_the_frontend() {
 #[tokio::test]
 async fn a_dead_cell_answers_with_a_json_502_naming_it() {
     let mut a = TestCell::start("cell-a").await;
-    let edge = start_edge(&[&a]);
+    // Before the health checks notice (here: never), a dead cell's request
+    // fails at the proxy; a loaded machine's slow stop must not let the
+    // checks notice first (that answer, 503, has its own test).
+    let edge = start_edge_in(
+        std::env::temp_dir().join(testkit::unique("cellwear-edge-")),
+        &[&a],
+        NO_CONTROL_PLANE.parse().unwrap(),
+        &[("EDGE__EDGE__HEALTH_EVERY_MS", "600000")],
+    );
     a.stop().await;
 
     let response = get(&edge, "/api/openapi.json", Some(ShopperKey::from(7))).await;
