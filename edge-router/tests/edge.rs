@@ -490,22 +490,25 @@ async fn the_edge_follows_the_control_planes_overrides_and_keeps_them_without_it
         "cell-a"
     );
 
-    // A migration pins the shopper to cell-b.
+    // A migration pins the shopper to cell-b: the override and the new
+    // version land in one transaction, as the control plane writes them.
     use sqlx::Connection;
     let mut db = sqlx::MySqlConnection::connect(&format!("{}/{database}", testkit::mysql_server()))
         .await
         .unwrap();
+    let mut tx = db.begin().await.unwrap();
     sqlx::query(
         "INSERT INTO placement_overrides (shopper_key, cell_id, epoch) VALUES (?, 'cell-b', 1)",
     )
     .bind(key.to_string())
-    .execute(&mut db)
+    .execute(&mut *tx)
     .await
     .unwrap();
     sqlx::query("UPDATE routing_table SET version = version + 1")
-        .execute(&mut db)
+        .execute(&mut *tx)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
 
     wait_for_cell(&edge, key, "cell-b").await;
     let ready: Value = get(&edge, "/readyz", None).await.json().await.unwrap();
