@@ -17,10 +17,26 @@ pub struct Config {
     pub log: LogSettings,
 }
 
+/// `[edge.tls]`: HTTPS (TLS 1.2 and 1.3, HTTP/2 by ALPN) beside the plain
+/// listener. Absent: plain HTTP only, as behind a load balancer that
+/// terminates TLS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    pub listen: SocketAddr,
+    /// The certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Its private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeSettings {
+    /// Plain HTTP: HTTP/1.1, and HTTP/2 for clients that start with it (h2c).
     pub listen: SocketAddr,
+    #[serde(default)]
+    pub tls: Option<TlsSettings>,
     pub topology: PathBuf,
     pub static_dir: PathBuf,
     pub threads: usize,
@@ -32,6 +48,9 @@ pub struct EdgeSettings {
     pub routing_refresh_ms: u64,
     pub routing_cache: PathBuf,
     pub content_security_policy: String,
+    /// Origins whose pages may call the shop cross-origin, with credentials
+    /// (`scheme://host[:port]`); the shop's own pages need none.
+    pub cors_allowed_origins: Vec<String>,
     /// Larger declared bodies get 413 at the edge (cells check their own).
     pub max_body_bytes: u64,
     /// Requests per window from one client address (0: no limit).
@@ -59,6 +78,15 @@ impl Settings for Config {
                 "edge.content_security_policy: not a valid header value".into(),
             ));
         }
+        if let Some(bad) = edge
+            .cors_allowed_origins
+            .iter()
+            .find(|origin| !is_origin(origin))
+        {
+            return Err(ConfigError(format!(
+                "edge.cors_allowed_origins: \"{bad}\" is not an origin (scheme://host[:port], no path)"
+            )));
+        }
         if edge.max_body_bytes == 0 {
             return Err(ConfigError(
                 "edge.max_body_bytes: must be greater than 0".into(),
@@ -79,6 +107,21 @@ impl Settings for Config {
                 "edge.health_every_ms, edge.health_timeout_ms and edge.health_failures: must be greater than 0".into(),
             ));
         }
+        if let Some(tls) = &edge.tls {
+            for (name, path) in [("cert", &tls.cert), ("key", &tls.key)] {
+                if path.to_str().is_none() {
+                    return Err(ConfigError(format!(
+                        "edge.tls.{name}: the path {} is not UTF-8",
+                        path.display()
+                    )));
+                }
+            }
+            if tls.listen == edge.listen {
+                return Err(ConfigError(
+                    "edge.tls.listen: must differ from edge.listen".into(),
+                ));
+            }
+        }
         if edge.threads == 0 {
             return Err(ConfigError("edge.threads: must be at least 1".into()));
         }
@@ -89,4 +132,14 @@ impl Settings for Config {
         }
         Ok(())
     }
+}
+
+/// `scheme://host[:port]` with nothing after.
+fn is_origin(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains(['/', '?', '#', '@', ' '])
 }

@@ -8,6 +8,7 @@
 //! decision out; [`startup`] wires config, table and server together.
 
 pub mod config;
+pub mod cors;
 pub mod health;
 pub mod limits;
 pub mod metrics;

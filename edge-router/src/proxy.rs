@@ -15,8 +15,11 @@ use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::*;
 use pingora::proxy::FailToProxy;
 use placement::ShopperKey;
+use telemetry::Traceparent;
+use telemetry::trace::TRACEPARENT;
 use wire::{CheckReport, ErrorBody, HealthStatus, LivenessResponse, ReadinessResponse};
 
+use crate::cors::{self, Cors};
 use crate::limits::RateLimiter;
 use crate::metrics::EdgeMetrics;
 use crate::routing::{self, OwnEndpoint, Route, RoutingTable, SHOPPER_COOKIE};
@@ -29,6 +32,8 @@ pub const SHOPPER_KEY_HEADER: &str = "x-cellwear-shopper-key";
 const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Sign-in and registration bodies are a few hundred bytes.
 const MAX_ROUTED_BODY: usize = 16 * 1024;
+/// A provider's event carries the whole object it is about.
+const MAX_WEBHOOK_BODY: usize = 256 * 1024;
 /// A guest key lives a year; signing in replaces it with the account's key.
 const GUEST_COOKIE_MAX_AGE_S: u64 = 365 * 24 * 3600;
 
@@ -44,6 +49,7 @@ pub struct EdgeProxy {
     pub max_body_bytes: u64,
     pub per_ip: RateLimiter<IpAddr>,
     pub per_shopper: RateLimiter<ShopperKey>,
+    pub cors: Cors,
 }
 
 /// What one request carries from hook to hook.
@@ -51,6 +57,11 @@ pub struct EdgeProxy {
 pub struct RequestContext {
     started: Instant,
     request_id: String,
+    /// The edge's span of the request's trace (the client's continued, or
+    /// a new one): the parent of the upstream's.
+    trace: Traceparent,
+    /// The request's origin, when the allow-list lets it call cross-origin.
+    cors_origin: Option<String>,
     route: Option<Route>,
     /// The shopper's own cell, failed, when another cell answers for it.
     degraded: Option<String>,
@@ -85,6 +96,8 @@ impl ProxyHttp for EdgeProxy {
         RequestContext {
             started: Instant::now(),
             request_id: String::new(),
+            trace: Traceparent::root(),
+            cors_origin: None,
             route: None,
             degraded: None,
             upstream_failed: false,
@@ -98,6 +111,14 @@ impl ProxyHttp for EdgeProxy {
         ctx: &mut RequestContext,
     ) -> Result<bool> {
         ctx.request_id = request_id(session.req_header());
+        if let Some(parent) = client_trace(session.req_header()) {
+            ctx.trace = parent.child();
+        }
+        ctx.cors_origin = self.cors.allowed_origin(session.req_header());
+        if cors::is_preflight(session.req_header()) {
+            preflight(session, ctx).await?;
+            return Ok(true);
+        }
         if let Some(declared) = declared_length(session.req_header())
             && declared > self.max_body_bytes
         {
@@ -213,6 +234,7 @@ impl ProxyHttp for EdgeProxy {
         ctx: &mut RequestContext,
     ) -> Result<()> {
         upstream.insert_header(REQUEST_ID_HEADER, &ctx.request_id)?;
+        upstream.insert_header(TRACEPARENT, ctx.trace.to_string())?;
         // The edge is where the client's address is known; what a client
         // claims in its own X-Forwarded-For is replaced, not trusted.
         if let Some(client) = session.client_addr().and_then(|addr| addr.as_inet()) {
@@ -237,6 +259,7 @@ impl ProxyHttp for EdgeProxy {
     ) -> Result<()> {
         response.insert_header(REQUEST_ID_HEADER, &ctx.request_id)?;
         security_headers(response, &self.content_security_policy)?;
+        cors::decorate(response, ctx.cors_origin.as_deref())?;
         if let Some(Route::Cell {
             id, key, new_guest, ..
         }) = &ctx.route
@@ -299,6 +322,7 @@ impl ProxyHttp for EdgeProxy {
         let request = session.req_header();
         tracing::info!(
             request_id = %ctx.request_id,
+            trace_id = %ctx.trace.trace_id(),
             http.method = %request.method,
             http.path = request.uri.path(),
             http.status = status,
@@ -339,31 +363,52 @@ impl EdgeProxy {
         fallback: Route,
         ctx: &RequestContext,
     ) -> Result<Option<Route>> {
+        let path = session.req_header().uri.path().to_owned();
+        let webhook = routing::is_webhook(&path);
+        let (limit, what) = if webhook {
+            (MAX_WEBHOOK_BODY, "An event")
+        } else {
+            (MAX_ROUTED_BODY, "A sign-in body")
+        };
+        // A provider's callback is no guest: it gets no cookie.
+        let fallback = match fallback {
+            Route::Cell {
+                id, address, key, ..
+            } if webhook => Route::Cell {
+                id,
+                address,
+                key,
+                new_guest: false,
+            },
+            route => route,
+        };
         session.as_downstream_mut().enable_retry_buffering();
         let mut body = Vec::new();
         while let Some(chunk) = session.as_downstream_mut().read_request_body().await? {
             body.extend_from_slice(&chunk);
-            if body.len() > MAX_ROUTED_BODY {
+            if body.len() > limit {
                 let error = error_body(
                     "body_too_large",
-                    &format!("A sign-in body has at most {MAX_ROUTED_BODY} bytes."),
+                    &format!("{what} has at most {limit} bytes."),
                     ctx,
                 );
                 respond_json(session, 413, &error, ctx, &[]).await?;
                 return Ok(None);
             }
         }
-        let Some(key) = routing::body_shopper_key(&body) else {
+        let Some(key) = routing::body_shopper_key(&path, &body) else {
             // No e-mail to route by: any cell answers the validation error.
             return Ok(Some(fallback));
         };
-        let new_guest = matches!(
-            fallback,
-            Route::Cell {
-                new_guest: true,
-                ..
-            }
-        ) && routing::shopper_key(session.req_header()).is_none();
+        let new_guest = !webhook
+            && matches!(
+                fallback,
+                Route::Cell {
+                    new_guest: true,
+                    ..
+                }
+            )
+            && routing::shopper_key(session.req_header()).is_none();
         match routing::route_to_shopper(key, new_guest, table) {
             Ok(route) => Ok(Some(route)),
             Err(_) => Ok(Some(fallback)),
@@ -544,6 +589,35 @@ fn declared_length(request: &RequestHeader) -> Option<u64> {
         .ok()
 }
 
+/// The client's `traceparent`, when it sent a well-formed one.
+fn client_trace(request: &RequestHeader) -> Option<Traceparent> {
+    request
+        .headers
+        .get(TRACEPARENT)
+        .and_then(|value| value.to_str().ok())
+        .and_then(Traceparent::parse)
+}
+
+/// Answers a CORS preflight: 204 with what may be sent for an origin on the
+/// allow-list, 403 `cors_origin_not_allowed` for any other.
+async fn preflight(session: &mut Session, ctx: &RequestContext) -> Result<()> {
+    if ctx.cors_origin.is_none() {
+        let origin = cors::origin(session.req_header()).unwrap_or_default();
+        let body = error_body(
+            "cors_origin_not_allowed",
+            &format!("{origin} may not call this shop from a browser (edge.cors_allowed_origins)."),
+            ctx,
+        );
+        return respond_json(session, 403, &body, ctx, &[]).await;
+    }
+    let extra = [
+        ("access-control-allow-methods", cors::ALLOW_METHODS),
+        ("access-control-allow-headers", cors::ALLOW_HEADERS),
+        ("access-control-max-age", cors::MAX_AGE_S),
+    ];
+    respond(session, 204, "text/plain", Bytes::new(), ctx, &extra).await
+}
+
 /// The caller's request id when it is a sane token, else a fresh UUIDv7.
 fn request_id(request: &RequestHeader) -> String {
     request
@@ -609,6 +683,7 @@ async fn respond(
     security_headers(&mut header, &ctx.content_security_policy)?;
     header.insert_header("content-length", body.len().to_string())?;
     header.insert_header(REQUEST_ID_HEADER, &ctx.request_id)?;
+    cors::decorate(&mut header, ctx.cors_origin.as_deref())?;
     for (name, value) in extra {
         header.insert_header(*name, *value)?;
     }

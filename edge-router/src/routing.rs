@@ -258,13 +258,32 @@ fn to_cell(
 /// reads their (small) JSON body to route them to the account's home cell.
 pub fn routed_by_body(request: &RequestHeader) -> bool {
     request.method == http::Method::POST
-        && matches!(request.uri.path(), "/api/auth/login" | "/api/auth/register")
+        && (matches!(request.uri.path(), "/api/auth/login" | "/api/auth/register")
+            || is_webhook(request.uri.path()))
 }
 
-/// The account key for the `email` field of a JSON body, if it has one.
-pub fn body_shopper_key(body: &[u8]) -> Option<ShopperKey> {
+/// Stripe's payment events: the PaymentIntent's metadata names the shopper.
+pub const STRIPE_WEBHOOK: &str = "/api/payments/stripe/webhook";
+/// Carriers' tracking events: the parcel's booking reference is the shopper.
+pub const CARRIER_WEBHOOK: &str = "/api/carriers/webhook";
+
+/// A provider calling back (no cookie, no token): routed by the shopper its
+/// body names, never given a guest key.
+pub fn is_webhook(path: &str) -> bool {
+    path == STRIPE_WEBHOOK || path == CARRIER_WEBHOOK
+}
+
+/// The shopper a body routed by its content belongs to: the account of the
+/// `email` of a sign-in or registration, the `shopper_key` in a Stripe
+/// event's object metadata, the `reference` of a carrier's event.
+pub fn body_shopper_key(path: &str, body: &[u8]) -> Option<ShopperKey> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    value.get("email")?.as_str().map(ShopperKey::for_email)
+    let named = match path {
+        STRIPE_WEBHOOK => value.pointer("/data/object/metadata/shopper_key"),
+        CARRIER_WEBHOOK => value.get("reference"),
+        _ => return value.get("email")?.as_str().map(ShopperKey::for_email),
+    };
+    ShopperKey::parse(named?.as_str()?).ok()
 }
 
 /// The `sk` claim of a bearer token the cells' keys signed. A token that
@@ -487,11 +506,48 @@ mod tests {
     #[test]
     fn sign_in_bodies_route_by_the_normalised_email() {
         assert_eq!(
-            body_shopper_key(br#"{"email":"  Ada@Example.com ","password":"x"}"#),
+            body_shopper_key(
+                "/api/auth/login",
+                br#"{"email":"  Ada@Example.com ","password":"x"}"#
+            ),
             Some(ShopperKey::for_email("ada@example.com"))
         );
-        assert_eq!(body_shopper_key(br#"{"password":"x"}"#), None);
-        assert_eq!(body_shopper_key(b"not json"), None);
+        assert_eq!(
+            body_shopper_key("/api/auth/login", br#"{"password":"x"}"#),
+            None
+        );
+        assert_eq!(body_shopper_key("/api/auth/login", b"not json"), None);
+    }
+
+    #[test]
+    fn webhooks_route_by_the_shopper_their_body_names() {
+        let key = ShopperKey::for_email("ada@example.com");
+        let stripe = format!(
+            r#"{{"id":"evt_1","type":"payment_intent.succeeded","data":{{"object":{{"id":"pi_1","metadata":{{"order_id":"o1","shopper_key":"{key}"}}}}}}}}"#
+        );
+        assert_eq!(
+            body_shopper_key(STRIPE_WEBHOOK, stripe.as_bytes()),
+            Some(key)
+        );
+        let carrier = format!(r#"{{"event_id":"e1","tracking_number":"T1","reference":"{key}"}}"#);
+        assert_eq!(
+            body_shopper_key(CARRIER_WEBHOOK, carrier.as_bytes()),
+            Some(key)
+        );
+        // Older intents carry no shopper; a malformed key routes like none.
+        assert_eq!(
+            body_shopper_key(STRIPE_WEBHOOK, br#"{"data":{"object":{"metadata":{}}}}"#),
+            None
+        );
+        assert_eq!(
+            body_shopper_key(CARRIER_WEBHOOK, br#"{"reference":"not-a-key"}"#),
+            None
+        );
+        // An e-mail in a webhook's body is not what routes it.
+        assert_eq!(
+            body_shopper_key(STRIPE_WEBHOOK, br#"{"email":"ada@example.com"}"#),
+            None
+        );
         let login = RequestHeader::build("POST", b"/api/auth/login", None).unwrap();
         assert!(routed_by_body(&login));
         assert!(

@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arc_swap::ArcSwap;
+use pingora::apps::HttpServerOptions;
+use pingora::listeners::tls::TlsSettings as TlsListener;
 use pingora::prelude::*;
 use pingora::server::configuration::ServerConf;
 use topology::Topology;
 
-use crate::config::Config;
+use crate::config::{Config, TlsSettings};
+use crate::cors::Cors;
 use crate::health::HealthChecks;
 use crate::limits::RateLimiter;
 use crate::metrics::EdgeMetrics;
@@ -33,6 +36,9 @@ pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh, Heal
             edge.listen
         )
     })?;
+    if let Some(tls) = &edge.tls {
+        check_tls(tls)?;
+    }
     let mut table = RoutingTable::from_topology(&topology)
         .context("edge.topology: the routing table is not valid")?;
     let control_plane = topology.control_plane.http;
@@ -106,8 +112,47 @@ pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh, Heal
             edge.rate_limit_per_shopper,
             Duration::from_millis(edge.rate_limit_window_ms),
         ),
+        cors: Cors::new(&edge.cors_allowed_origins),
     };
     Ok((proxy, refresh, checks))
+}
+
+/// The TLS listener's port is free and its certificate and key load and
+/// match — pingora would only find out (and panic) on a worker thread.
+fn check_tls(tls: &TlsSettings) -> anyhow::Result<()> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    TcpListener::bind(tls.listen).with_context(|| {
+        format!(
+            "cannot listen on {} (edge.tls.listen): is another edge or program using it?",
+            tls.listen
+        )
+    })?;
+    let chain = CertificateDer::pem_file_iter(&tls.cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .with_context(|| {
+            format!(
+                "edge.tls.cert: cannot read a PEM certificate from {}",
+                tls.cert.display()
+            )
+        })?;
+    if chain.is_empty() {
+        anyhow::bail!("edge.tls.cert: {} holds no certificate", tls.cert.display());
+    }
+    let key = PrivateKeyDer::from_pem_file(&tls.key).with_context(|| {
+        format!(
+            "edge.tls.key: cannot read a PEM private key from {}",
+            tls.key.display()
+        )
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+        .context("TLS 1.2 and 1.3")?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("edge.tls: the certificate and the key do not go together")?;
+    Ok(())
 }
 
 fn load_topology(path: &Path) -> anyhow::Result<Topology> {
@@ -128,7 +173,30 @@ pub fn run(config: &Config, proxy: EdgeProxy, refresh: TableRefresh, checks: Hea
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
     let mut service = http_proxy_service(&server.configuration, proxy);
+    // Plain HTTP takes HTTP/2 from clients that start with it (h2c); over
+    // TLS, ALPN offers h2 first, then HTTP/1.1.
+    if let Some(proxy) = service.app_logic_mut() {
+        let mut options = HttpServerOptions::default();
+        options.h2c = true;
+        proxy.server_options = Some(options);
+    }
     service.add_tcp(&edge.listen.to_string());
+    if let Some(tls) = &edge.tls {
+        // Both paths were checked to be UTF-8 with the config.
+        let cert = tls.cert.to_string_lossy();
+        let key = tls.key.to_string_lossy();
+        match TlsListener::intermediate(&cert, &key) {
+            Ok(mut settings) => {
+                settings.enable_h2();
+                service.add_tls_with_settings(&tls.listen.to_string(), None, settings);
+                tracing::info!(listen = %tls.listen, "edge serving HTTPS (TLS 1.2+, h2 and HTTP/1.1)");
+            }
+            Err(error) => {
+                tracing::error!(%error, "edge.tls: cannot set up TLS");
+                std::process::exit(1);
+            }
+        }
+    }
     server.add_service(service);
     server.add_service(pingora::services::background::background_service(
         "routing table",

@@ -787,3 +787,325 @@ async fn a_cell_that_stops_answering_is_taken_as_failed() {
     );
     assert!(detected < Duration::from_secs(5), "took {detected:?}");
 }
+
+/// A stand-in cell that answers every request `200 {}` and keeps each
+/// request head it was sent, to see what the edge passes on.
+async fn recording_cell(id: &str) -> (TestCell, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(read) = stream.read(&mut chunk).await else {
+                        return;
+                    };
+                    if read == 0 {
+                        return;
+                    }
+                    buffer.extend_from_slice(&chunk[..read]);
+                    while let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head: Vec<u8> = buffer.drain(..end + 4).collect();
+                        seen.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&head).to_lowercase());
+                        let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\naccess-control-allow-origin: *\r\n\r\n{}";
+                        if stream.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let cell = TestCell {
+        id: id.into(),
+        address,
+        stop: None,
+        task: None,
+    };
+    (cell, heads)
+}
+
+#[tokio::test]
+async fn the_edge_continues_the_clients_trace_or_starts_one_for_the_cell() {
+    let (cell, heads) = recording_cell("cell-a").await;
+    let edge = start_edge(&[&cell]);
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let sent = format!("00-{trace}-00f067aa0ba902b7-01");
+    let client = testkit::http_client();
+    let url = format!("http://{}/api/products", edge.address);
+    assert_eq!(
+        client
+            .get(&url)
+            .header("traceparent", &sent)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    let passed: Vec<String> = heads
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|head| head.starts_with("get /api/products"))
+        .map(|head| {
+            head.lines()
+                .find_map(|line| line.strip_prefix("traceparent: "))
+                .expect("the edge sends a traceparent")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(passed.len(), 2, "{passed:?}");
+    // The client's trace, in the edge's own span.
+    assert!(passed[0].starts_with(&format!("00-{trace}-")), "{passed:?}");
+    assert_ne!(passed[0], sent);
+    // No trace from the client: the edge starts one.
+    assert!(
+        !passed[1].contains(trace) && passed[1].len() == sent.len(),
+        "{passed:?}"
+    );
+}
+
+#[tokio::test]
+async fn cross_origin_calls_follow_the_edges_allow_list() {
+    let (cell, _) = recording_cell("cell-a").await;
+    let dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
+    let edge = start_edge_in(
+        dir,
+        &[&cell],
+        NO_CONTROL_PLANE.parse().unwrap(),
+        &[(
+            "EDGE__EDGE__CORS_ALLOWED_ORIGINS",
+            "[\"https://shop.example.com\"]",
+        )],
+    );
+    let client = testkit::http_client();
+    let url = format!("http://{}/api/cart/items", edge.address);
+    let preflight = |origin: &'static str| {
+        client
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, x-csrf-token",
+            )
+            .send()
+    };
+
+    let allowed = preflight("https://shop.example.com").await.unwrap();
+    assert_eq!(allowed.status(), 204);
+    let headers = allowed.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://shop.example.com"
+    );
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+    assert!(
+        headers["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("x-csrf-token")
+    );
+    assert!(
+        headers["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+
+    let refused = preflight("https://evil.example.com").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "cors_origin_not_allowed");
+
+    // The answer itself: the edge's say, once, whatever the cell said (`*`).
+    let products = format!("http://{}/api/products", edge.address);
+    let listed = client
+        .get(&products)
+        .header("origin", "https://shop.example.com")
+        .send()
+        .await
+        .unwrap();
+    let origins: Vec<_> = listed
+        .headers()
+        .get_all("access-control-allow-origin")
+        .iter()
+        .collect();
+    assert_eq!(origins, ["https://shop.example.com"]);
+    let other = client
+        .get(&products)
+        .header("origin", "https://evil.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn https_takes_tls_1_2_and_later_with_http2_and_plain_http_takes_h2c() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (cell, _) = recording_cell("cell-a").await;
+    let dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.join("edge.crt"), dir.join("edge.key"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let tls = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let (tls_listen, cert_path, key_path) = (
+        tls.to_string(),
+        cert.display().to_string(),
+        key.display().to_string(),
+    );
+    let edge = start_edge_in(
+        dir,
+        &[&cell],
+        NO_CONTROL_PLANE.parse().unwrap(),
+        &[
+            ("EDGE__EDGE__TLS__LISTEN", &tls_listen),
+            ("EDGE__EDGE__TLS__CERT", &cert_path),
+            ("EDGE__EDGE__TLS__KEY", &key_path),
+        ],
+    );
+    let started = Instant::now();
+    while std::net::TcpStream::connect(tls).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no TLS listener"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let trusted = reqwest::Certificate::from_pem(made.cert.pem().as_bytes()).unwrap();
+    let url = format!("https://localhost:{}/api/products", tls.port());
+
+    let h2 = reqwest::Client::builder()
+        .tls_certs_only([trusted.clone()])
+        .build()
+        .unwrap();
+    let response = h2.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(cell_of(&response), "cell-a");
+
+    let tls12 = reqwest::Client::builder()
+        .tls_certs_only([trusted])
+        .tls_version_max(reqwest::tls::Version::TLS_1_2)
+        .http1_only()
+        .build()
+        .unwrap();
+    let response = tls12.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.version(), reqwest::Version::HTTP_11);
+
+    let h2c = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let response = h2c
+        .get(format!("http://{}/api/products", edge.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+}
+
+#[test]
+fn a_tls_key_that_does_not_fit_its_certificate_is_one_clear_line() {
+    let dir = std::env::temp_dir().join(testkit::unique("cellwear-edge-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let one = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(dir.join("edge.crt"), one.cert.pem()).unwrap();
+    std::fs::write(dir.join("edge.key"), other.signing_key.serialize_pem()).unwrap();
+    let nowhere = TestCell {
+        id: "cell-a".into(),
+        address: "127.0.0.1:9".parse().unwrap(),
+        stop: None,
+        task: None,
+    };
+    std::fs::write(
+        dir.join("cells.yaml"),
+        topology_yaml(&[&nowhere], NO_CONTROL_PLANE.parse().unwrap()),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_edge-router"))
+        .env("EDGE__EDGE__LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env("EDGE__EDGE__TOPOLOGY", dir.join("cells.yaml"))
+        .env(
+            "EDGE__EDGE__TLS__LISTEN",
+            format!("127.0.0.1:{}", free_port()),
+        )
+        .env("EDGE__EDGE__TLS__CERT", dir.join("edge.crt"))
+        .env("EDGE__EDGE__TLS__KEY", dir.join("edge.key"))
+        .env("EDGE__LOG__FORMAT", "pretty")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the certificate and the key do not go together"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_providers_event_goes_to_the_cell_of_the_shopper_it_names() {
+    let (a, a_heads) = recording_cell("cell-a").await;
+    let (b, b_heads) = recording_cell("cell-b").await;
+    let edge = start_edge(&[&a, &b]);
+    let table = routed_cells(&[&a, &b]);
+    let client = testkit::http_client();
+    for cell in ["cell-a", "cell-b"] {
+        let key = (1..)
+            .map(|i: u64| ShopperKey::from(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            .find(|key| placement::place(*key, &table).unwrap().id == cell)
+            .unwrap();
+        let event = serde_json::json!({
+            "id": format!("evt_{cell}"),
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": "pi_1", "metadata": {"order_id": "o1", "shopper_key": key.to_string()}}}
+        });
+        let response = client
+            .post(format!(
+                "http://{}/api/payments/stripe/webhook",
+                edge.address
+            ))
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(cell_of(&response), cell);
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "a provider is no guest"
+        );
+    }
+    let posted = |heads: &std::sync::Arc<std::sync::Mutex<Vec<String>>>| {
+        heads
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|head| head.starts_with("post /api/payments/stripe/webhook"))
+            .count()
+    };
+    assert_eq!((posted(&a_heads), posted(&b_heads)), (1, 1));
+}

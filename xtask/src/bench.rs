@@ -1,14 +1,14 @@
 //! `cargo xtask bench …`: benchmarks that print their figures and write
 //! `target/reports/bench-*.json` — the event backbone ([`events`]), a cell's
-//! catalog reads ([`bench_catalog`]), search ([`bench_search`]) and checkout
-//! ([`bench_checkout`]).
+//! catalog reads ([`bench_catalog`]), search ([`bench_search`]), checkout
+//! ([`bench_checkout`]) and the edge against nginx ([`bench_edge`]).
 
 use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::bench_catalog::percentile_ms;
-use crate::{bench_catalog, bench_checkout, bench_search, events};
+use crate::{bench_catalog, bench_checkout, bench_edge, bench_search, events};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchTarget {
@@ -79,6 +79,26 @@ pub enum BenchTarget {
         #[arg(long)]
         cell: Option<String>,
     },
+    /// The edge against nginx (`hash $cookie_sk consistent` over the same
+    /// cells) and straight to a cell: the same wrk load through each, for
+    /// throughput and for latency. Needs the local stack running (`cargo
+    /// xtask up --detach`); installs wrk and nginx from Debian if missing.
+    Edge {
+        /// Connections of the throughput load.
+        #[arg(long, default_value_t = 64)]
+        connections: u32,
+        /// Connections of the latency load (few: an unsaturated machine).
+        #[arg(long, default_value_t = 4)]
+        latency_connections: u32,
+        #[arg(long, default_value_t = 2)]
+        threads: u32,
+        /// Seconds of each load on each target, after a 2 s warm-up.
+        #[arg(long, default_value_t = 10)]
+        duration_s: u64,
+        /// The cell path asked for.
+        #[arg(long, default_value = "/api/categories")]
+        path: String,
+    },
 }
 
 pub fn run(target: BenchTarget) -> anyhow::Result<()> {
@@ -97,6 +117,19 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
             cell,
         }),
         BenchTarget::Events { rate, seconds } => events::bench(rate, seconds),
+        BenchTarget::Edge {
+            connections,
+            latency_connections,
+            threads,
+            duration_s,
+            path,
+        } => bench_edge::run(&bench_edge::EdgeBench {
+            connections,
+            latency_connections,
+            threads,
+            duration_s,
+            path,
+        }),
         BenchTarget::Checkout {
             concurrency,
             duration_s,

@@ -19,6 +19,7 @@
 mod bench;
 mod bench_catalog;
 mod bench_checkout;
+mod bench_edge;
 mod bench_search;
 mod cell_down;
 mod drain_drill;

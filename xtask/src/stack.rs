@@ -143,7 +143,7 @@ pub fn up(options: &UpOptions) -> anyhow::Result<()> {
         stack.stop_all();
         return Err(error);
     }
-    print_table(&stack, started.elapsed());
+    print_table(&stack, started.elapsed(), topology.edge.tls_listen);
     if options.products > 0 {
         step(&format!(
             "seeding the demo catalog ({} products; `--products 0` skips this)",
@@ -320,6 +320,13 @@ fn start_all(
 
     step("starting the edge");
     let mut command = Command::new(bin.join("edge-router"));
+    if let Some(tls) = topology.edge.tls_listen {
+        let (cert, key) = local_certificate(&dirs.run)?;
+        command
+            .env("EDGE__EDGE__TLS__LISTEN", tls.to_string())
+            .env("EDGE__EDGE__TLS__CERT", cert)
+            .env("EDGE__EDGE__TLS__KEY", key);
+    }
     command
         .current_dir(root)
         .env("EDGE__EDGE__LISTEN", topology.edge.listen.to_string())
@@ -330,6 +337,26 @@ fn start_all(
             dirs.run.join("edge-routing-table.json"),
         );
     start_service(stack, "edge", &mut command, topology.edge.listen)
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1, made once and
+/// kept under `.cellwear/` (browsers warn about it; `curl -k` takes it).
+fn local_certificate(run: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let dir = run.parent().unwrap_or(run).join("tls");
+    let (cert, key) = (dir.join("edge.crt"), dir.join("edge.key"));
+    if cert.exists() && key.exists() {
+        return Ok((cert, key));
+    }
+    step("making a local TLS certificate for the edge (localhost, 127.0.0.1)");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .context("making a self-signed certificate")?;
+    std::fs::write(&cert, made.cert.pem())
+        .with_context(|| format!("writing {}", cert.display()))?;
+    std::fs::write(&key, made.signing_key.serialize_pem())
+        .with_context(|| format!("writing {}", key.display()))?;
+    Ok((cert, key))
 }
 
 /// Points the emulator's webhooks for `cell` at the cell itself, signed
@@ -502,6 +529,10 @@ fn check_ports_free(topology: &Topology) -> anyhow::Result<()> {
         ),
         ("edge".into(), topology.edge.listen.port()),
         (
+            "edge (TLS)".into(),
+            topology.edge.tls_listen.map_or(0, |tls| tls.port()),
+        ),
+        (
             "stripe emulator".into(),
             port_of(crate::services::STRIPE_UP),
         ),
@@ -543,7 +574,7 @@ fn check_ports_free(topology: &Topology) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_table(stack: &Stack, took: Duration) {
+fn print_table(stack: &Stack, took: Duration, tls: Option<SocketAddr>) {
     eprintln!();
     eprintln!("Cellwear is up ({:.1} s):", took.as_secs_f64());
     eprintln!("  {:<24} {:<28} log", "process", "address");
@@ -553,6 +584,12 @@ fn print_table(stack: &Stack, took: Duration) {
     if let Some([_, edge, _]) = stack.table.last() {
         eprintln!();
         eprintln!("  Shop:     {edge}/");
+        if let Some(tls) = tls {
+            eprintln!(
+                "  HTTPS:    https://localhost:{}/ (self-signed)",
+                tls.port()
+            );
+        }
         eprintln!("  API docs: {edge}/docs/");
         eprintln!("  E-mails:  http://{}/", crate::services::INBOX_UP);
     }

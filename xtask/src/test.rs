@@ -1,7 +1,9 @@
 //! `cargo xtask test`: what CI runs. Makes sure MariaDB, Redis, a broker and
 //! the Stripe emulator answer (installing and starting them when they do
-//! not), then runs the format check, clippy with warnings as errors, and
-//! every test.
+//! not), then runs the format check, clippy with warnings as errors, every
+//! Rust test (whose run also writes `wire`'s TypeScript bindings: they must
+//! come out as committed), and the frontend's type check, lint, tests and
+//! build.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -84,7 +86,76 @@ fn checks(root: &std::path::Path, tansu: &std::path::Path) -> anyhow::Result<()>
         .env("CELLWEAR_TEST_SMTP", format!("smtp://{SMTP}"))
         .env("CELLWEAR_TEST_INBOX", format!("http://{INBOX}"))
         .env("CELLWEAR_TANSU", tansu);
-    timed("Rust tests", &mut tests)
+    // `wire`'s tests write every binding again; a type that was removed must
+    // not survive as a stale file.
+    clear_bindings(root)?;
+    timed("Rust tests", &mut tests)?;
+    bindings_committed(root)?;
+    frontend(root)
+}
+
+/// Where `wire`'s tests write its TypeScript bindings (.cargo/config.toml).
+const BINDINGS: &str = "frontend/src/api/wire";
+
+fn clear_bindings(root: &std::path::Path) -> anyhow::Result<()> {
+    let dir = root.join(BINDINGS);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "ts") {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Fails when the bindings the tests wrote differ from the committed ones.
+fn bindings_committed(root: &std::path::Path) -> anyhow::Result<()> {
+    step("TypeScript bindings of crates/wire match the committed ones");
+    let output = Command::new("git")
+        .args(["status", "--porcelain", "--", BINDINGS])
+        .current_dir(root)
+        .output()
+        .context("running git status")?;
+    if !output.status.success() {
+        bail!(
+            "git status failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let changed = String::from_utf8_lossy(&output.stdout);
+    if !changed.trim().is_empty() {
+        bail!(
+            "the TypeScript bindings generated from crates/wire changed; review and commit {BINDINGS}:\n{changed}"
+        );
+    }
+    Ok(())
+}
+
+/// The frontend's own checks, each when package.json defines it.
+fn frontend(root: &std::path::Path) -> anyhow::Result<()> {
+    let dir = root.join("frontend");
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("package.json")).context("reading frontend/package.json")?,
+    )
+    .context("frontend/package.json is not JSON")?;
+    tools::ensure_command("npm", "npm")?;
+    step("frontend: npm ci");
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir))?;
+    for script in ["typecheck", "lint", "test", "build"] {
+        if manifest["scripts"][script].is_string() {
+            let name = format!("frontend: npm run {script}");
+            step(&name);
+            let began = Instant::now();
+            run(Command::new("npm").args(["run", script]).current_dir(&dir))?;
+            eprintln!("    {name}: ok in {:.0} s", began.elapsed().as_secs_f64());
+        }
+    }
+    Ok(())
 }
 
 /// Test databases are named `test_…`; drop those earlier runs left behind.

@@ -287,6 +287,7 @@ mod tests {
             status: "delivered".into(),
             detail: None,
             occurred_at: "2026-11-26T10:00:00Z".into(),
+            reference: None,
         }
     }
 

@@ -148,6 +148,8 @@ pub async fn tick(
                 occurred_at: OffsetDateTime::now_utc()
                     .format(&Rfc3339)
                     .unwrap_or_default(),
+                // Handed to the cell directly, not through the edge.
+                reference: None,
             };
             let body = serde_json::to_vec(&event)?;
             let header = signature::sign(

@@ -423,6 +423,9 @@ impl Checkouts {
                     ("order_id".to_owned(), order.id.clone()),
                     ("checkout_id".to_owned(), id.to_owned()),
                     ("cell".to_owned(), self.cell.clone()),
+                    // The edge routes the provider's events by it, to
+                    // wherever the shopper lives by then.
+                    ("shopper_key".to_owned(), order.shopper_key.clone()),
                 ]);
                 let created = self
                     .payments

@@ -685,6 +685,44 @@ async fn identity_writes_its_events_to_the_outbox() {
     assert!(written[2].1.ends_with(".notifications"));
 }
 
+#[tokio::test]
+async fn an_event_written_while_serving_a_request_continues_the_callers_trace() {
+    let app = spawn_app().await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let sent = format!("00-{trace}-00f067aa0ba902b7-01");
+    let response = app
+        .client
+        .post(format!("{}/api/auth/register", app.address))
+        .header("traceparent", &sent)
+        .json(&json!({"email": "ada@example.com", "password": PASSWORD, "name": "Ada Lovelace"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(app.register("grace@example.com").await.status(), 201);
+
+    use sqlx::Connection;
+    let mut conn = sqlx::MySqlConnection::connect(&app.mysql_url)
+        .await
+        .unwrap();
+    let written: Vec<String> = sqlx::query_scalar(
+        "SELECT traceparent FROM event_outbox WHERE event_type = 'UserRegistered' ORDER BY seq",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(written.len(), 2);
+    // The same trace, in a span of the cell's own.
+    assert!(
+        written[0].starts_with(&format!("00-{trace}-")),
+        "{written:?}"
+    );
+    assert_ne!(written[0], sent);
+    // A request that brings no trace starts one.
+    assert!(!written[1].contains(trace), "{written:?}");
+    assert_eq!(written[1].len(), sent.len());
+}
+
 /// Everything the app logs while a shopper registers, signs in, refreshes and
 /// signs out must hold none of their secrets.
 #[tokio::test]

@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use telemetry::Traceparent;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
@@ -213,8 +214,8 @@ pub struct Stack {
 /// Wraps `router` in the service-wide middleware and the JSON fallbacks.
 ///
 /// From the outside in: request id (kept from the caller or minted as a
-/// UUIDv7, echoed on the response) → request span with id, method, route and
-/// cell → metrics → the id made available to error bodies → panics turned
+/// UUIDv7, echoed on the response) → request span with id, method, route,
+/// cell and trace → metrics → the id and trace made current → panics turned
 /// into a 500 envelope → time-out → body limit → the routes.
 pub fn wrap(router: Router, stack: Stack) -> Router {
     let cell: Arc<str> = stack.cell.unwrap_or_default().into();
@@ -245,7 +246,7 @@ pub fn wrap(router: Router, stack: Stack) -> Router {
                 stack.metrics,
                 record_metrics,
             ))
-            .layer(middleware::from_fn(scope_request_id))
+            .layer(middleware::from_fn(scope_request))
             .layer(cors)
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(middleware::from_fn(move |req: Request, next: Next| {
@@ -309,6 +310,7 @@ fn request_span(request: &Request, cell: &str) -> Span {
         http.method = %request.method(),
         http.route = route_of(request),
         cell = if cell.is_empty() { None } else { Some(cell) },
+        trace_id = tracing::field::Empty,
     )
 }
 
@@ -342,9 +344,21 @@ async fn record_metrics(
     response
 }
 
-async fn scope_request_id(request: Request, next: Next) -> Response {
+/// Makes the request's id and trace current while it is served: error bodies
+/// name the id, and events written on the way continue the trace. The trace
+/// is the caller's (the edge starts one for every request), continued in a
+/// span of this service's own; a request without one starts a trace here.
+async fn scope_request(request: Request, next: Next) -> Response {
     let id = request_id_of(&request).to_owned();
-    CURRENT_REQUEST_ID.scope(id, next.run(request)).await
+    let trace = request
+        .headers()
+        .get(telemetry::trace::TRACEPARENT)
+        .and_then(|value| value.to_str().ok())
+        .and_then(Traceparent::parse)
+        .map_or_else(Traceparent::root, |parent| parent.child());
+    Span::current().record("trace_id", trace.trace_id());
+    let served = telemetry::trace::within(trace, next.run(request));
+    CURRENT_REQUEST_ID.scope(id, served).await
 }
 
 async fn enforce_timeout(request: Request, next: Next, limit: Duration) -> Response {

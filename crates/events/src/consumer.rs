@@ -33,6 +33,7 @@ use crate::metrics::EventMetrics;
 use crate::producer::Producer;
 use crate::schema::Schemas;
 use crate::topics::dlq;
+use telemetry::Traceparent;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -423,8 +424,9 @@ impl Consumer {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self
-                .apply(handler.as_ref(), &envelope)
+            // What the handler writes (events included) continues this trace.
+            let trace = envelope.trace().unwrap_or_else(Traceparent::root);
+            match telemetry::trace::within(trace, self.apply(handler.as_ref(), &envelope))
                 .instrument(span.clone())
                 .await
             {

@@ -29,11 +29,12 @@ pub mod topics;
 
 use std::borrow::Cow;
 
-pub use envelope::{Envelope, EnvelopeError, Traceparent};
+pub use envelope::{Envelope, EnvelopeError};
 pub use metrics::EventMetrics;
 pub use producer::{BrokerUnreachable, KafkaSettings, Producer};
 pub use schema::Schemas;
 use sqlx::migrate::Migrator;
+pub use telemetry::Traceparent;
 
 /// The outbox and processed-events tables, tracked in their own migrations
 /// table so they never clash with the service's own migrations.

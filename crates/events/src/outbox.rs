@@ -49,7 +49,8 @@ pub async fn enqueue_payload<P: wire::events::EventPayload>(
     cell: Option<&str>,
     payload: &P,
 ) -> Result<(), EnqueueError> {
-    let envelope = Envelope::new(payload, cell, None)?;
+    // The request or event being handled, if any, is where this one came from.
+    let envelope = Envelope::new(payload, cell, telemetry::trace::current().as_ref())?;
     enqueue(conn, schemas, topic, &envelope).await
 }
 

@@ -4,7 +4,12 @@
 //! Each JSON line carries the fields of the span it was written in, so the
 //! request span opened by the HTTP layer puts `request_id` (and the method,
 //! path and cell) on every line logged while that request is served. Services
-//! log through `tracing` only; nothing here knows about HTTP or Kafka.
+//! log through `tracing` only. [`trace`] holds the W3C trace context that
+//! the edge, the cells' HTTP layer and the event envelope pass along.
+
+pub mod trace;
+
+pub use trace::Traceparent;
 
 use serde::Deserialize;
 use tracing_subscriber::EnvFilter;

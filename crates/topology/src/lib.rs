@@ -28,6 +28,9 @@ pub struct Topology {
 #[serde(deny_unknown_fields)]
 pub struct EdgeSettings {
     pub listen: SocketAddr,
+    /// Where HTTPS is served (`cargo xtask up` makes a local certificate).
+    #[serde(default)]
+    pub tls_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

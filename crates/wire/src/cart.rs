@@ -1,11 +1,13 @@
 //! Bodies of the cart API (`/api/cart`).
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use crate::catalog::Availability;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct AddToCart {
     #[schema(example = "SHIRT-0001-M-NAVY")]
@@ -15,7 +17,8 @@ pub struct AddToCart {
     pub quantity: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct SetQuantity {
     /// The line's new quantity (0 removes it).
@@ -24,7 +27,8 @@ pub struct SetQuantity {
 }
 
 /// The cart as it stands now: every read prices it again and checks stock.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CartView {
     pub items: Vec<CartLine>,
     /// Units in the cart.
@@ -47,7 +51,8 @@ pub struct CartView {
     pub ready_for_checkout: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CartLine {
     pub sku: String,
     pub product_slug: Option<String>,
@@ -72,7 +77,8 @@ pub struct CartLine {
 /// the home cell of a shopper who signed in asks the cell of their guest key
 /// for the guest's cart. `takeover_id` makes it idempotent: asked again, the
 /// giving cell answers with what it handed over the first time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct HandoverRequest {
     pub shopper_key: String,
@@ -80,13 +86,15 @@ pub struct HandoverRequest {
 }
 
 /// A guest cart, handed over (and gone from the giving cell).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct Handover {
     pub lines: Vec<HandedLine>,
     pub coupon: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct HandedLine {
     pub sku: String,
     pub quantity: u32,

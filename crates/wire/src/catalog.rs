@@ -8,12 +8,14 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 // ---- admin input (control plane) -------------------------------------------
 
 /// A product as an admin writes it: created, replaced, or one row of an import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
     /// Lower-case words joined by `-`, unique: the product's address in the shop.
@@ -42,7 +44,8 @@ pub struct ProductInput {
     pub variants: Vec<VariantInput>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct ImageInput {
     pub url: String,
@@ -50,7 +53,8 @@ pub struct ImageInput {
     pub alt: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct VariantInput {
     /// Upper-case letters, digits and `-`, unique across the catalog.
@@ -76,7 +80,8 @@ pub struct VariantInput {
 
 /// A product replaced whole: the input and the version it was read at, so two
 /// admins editing at once cannot overwrite each other unseen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct ProductUpdate {
     pub expected_version: u64,
@@ -84,7 +89,8 @@ pub struct ProductUpdate {
     pub product: ProductInput,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct PriceChange {
     pub price_minor: i64,
@@ -92,14 +98,16 @@ pub struct PriceChange {
     pub compare_at_minor: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct BrandInput {
     pub slug: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
     pub slug: String,
@@ -114,14 +122,16 @@ pub struct CategoryInput {
 // ---- admin output (control plane) ------------------------------------------
 
 /// A brand, or a category in a product's path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct Named {
     pub slug: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct Category {
     pub slug: String,
     pub name: String,
@@ -131,7 +141,8 @@ pub struct Category {
 
 /// A product as the control plane holds it (and as the `catalog` topic
 /// carries it: [`ProductUpserted`](crate::events::ProductUpserted)).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct ProductSnapshot {
     pub id: u64,
@@ -153,14 +164,16 @@ pub struct ProductSnapshot {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct Image {
     pub url: String,
     pub alt: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
     pub sku: String,
@@ -171,7 +184,8 @@ pub struct Variant {
     pub compare_at_minor: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema, TS, Default)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct Rating {
     /// 0–5, two decimals; 0 with no reviews.
@@ -180,7 +194,8 @@ pub struct Rating {
 }
 
 /// A page of the admin's product list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct AdminProductPage {
     pub items: Vec<ProductSnapshot>,
     pub next_cursor: Option<String>,
@@ -189,7 +204,8 @@ pub struct AdminProductPage {
 // ---- bulk import -----------------------------------------------------------
 
 /// Where an import stands; polled at `/admin/api/imports/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ImportJob {
     pub id: String,
     /// `running`, `finished` or `failed` (the file could not be read at all).
@@ -206,7 +222,8 @@ pub struct ImportJob {
     pub errors: Vec<ImportRowError>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ImportRowError {
     /// 1-based: the line of a CSV file (the header is line 1), the index + 1 of a
     /// JSON array.
@@ -219,7 +236,8 @@ pub struct ImportRowError {
 // ---- shop (cells) ----------------------------------------------------------
 
 /// One product in a list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ProductSummary {
     pub id: u64,
     pub slug: String,
@@ -238,7 +256,8 @@ pub struct ProductSummary {
     pub in_stock: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ProductPage {
     pub items: Vec<ProductSummary>,
     /// Pass as `cursor` for the next page; absent on the last.
@@ -247,7 +266,8 @@ pub struct ProductPage {
 
 /// A product page: everything about one product, each variant with its
 /// availability in this cell.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ProductDetail {
     pub id: u64,
     pub version: u64,
@@ -263,7 +283,8 @@ pub struct ProductDetail {
     pub variants: Vec<VariantView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct VariantView {
     pub sku: String,
     pub size: String,
@@ -275,7 +296,8 @@ pub struct VariantView {
 }
 
 /// What a shopper is told about stock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct Availability {
     /// `in_stock`, `low_stock` (a few left) or `out_of_stock`.
     pub status: String,
@@ -286,7 +308,8 @@ pub struct Availability {
     pub global_hint: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CategoryNode {
     pub slug: String,
     pub name: String,
@@ -295,19 +318,22 @@ pub struct CategoryNode {
     pub products: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct BrandCount {
     pub slug: String,
     pub name: String,
     pub products: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CategoryList {
     pub items: Vec<CategoryNode>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct BrandList {
     pub items: Vec<BrandCount>,
 }
@@ -316,7 +342,8 @@ pub struct BrandList {
 
 /// The control plane's ledger of one SKU: `allocated + unallocated + sold =
 /// on_hand`, always.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct StockLedger {
     pub sku: String,
     pub on_hand: u64,
@@ -326,7 +353,8 @@ pub struct StockLedger {
     pub cells: Vec<CellShare>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CellShare {
     pub cell: String,
     /// Given to the cell and not yet reported sold or returned.
@@ -335,7 +363,8 @@ pub struct CellShare {
 }
 
 /// New units arrived (`quantity` > 0).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct Restock {
     pub quantity: u64,
@@ -343,7 +372,8 @@ pub struct Restock {
 
 /// A count correction: `delta` units found (+) or lost (−); a loss comes out
 /// of unallocated stock only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct StockAdjustment {
     pub delta: i64,
@@ -360,7 +390,8 @@ pub struct ProductEmbedding {
 }
 
 /// A cell's read model, as `GET /internal/catalog/status` reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CatalogStatus {
     /// Products listed (published, not deleted).
     pub listed_products: u64,

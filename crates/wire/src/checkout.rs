@@ -2,6 +2,7 @@
 //! checkout shows it.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use crate::cart::CartView;
@@ -9,7 +10,8 @@ use crate::users::AddressRequest;
 
 /// Step 1: a saved address by id, or a new one (saved to the account when
 /// `save` is true). Exactly one of `address_id` and `address`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutAddress {
     #[serde(default)]
@@ -21,7 +23,8 @@ pub struct CheckoutAddress {
 }
 
 /// Step 2: one of the options the checkout lists for its address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutShipping {
     #[schema(example = "standard")]
@@ -31,7 +34,8 @@ pub struct CheckoutShipping {
 /// Step 3. With `payment_method` (a Stripe PaymentMethod id, such as the
 /// test card `pm_card_visa`) the payment is confirmed at once; without it
 /// the browser confirms it with the returned `client_secret` (Stripe.js).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutPayment {
     #[serde(default)]
@@ -39,7 +43,8 @@ pub struct CheckoutPayment {
 }
 
 /// Where an order goes: checked and normalised like a saved address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ShippingAddress {
     pub full_name: String,
     pub line1: String,
@@ -52,7 +57,8 @@ pub struct ShippingAddress {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ShippingOption {
     #[schema(example = "standard")]
     pub method: String,
@@ -65,7 +71,8 @@ pub struct ShippingOption {
 }
 
 /// A checkout at whatever step it has reached.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CheckoutView {
     pub id: String,
     /// `address` (needs an address), `shipping` (needs a method),
@@ -89,7 +96,8 @@ pub struct CheckoutView {
     pub payment: Option<PaymentView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct OrderSummary {
     pub id: String,
     /// `pending`, `confirmed`, `processing`, `shipped`, `delivered` or `cancelled`.
@@ -101,7 +109,8 @@ pub struct OrderSummary {
     pub cancel_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct PaymentView {
     /// `stripe`.
     pub provider: String,

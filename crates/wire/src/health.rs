@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
     Ok,
@@ -9,14 +11,16 @@ pub enum HealthStatus {
 }
 
 /// `GET /livez`: the process is up and its event loop answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct LivenessResponse {
     pub status: HealthStatus,
     pub service: String,
 }
 
 /// One dependency probed by `GET /readyz`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CheckReport {
     /// `mysql`, `redis`, `kafka`, …
     pub name: String,
@@ -30,7 +34,8 @@ pub struct CheckReport {
 }
 
 /// `GET /readyz`: 200 when every dependency answers, 503 naming those that do not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ReadinessResponse {
     pub status: HealthStatus,
     pub service: String,

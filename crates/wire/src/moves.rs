@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 /// A page of the shopper keys a cell holds data for, in key order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ShopperPage {
     pub keys: Vec<String>,
     /// Pass as `after` for the next page; absent on the last.
@@ -16,13 +18,15 @@ pub struct ShopperPage {
 }
 
 /// Fences a shopper's writes on their old cell for a move with `epoch`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct FenceRequest {
     pub epoch: u64,
 }
 
 /// One table's rows of a shopper, each row the values of `columns`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct TableRows {
     pub table: String,
     pub columns: Vec<String>,
@@ -31,7 +35,8 @@ pub struct TableRows {
 }
 
 /// A signed-in session (refresh-token family) with the time it has left.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct SessionCopy {
     pub id: String,
     pub user_id: String,
@@ -44,7 +49,8 @@ pub struct SessionCopy {
 /// cart, checkouts, orders with their history, invoices and refunds, and
 /// browsing history. `checksum` covers all of it but the sessions' time to
 /// live, so the receiving cell can prove it stored the same.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ShopperBundle {
     pub shopper_key: String,
     pub epoch: u64,
@@ -54,14 +60,16 @@ pub struct ShopperBundle {
 }
 
 /// What a cell holds of a shopper now, summed up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct ShopperChecksum {
     pub checksum: String,
     pub rows: u64,
 }
 
 /// Where a drain stands (`GET /control/api/cells/{id}/drain`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct DrainView {
     pub cell: String,
     /// `moving` (shoppers being moved), `sealed` (the cell refuses every

@@ -2,12 +2,14 @@
 //! order whole, with its timeline.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use crate::checkout::ShippingAddress;
 
 /// One row of a shopper's order history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct OrderListItem {
     pub id: String,
     /// `pending`, `confirmed`, `processing`, `shipped`, `delivered` or `cancelled`.
@@ -24,14 +26,16 @@ pub struct OrderListItem {
     pub email: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct OrderPage {
     pub items: Vec<OrderListItem>,
     /// For the next page (`cursor=`), `null` on the last.
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct OrderLineView {
     pub sku: String,
     pub title: String,
@@ -44,7 +48,8 @@ pub struct OrderLineView {
 }
 
 /// One move of the order: who, when and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct TimelineEntry {
     pub from: Option<String>,
     pub to: String,
@@ -55,14 +60,16 @@ pub struct TimelineEntry {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct Tracking {
     pub carrier: String,
     pub number: String,
 }
 
 /// An order whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct OrderDetail {
     pub id: String,
     pub status: String,
@@ -94,7 +101,8 @@ pub struct OrderDetail {
 }
 
 /// One refund of an order by an admin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct RefundView {
     pub id: String,
     pub amount_minor: i64,
@@ -108,7 +116,8 @@ pub struct RefundView {
 }
 
 /// `POST /api/orders/{id}/refunds` (role `admin`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct RefundOrder {
     /// In minor units; at most what is left of the total.
@@ -119,7 +128,8 @@ pub struct RefundOrder {
 }
 
 /// What a carrier said about a shipment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct TrackingEvent {
     /// `in_transit`, `out_for_delivery`, `delivered` or `exception`.
     pub status: String,
@@ -131,7 +141,8 @@ pub struct TrackingEvent {
 /// `POST /api/carriers/webhook`: a carrier's word on a shipment, signed
 /// with the shared secret (`Carrier-Signature: t=<unix>,v1=<hex
 /// HMAC-SHA256 of "<t>.<body>">`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct CarrierEvent {
     /// The carrier's id of this event; a repeat is acknowledged and ignored.
@@ -144,10 +155,15 @@ pub struct CarrierEvent {
     pub detail: Option<String>,
     /// RFC 3339.
     pub occurred_at: String,
+    /// The reference the shop booked the parcel under: the shopper's key.
+    /// The edge routes the event to that shopper's cell by it.
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 /// A shipment's tracking, as `GET /api/tracking/{number}` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct TrackingView {
     pub carrier: String,
     pub number: String,
@@ -157,7 +173,8 @@ pub struct TrackingView {
 }
 
 /// `POST /api/orders/{id}/status` (role `admin`): move an order on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct AdvanceOrder {
     /// `processing`, `shipped` or `delivered`.
@@ -173,7 +190,8 @@ pub struct AdvanceOrder {
 
 /// One order found by a staff search across cells (`GET /admin/api/orders`
 /// on the control plane).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CellOrder {
     /// The cell that holds the order (ask it for the whole order).
     pub cell: String,
@@ -182,7 +200,8 @@ pub struct CellOrder {
 }
 
 /// A cell that did not answer a search in time, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CellMiss {
     pub cell: String,
     /// `timeout`, `unreachable`, or `status <code>`.
@@ -191,7 +210,8 @@ pub struct CellMiss {
 
 /// The control plane's answer to a staff order search: newest first across
 /// the cells that answered, and the cells that did not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CellOrderSearch {
     pub items: Vec<CellOrder>,
     pub answered: Vec<String>,

@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum PromotionKind {
     /// `value` percent off the lines in scope (1-100).
@@ -20,7 +22,8 @@ pub enum PromotionKind {
 
 /// A promotion as an admin writes it. With a `code` it is a coupon the
 /// shopper enters; without one it applies by itself to every cart it fits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct PromotionInput {
     /// 3-32 of A-Z, 0-9, `-` and `_` (kept upper case; shoppers may type any case).
@@ -70,7 +73,8 @@ fn yes() -> bool {
 
 /// What the control plane announces and the cells apply: the input as
 /// validated, with its id, version and each cell's share of the cap.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct PromotionSnapshot {
     pub id: u64,
@@ -96,13 +100,15 @@ pub struct PromotionSnapshot {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct PromotionList {
     pub items: Vec<PromotionSnapshot>,
 }
 
 /// `PUT /api/cart/coupon`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyCoupon {
     #[schema(example = "WINTER15")]
@@ -110,7 +116,8 @@ pub struct ApplyCoupon {
 }
 
 /// The promotion a cart or order gets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct Discount {
     pub promotion_id: u64,
     /// The coupon entered; `null` for a promotion that applies by itself.
@@ -124,7 +131,8 @@ pub struct Discount {
 
 /// Why the cart's coupon does not apply now (the same code and message its
 /// `PUT` would have answered with).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CouponProblem {
     pub coupon: String,
     #[schema(example = "coupon_min_spend")]

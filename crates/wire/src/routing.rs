@@ -1,8 +1,10 @@
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 /// Where a cell stands in its life cycle (DESIGN.md §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum CellState {
     /// Just added: rebuilding its catalog from the compacted topic; takes no
@@ -40,7 +42,8 @@ impl CellState {
 
 /// A cell as the routing layer sees it: its id, its share of new shoppers and
 /// its state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct RoutedCell {
     #[schema(example = "cell-0")]
     pub id: String,
@@ -51,7 +54,8 @@ pub struct RoutedCell {
 
 /// A shopper pinned to a cell by hand — a migrated shopper — whatever the
 /// hash says. A higher `epoch` replaces a lower one for the same key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct PlacementOverride {
     #[schema(example = "0123456789abcdef")]
     pub shopper_key: String,
@@ -61,7 +65,8 @@ pub struct PlacementOverride {
 
 /// The versioned routing table the control plane publishes and the edge,
 /// the cells and the control plane place shoppers by.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct RoutingTable {
     pub version: u64,
     pub cells: Vec<RoutedCell>,
@@ -71,7 +76,8 @@ pub struct RoutingTable {
 
 /// The routing table as the control plane serves it, with where each cell
 /// listens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct PublishedRoutingTable {
     #[serde(flatten)]
     pub table: RoutingTable,
@@ -80,7 +86,8 @@ pub struct PublishedRoutingTable {
 }
 
 /// One cell as SREs see it (`GET /control/api/cells`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CellView {
     pub id: String,
     pub http_address: String,
@@ -94,14 +101,16 @@ pub struct CellView {
 }
 
 /// Every cell, and the routing-table version they are published in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct CellList {
     pub routing_version: u64,
     pub cells: Vec<CellView>,
 }
 
 /// `PUT /control/api/cells/{id}/weight`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct CellWeight {
     /// 0-10000: the cell's share of new shoppers; 0 takes none.
@@ -109,7 +118,8 @@ pub struct CellWeight {
 }
 
 /// `POST /control/api/cells/{id}/fail` and `…/recover`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct CellStateChange {
     /// Why (kept in the audit log).
@@ -117,7 +127,8 @@ pub struct CellStateChange {
 }
 
 /// `POST /control/api/cells`: a new cell, which starts `joining`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct NewCell {
     #[schema(example = "cell-3")]

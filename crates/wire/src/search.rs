@@ -1,12 +1,14 @@
 //! Search, autocomplete and recommendation bodies.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
 use crate::catalog::ProductSummary;
 
 /// How `GET /api/search` ranks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS, Default)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchMode {
     /// BM25 over the product text, with typo tolerance.
@@ -19,7 +21,8 @@ pub enum SearchMode {
 }
 
 /// One page of search results with the facet counts of the whole match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct SearchResults {
     pub query: String,
     pub mode: SearchMode,
@@ -34,7 +37,8 @@ pub struct SearchResults {
     pub relaxed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct SearchHit {
     pub product: ProductSummary,
     pub score: f32,
@@ -43,7 +47,8 @@ pub struct SearchHit {
     pub highlights: Highlights,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct Highlights {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -54,7 +59,8 @@ pub struct Highlights {
 /// Counts for each facet. Values within a facet are alternatives (OR),
 /// facets narrow each other (AND), and each facet is counted without its
 /// own filter, so a shopper sees what else they could pick.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct Facets {
     pub brand: Vec<FacetCount>,
     pub category: Vec<FacetCount>,
@@ -67,7 +73,8 @@ pub struct Facets {
     pub in_stock: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct FacetCount {
     /// The slug or value to filter by.
     pub value: String,
@@ -77,7 +84,8 @@ pub struct FacetCount {
     pub selected: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct RatingCount {
     pub min: u8,
     pub count: u64,
@@ -85,7 +93,8 @@ pub struct RatingCount {
 
 /// Products whose "from" price lies in `[min_minor, max_minor)`; the last
 /// bucket has no upper bound.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct PriceCount {
     pub min_minor: i64,
     pub max_minor: Option<i64>,
@@ -93,13 +102,15 @@ pub struct PriceCount {
 }
 
 /// `GET /api/search/suggest`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct Suggestions {
     pub query: String,
     pub items: Vec<Suggestion>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum SuggestionKind {
     Product,
@@ -107,7 +118,8 @@ pub enum SuggestionKind {
     Category,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct Suggestion {
     pub kind: SuggestionKind,
     /// What to show.
@@ -118,7 +130,8 @@ pub struct Suggestion {
 
 /// Products picked for the shopper: similar, for you, trending, bought
 /// together.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct Recommendations {
     /// `similar`, `for_you`, `trending`, `bought_together`.
     pub kind: String,

@@ -1,16 +1,19 @@
 //! Bodies of the account API (`/api/me/*`): profile and saved addresses.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
     #[schema(example = "Ada Lovelace")]
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct AddressRequest {
     pub full_name: String,
@@ -30,7 +33,8 @@ pub struct AddressRequest {
     pub is_default: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct AddressResponse {
     pub id: String,
     pub full_name: String,
@@ -44,7 +48,8 @@ pub struct AddressResponse {
     pub is_default: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
 pub struct AddressesResponse {
     pub addresses: Vec<AddressResponse>,
 }

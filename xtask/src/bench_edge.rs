@@ -1,0 +1,540 @@
+//! `cargo xtask bench edge`: what the edge costs. The same bounded loopback
+//! load — wrk with fixed threads, connections and duration, one shopper's
+//! `sk` cookie — goes straight to a cell, through nginx (`hash $cookie_sk
+//! consistent` over the same cells, upstream keep-alive, an access log like
+//! the edge's) and through the edge, one after the other. Two loads: many
+//! connections for throughput, few for latency (a saturated machine measures
+//! its queue, not the proxy). Needs the local stack (`cargo xtask up
+//! --detach`): its cells answer, and the edge measured is the stack's binary
+//! started again beside it over the same cells with the rate limits off (as
+//! nginx has none; every request comes from one address). Installs wrk and
+//! nginx from Debian when missing. Prints the figures and ratios and writes
+//! target/reports/bench-edge.json.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use topology::Topology;
+
+use crate::http::{self, START_HINT};
+use crate::procs;
+use crate::root;
+use crate::tools::{self, step};
+
+#[derive(Debug)]
+pub struct EdgeBench {
+    /// Connections of the throughput load.
+    pub connections: u32,
+    /// Connections of the latency load.
+    pub latency_connections: u32,
+    pub threads: u32,
+    /// Seconds each load runs against each target, after a 2 s warm-up.
+    pub duration_s: u64,
+    /// What every request asks for (a cell answers it from memory).
+    pub path: String,
+}
+
+/// The targets: edge throughput at least nginx's; edge p99 within 1 ms of
+/// going straight to the cell.
+const P99_ALLOWANCE_MS: f64 = 1.0;
+const WARM_UP_S: u64 = 2;
+
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Run {
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    /// Non-2xx/3xx answers and socket errors.
+    errors: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct Target {
+    name: &'static str,
+    url: String,
+    throughput: Run,
+    latency: Run,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    path: String,
+    threads: u32,
+    connections: u32,
+    latency_connections: u32,
+    duration_s: u64,
+    cell: String,
+    edge_rps: f64,
+    nginx_rps: f64,
+    direct_rps: f64,
+    edge_p99_ms: f64,
+    nginx_p99_ms: f64,
+    direct_p99_ms: f64,
+    edge_vs_nginx_rps: f64,
+    edge_minus_direct_p99_ms: f64,
+    throughput_target_met: bool,
+    latency_target_met: bool,
+    targets: Vec<Target>,
+}
+
+pub fn run(bench: &EdgeBench) -> anyhow::Result<()> {
+    if bench.connections == 0 || bench.latency_connections == 0 || bench.threads == 0 {
+        bail!("--connections, --latency-connections and --threads must be at least 1");
+    }
+    if bench.duration_s == 0 {
+        bail!("--duration-s must be at least 1");
+    }
+    if !bench.path.starts_with("/api/") {
+        bail!(
+            "--path must be a cell's path under /api/ (got {})",
+            bench.path
+        );
+    }
+    tools::ensure_command("wrk", "wrk")?;
+    tools::ensure_command("nginx", "nginx")?;
+    // The cells the running stack started (it writes their topology there).
+    let routed = crate::state_dir().join("run/cells.yaml");
+    let topology = Topology::load(&routed)
+        .with_context(|| format!("reading {} — {START_HINT}", routed.display()))?;
+    let cells: Vec<SocketAddr> = topology
+        .cells
+        .iter()
+        .map(|cell| cell.http)
+        .filter(|address| procs::http_status(*address, "/livez") == Some(200))
+        .collect();
+    if cells.len() != topology.cells.len() {
+        bail!(
+            "{} of the stack's {} cells answer /livez; {START_HINT}",
+            cells.len(),
+            topology.cells.len()
+        );
+    }
+    let bench_edge = BenchEdge::start(&routed)?;
+    let edge = format!("http://{}", bench_edge.listen);
+
+    // One shopper: the edge gives a key and names the cell it lives on.
+    let (cookie, cell_id) = shopper(&edge, &bench.path)?;
+    let cell = topology
+        .cells
+        .iter()
+        .find(|cell| cell.id == cell_id)
+        .with_context(|| format!("the edge routed to {cell_id}, which cells.yaml does not list"))?;
+    let nginx = Nginx::start(&cells, bench.threads)?;
+    let targets = [
+        ("direct", format!("http://{}{}", cell.http, bench.path)),
+        ("nginx", format!("http://{}{}", nginx.listen, bench.path)),
+        ("edge", format!("{edge}{}", bench.path)),
+    ];
+    let mut measured = Vec::new();
+    for (name, url) in targets {
+        step(&format!(
+            "{name}: {url} — {} s throughput ({} connections), {} s latency ({} connections)",
+            bench.duration_s, bench.connections, bench.duration_s, bench.latency_connections
+        ));
+        wrk(&url, &cookie, bench.threads, bench.connections, WARM_UP_S)?;
+        let throughput = wrk(
+            &url,
+            &cookie,
+            bench.threads,
+            bench.connections,
+            bench.duration_s,
+        )?;
+        let latency = wrk(
+            &url,
+            &cookie,
+            bench.threads.min(bench.latency_connections),
+            bench.latency_connections,
+            bench.duration_s,
+        )?;
+        measured.push(Target {
+            name,
+            url,
+            throughput,
+            latency,
+        });
+    }
+    drop(nginx);
+    drop(bench_edge);
+
+    let of = |name: &str| {
+        measured
+            .iter()
+            .find(|target| target.name == name)
+            .map(|target| (target.throughput, target.latency))
+    };
+    let (Some(direct), Some(nginx), Some(edge)) = (of("direct"), of("nginx"), of("edge")) else {
+        bail!("a target was not measured");
+    };
+    let report = Report {
+        path: bench.path.clone(),
+        threads: bench.threads,
+        connections: bench.connections,
+        latency_connections: bench.latency_connections,
+        duration_s: bench.duration_s,
+        cell: cell_id,
+        edge_rps: edge.0.requests_per_second,
+        nginx_rps: nginx.0.requests_per_second,
+        direct_rps: direct.0.requests_per_second,
+        edge_p99_ms: edge.1.p99_ms,
+        nginx_p99_ms: nginx.1.p99_ms,
+        direct_p99_ms: direct.1.p99_ms,
+        edge_vs_nginx_rps: ratio(edge.0.requests_per_second, nginx.0.requests_per_second),
+        edge_minus_direct_p99_ms: edge.1.p99_ms - direct.1.p99_ms,
+        throughput_target_met: edge.0.requests_per_second >= nginx.0.requests_per_second,
+        latency_target_met: edge.1.p99_ms <= direct.1.p99_ms + P99_ALLOWANCE_MS,
+        targets: measured,
+    };
+    print(&report);
+    let path = root().join("target/reports/bench-edge.json");
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+    std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("report: {}", path.display());
+    let errors: u64 = report
+        .targets
+        .iter()
+        .map(|target| target.throughput.errors + target.latency.errors)
+        .sum();
+    if errors > 0 {
+        bail!("{errors} requests failed (see the report); the figures are not comparable");
+    }
+    Ok(())
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+fn print(report: &Report) {
+    eprintln!();
+    eprintln!(
+        "  {:<8} {:>12} {:>10} {:>10}   {:>10} {:>10}",
+        "target", "req/s", "p50 ms", "p99 ms", "p50 ms", "p99 ms"
+    );
+    eprintln!(
+        "  {:<8} {:>34}   {:>21}",
+        "",
+        format!("throughput ({} conns)", report.connections),
+        format!("latency ({} conns)", report.latency_connections)
+    );
+    for target in &report.targets {
+        eprintln!(
+            "  {:<8} {:>12.0} {:>10.2} {:>10.2}   {:>10.2} {:>10.2}",
+            target.name,
+            target.throughput.requests_per_second,
+            target.throughput.p50_ms,
+            target.throughput.p99_ms,
+            target.latency.p50_ms,
+            target.latency.p99_ms
+        );
+    }
+    eprintln!();
+    eprintln!(
+        "  edge throughput / nginx: {:.2} (target ≥ 1.00) {}",
+        report.edge_vs_nginx_rps,
+        verdict(report.throughput_target_met)
+    );
+    eprintln!(
+        "  edge p99 − direct p99:   {:+.2} ms (target ≤ +{P99_ALLOWANCE_MS:.2} ms) {}",
+        report.edge_minus_direct_p99_ms,
+        verdict(report.latency_target_met)
+    );
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+/// A new guest's `sk` cookie and the cell the edge pins it to.
+fn shopper(edge: &str, path: &str) -> anyhow::Result<(String, String)> {
+    let url = format!("{edge}{path}");
+    let mut response = http::agent(Duration::from_secs(5))
+        .get(url.as_str())
+        .call()
+        .with_context(|| format!("GET {url}"))?;
+    let _ = response.body_mut().read_to_vec();
+    if !response.status().is_success() {
+        bail!(
+            "GET {url} answered {}; the benchmark needs a 2xx path",
+            response.status()
+        );
+    }
+    let header = |name: &str| {
+        response
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let cookie = header("set-cookie")
+        .into_iter()
+        .find_map(|cookie| {
+            cookie
+                .split(';')
+                .next()
+                .filter(|pair| pair.starts_with("sk="))
+                .map(str::to_owned)
+        })
+        .context("the edge set no sk cookie for a new guest")?;
+    let cell = header("x-cellwear-cell")
+        .into_iter()
+        .next()
+        .context("the edge's answer names no cell (x-cellwear-cell)")?;
+    Ok((cookie, cell))
+}
+
+/// One wrk run; its figures parsed from `--latency` output.
+fn wrk(
+    url: &str,
+    cookie: &str,
+    threads: u32,
+    connections: u32,
+    seconds: u64,
+) -> anyhow::Result<Run> {
+    let output = Command::new("wrk")
+        .args([
+            "--latency",
+            "-t",
+            &threads.min(connections).to_string(),
+            "-c",
+            &connections.to_string(),
+            "-d",
+            &format!("{seconds}s"),
+            "-H",
+            &format!("Cookie: {cookie}"),
+            url,
+        ])
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "wrk failed on {url}: {}{}",
+            text,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    parse_wrk(&text).with_context(|| format!("reading wrk's output for {url}:\n{text}"))
+}
+
+/// Requests/sec, the 50% and 99% latencies, and the failures of a wrk run.
+fn parse_wrk(text: &str) -> anyhow::Result<Run> {
+    let mut run = Run {
+        requests_per_second: f64::NAN,
+        p50_ms: f64::NAN,
+        p99_ms: f64::NAN,
+        errors: 0,
+    };
+    for line in text.lines().map(str::trim) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            ["Requests/sec:", value] => run.requests_per_second = value.parse()?,
+            ["50%", value] => run.p50_ms = duration_ms(value)?,
+            ["99%", value] => run.p99_ms = duration_ms(value)?,
+            ["Non-2xx", "or", "3xx", "responses:", count] => run.errors += count.parse::<u64>()?,
+            ["Socket", "errors:", rest @ ..] => {
+                // "connect 0, read 0, write 0, timeout 0"
+                for pair in rest.join(" ").split(',') {
+                    if let Some(count) = pair.split_whitespace().nth(1) {
+                        run.errors += count.parse::<u64>()?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if run.requests_per_second.is_nan() || run.p50_ms.is_nan() || run.p99_ms.is_nan() {
+        bail!("no Requests/sec, 50% or 99% line");
+    }
+    Ok(run)
+}
+
+/// wrk's `123.45us`, `1.20ms`, `2.00s` or `1.5m` in milliseconds.
+fn duration_ms(text: &str) -> anyhow::Result<f64> {
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .with_context(|| format!("{text} has no unit"))?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .with_context(|| format!("{text} is not a number of {unit}"))?;
+    let scale = match unit {
+        "us" => 0.001,
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "m" => 60_000.0,
+        other => bail!("unknown unit {other} in {text}"),
+    };
+    Ok(number * scale)
+}
+
+/// The stack's edge binary on a port of its own, over the stack's cells and
+/// control plane, without rate limits, logging to target/bench-edge/edge.log.
+struct BenchEdge {
+    child: Child,
+    listen: SocketAddr,
+}
+
+impl BenchEdge {
+    fn start(topology: &Path) -> anyhow::Result<Self> {
+        let root = root();
+        let dir = root.join("target/bench-edge");
+        std::fs::create_dir_all(&dir)?;
+        let binary = crate::stack::target_dir(&root)?.join("debug/edge-router");
+        if !binary.exists() {
+            bail!("{} is not built; {START_HINT}", binary.display());
+        }
+        let listen = free_address()?;
+        let log = std::fs::File::create(dir.join("edge.log"))?;
+        step(&format!("starting the edge on {listen} (rate limits off)"));
+        let child = Command::new(&binary)
+            .current_dir(&root)
+            .env("EDGE__EDGE__LISTEN", listen.to_string())
+            .env("EDGE__EDGE__TOPOLOGY", topology)
+            .env("EDGE__EDGE__STATIC_DIR", root.join("frontend/dist"))
+            .env("EDGE__EDGE__ROUTING_CACHE", dir.join("routing-table.json"))
+            .env("EDGE__EDGE__RATE_LIMIT_PER_IP", "0")
+            .env("EDGE__EDGE__RATE_LIMIT_PER_SHOPPER", "0")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let edge = Self { child, listen };
+        wait_for(listen, "the edge")?;
+        http::require_live(&format!("http://{listen}"), "the benchmark's edge")?;
+        Ok(edge)
+    }
+}
+
+impl Drop for BenchEdge {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_address() -> anyhow::Result<SocketAddr> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+fn wait_for(address: SocketAddr, what: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    while !procs::port_open(address) {
+        if started.elapsed() > Duration::from_secs(10) {
+            bail!("{what} did not listen on {address} within 10 s");
+        }
+        sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// nginx in front of the same cells, as the edge's peer: consistent hashing
+/// on the `sk` cookie, HTTP/1.1 keep-alive to the cells, one worker per edge
+/// thread, an access log per request (the edge logs each one too).
+struct Nginx {
+    child: Child,
+    listen: SocketAddr,
+}
+
+impl Nginx {
+    fn start(cells: &[SocketAddr], workers: u32) -> anyhow::Result<Self> {
+        let prefix = root().join("target/bench-edge/nginx");
+        std::fs::create_dir_all(prefix.join("logs"))?;
+        let listen = free_address()?;
+        let servers: String = cells
+            .iter()
+            .map(|cell| format!("        server {cell};\n"))
+            .collect();
+        let conf = format!(
+            "worker_processes {workers};\n\
+             pid {pid};\n\
+             error_log {logs}/error.log warn;\n\
+             events {{ worker_connections 4096; }}\n\
+             http {{\n\
+             \x20   access_log {logs}/access.log;\n\
+             \x20   upstream cells {{\n\
+             \x20       hash $cookie_sk consistent;\n\
+             {servers}\
+             \x20       keepalive 128;\n\
+             \x20   }}\n\
+             \x20   server {{\n\
+             \x20       listen {listen};\n\
+             \x20       location / {{\n\
+             \x20           proxy_pass http://cells;\n\
+             \x20           proxy_http_version 1.1;\n\
+             \x20           proxy_set_header Connection \"\";\n\
+             \x20           proxy_set_header X-Forwarded-For $remote_addr;\n\
+             \x20       }}\n\
+             \x20   }}\n\
+             }}\n",
+            pid = prefix.join("nginx.pid").display(),
+            logs = prefix.join("logs").display(),
+        );
+        let conf_path = prefix.join("nginx.conf");
+        std::fs::write(&conf_path, conf)?;
+        step(&format!(
+            "starting nginx on {listen} ({})",
+            conf_path.display()
+        ));
+        let child = Command::new("nginx")
+            .args(["-p"])
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&conf_path)
+            .args(["-g", "daemon off;"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting nginx")?;
+        let nginx = Self { child, listen };
+        wait_for(listen, "nginx")?;
+        Ok(nginx)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_output_is_read_in_milliseconds_with_its_failures() {
+        let text = "Running 10s test @ http://127.0.0.1:8080/api/categories
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     3.10ms    1.20ms  40.00ms   90.00%
+    Req/Sec    10.00k     1.00k   12.00k    70.00%
+  Latency Distribution
+     50%  850.00us
+     75%    3.00ms
+     90%    4.00ms
+     99%    1.20s
+  200000 requests in 10.00s, 50.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 4
+Requests/sec:  19999.50
+Transfer/sec:      5.00MB
+";
+        let run = parse_wrk(text).unwrap();
+        assert!((run.requests_per_second - 19999.5).abs() < 1e-9);
+        assert!((run.p50_ms - 0.85).abs() < 1e-9);
+        assert!((run.p99_ms - 1200.0).abs() < 1e-9);
+        assert_eq!(run.errors, 9);
+        assert!(parse_wrk("nothing useful").is_err());
+    }
+}
