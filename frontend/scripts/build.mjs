@@ -1,6 +1,7 @@
-// Builds dist/: the placeholder pages from public/ and the Swagger UI assets
-// from the swagger-ui-dist package, so the API docs work with no network.
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+// Runs after `vite build`: adds the Swagger UI assets from the swagger-ui-dist
+// package next to the app, so the API docs at /docs work with no network.
+// (Vite already copied public/, which holds docs/index.html and docs/init.js.)
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -8,10 +9,12 @@ const here = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(here, 'dist');
 const swagger = join(here, 'node_modules', 'swagger-ui-dist');
 
-rmSync(dist, { recursive: true, force: true });
+if (!existsSync(join(dist, 'index.html'))) {
+  console.error('dist/index.html is missing: run `vite build` first (`npm run build` does both).');
+  process.exit(1);
+}
 mkdirSync(join(dist, 'docs', 'swagger-ui'), { recursive: true });
-cpSync(join(here, 'public'), dist, { recursive: true });
 for (const file of ['swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'swagger-ui.css']) {
   cpSync(join(swagger, file), join(dist, 'docs', 'swagger-ui', file));
 }
-console.log(`frontend built into ${dist}`);
+console.log(`frontend built into ${dist} (app at /, API docs at /docs/)`);

@@ -1,0 +1,3 @@
+export { AddressesPage } from './components/AddressesPage';
+export { ProfilePage } from './components/ProfilePage';
+export { SessionsPage } from './components/SessionsPage';

@@ -1,0 +1,5 @@
+export { ImportPage } from './components/ImportPage';
+export { ProductEditPage } from './components/ProductEditPage';
+export { ProductsPage } from './components/ProductsPage';
+export { PromotionsPage } from './components/PromotionsPage';
+export { StaffOrdersPage } from './components/StaffOrdersPage';

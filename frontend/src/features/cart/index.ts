@@ -1,0 +1,3 @@
+export { AddToCartButton } from './components/AddToCartButton';
+export { CartCount } from './components/CartCount';
+export { CartPage } from './components/CartPage';

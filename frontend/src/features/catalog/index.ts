@@ -1,0 +1,3 @@
+export { CategoryNav, CategoryTitle } from './components/CategoryNav';
+export { HomePage } from './components/HomePage';
+export { ProductDetails } from './components/ProductDetails';

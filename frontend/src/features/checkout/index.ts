@@ -1,0 +1,2 @@
+export { CheckoutPage } from './components/CheckoutPage';
+export { useStartCheckout } from './api/checkout';

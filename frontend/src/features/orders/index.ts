@@ -1,0 +1,2 @@
+export { OrderDetailPage } from './components/OrderDetailPage';
+export { OrdersPage } from './components/OrdersPage';

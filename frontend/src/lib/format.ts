@@ -1,0 +1,34 @@
+/** Money arrives as integer minor units with an ISO 4217 code; never a float. */
+export function formatMoney(minor: number, currency: string | null | undefined, locale = 'en-GB'): string {
+  const code = currency ?? 'GBP';
+  let digits = 2;
+  try {
+    digits = new Intl.NumberFormat(locale, { style: 'currency', currency: code }).resolvedOptions()
+      .maximumFractionDigits ?? 2;
+  } catch {
+    return `${(minor / 100).toFixed(2)} ${code}`;
+  }
+  return new Intl.NumberFormat(locale, { style: 'currency', currency: code }).format(minor / 10 ** digits);
+}
+
+export function formatDate(iso: string, locale = 'en-GB'): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function formatUnixSeconds(seconds: number, locale = 'en-GB'): string {
+  return formatDate(new Date(seconds * 1000).toISOString(), locale);
+}
+
+/** `out_of_stock` → `Out of stock`. */
+export function humanise(code: string): string {
+  const text = code.replace(/_/g, ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** A fresh key for a POST the server may see twice (`Idempotency-Key`). */
+export function idempotencyKey(): string {
+  if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
