@@ -65,6 +65,9 @@ pub struct RequestContext {
     route: Option<Route>,
     /// The shopper's own cell, failed, when another cell answers for it.
     degraded: Option<String>,
+    /// A signing-in guest's own key, when the sign-in goes to the account's
+    /// cell: the cell takes that guest's cart over by it.
+    guest: Option<ShopperKey>,
     upstream_failed: bool,
     content_security_policy: Arc<str>,
 }
@@ -100,6 +103,7 @@ impl ProxyHttp for EdgeProxy {
             cors_origin: None,
             route: None,
             degraded: None,
+            guest: None,
             upstream_failed: false,
             content_security_policy: self.content_security_policy.clone(),
         }
@@ -246,6 +250,7 @@ impl ProxyHttp for EdgeProxy {
         // by sending this header itself.
         upstream.remove_header(SHOPPER_KEY_HEADER);
         if let Some(Route::Cell { key, .. }) = &ctx.route {
+            let key = ctx.guest.unwrap_or(*key);
             upstream.insert_header(SHOPPER_KEY_HEADER, key.to_string())?;
         }
         Ok(())
@@ -361,7 +366,7 @@ impl EdgeProxy {
         session: &mut Session,
         table: &RoutingTable,
         fallback: Route,
-        ctx: &RequestContext,
+        ctx: &mut RequestContext,
     ) -> Result<Option<Route>> {
         let path = session.req_header().uri.path().to_owned();
         let webhook = routing::is_webhook(&path);
@@ -409,6 +414,9 @@ impl EdgeProxy {
                 }
             )
             && routing::shopper_key(session.req_header()).is_none();
+        if !webhook {
+            ctx.guest = routing::shopper_key(session.req_header()).filter(|guest| *guest != key);
+        }
         match routing::route_to_shopper(key, new_guest, table) {
             Ok(route) => Ok(Some(route)),
             Err(_) => Ok(Some(fallback)),

@@ -1109,3 +1109,38 @@ async fn a_providers_event_goes_to_the_cell_of_the_shopper_it_names() {
     };
     assert_eq!((posted(&a_heads), posted(&b_heads)), (1, 1));
 }
+
+#[tokio::test]
+async fn a_signing_in_guest_reaches_the_accounts_cell_with_their_guest_key() {
+    let (a, a_heads) = recording_cell("cell-a").await;
+    let (b, b_heads) = recording_cell("cell-b").await;
+    let edge = start_edge(&[&a, &b]);
+    let table = routed_cells(&[&a, &b]);
+    let account = ShopperKey::for_email("ada@example.com");
+    let home = placement::place(account, &table).unwrap().id.clone();
+    // A guest whose cart lives on the other cell.
+    let guest = (1..)
+        .map(|i: u64| ShopperKey::from(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+        .find(|key| placement::place(*key, &table).unwrap().id != home)
+        .unwrap();
+    let response = testkit::http_client()
+        .post(format!("http://{}/api/auth/login", edge.address))
+        .header("cookie", format!("sk={guest}"))
+        .json(&serde_json::json!({"email": "ada@example.com", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cell_of(&response), home);
+    let heads = if home == "cell-a" { a_heads } else { b_heads };
+    let login = heads
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|head| head.starts_with("post /api/auth/login"))
+        .cloned()
+        .expect("the account's cell got the sign-in");
+    assert!(
+        login.contains(&format!("x-cellwear-shopper-key: {guest}\r\n")),
+        "{login}"
+    );
+}

@@ -310,6 +310,11 @@ fn start_all(
                 format!("http://{}", topology.edge.listen),
             )
             .env("CELL__CARRIER__SIMULATED__ENABLED", "true")
+            // Registering this address makes an admin and SRE (README).
+            .env(
+                "CELL__AUTH__BOOTSTRAP_ADMINS",
+                format!("[\"{DEMO_STAFF}\"]"),
+            )
             .env(
                 "CELL__ROUTING__TABLE_URL",
                 format!("http://{}/control/api/routing-table", control.http),
@@ -574,6 +579,9 @@ fn check_ports_free(topology: &Topology) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The account the local stack makes admin and SRE when it registers.
+pub const DEMO_STAFF: &str = "admin@cellwear.local";
+
 fn print_table(stack: &Stack, took: Duration, tls: Option<SocketAddr>) {
     eprintln!();
     eprintln!("Cellwear is up ({:.1} s):", took.as_secs_f64());
@@ -592,6 +600,7 @@ fn print_table(stack: &Stack, took: Duration, tls: Option<SocketAddr>) {
         }
         eprintln!("  API docs: {edge}/docs/");
         eprintln!("  E-mails:  http://{}/", crate::services::INBOX_UP);
+        eprintln!("  Staff:    register {DEMO_STAFF} in the shop: it gets the admin and SRE roles");
     }
 }
 

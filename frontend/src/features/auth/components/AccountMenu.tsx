@@ -44,10 +44,10 @@ export function AccountMenu() {
         aria-haspopup="true"
         aria-expanded={open}
         aria-controls={menuId}
+        aria-label={`Account menu for ${user.name}`}
         onClick={() => setOpen((value) => !value)}
         className="rounded px-3 py-2 text-sm font-medium hover:bg-stone-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-accent"
       >
-        <span className="sr-only">Account menu for </span>
         {user.name}
       </button>
       {open ? (
