@@ -18,6 +18,11 @@ use chassis::http::ApiError;
 /// A role a route requires.
 pub trait Role: Send + Sync {
     const NAME: &'static str;
+
+    /// Whether a caller with `roles` may pass.
+    fn allows(roles: &[String]) -> bool {
+        roles.iter().any(|role| role == Self::NAME)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +37,18 @@ pub struct Sre;
 
 impl Role for Sre {
     const NAME: &'static str = "sre";
+}
+
+/// Either staff role: for what both admins and SREs read (the audit log).
+#[derive(Debug, Clone, Copy)]
+pub struct AnyStaff;
+
+impl Role for AnyStaff {
+    const NAME: &'static str = "admin or sre";
+
+    fn allows(roles: &[String]) -> bool {
+        Admin::allows(roles) || Sre::allows(roles)
+    }
 }
 
 /// Verifies staff tokens.
@@ -95,7 +112,7 @@ where
             )
         })?;
         let claims = Arc::<Verifier>::from_ref(state).verify(token)?;
-        if !claims.roles.iter().any(|role| role == R::NAME) {
+        if !R::allows(&claims.roles) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",

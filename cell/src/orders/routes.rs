@@ -7,7 +7,7 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use chassis::http::{ApiError, Json, Query};
 use serde::Deserialize;
-use wire::orders::{AdvanceOrder, OrderDetail, OrderPage, RefundOrder};
+use wire::orders::{AdvanceOrder, CancelOrder, OrderDetail, OrderPage, RefundOrder};
 
 use super::Status;
 use super::service::{Filter, OrderError, Orders, Scope, parse_day};
@@ -186,15 +186,6 @@ pub async fn advance(
             )
             .await?,
     ))
-}
-
-/// `POST /api/orders/{id}/cancel`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CancelOrder {
-    /// Why (kept in the timeline); a shopper may leave it out.
-    #[serde(default)]
-    pub reason: Option<String>,
 }
 
 /// Cancel an order before it ships: the shopper's own, or any as an admin.

@@ -72,6 +72,11 @@ impl FromRef<AppState> for Arc<Verifier> {
         promotions::get,
         promotions::replace,
         crate::orders::routes::search,
+        crate::orders::routes::detail,
+        crate::orders::routes::advance,
+        crate::orders::routes::refund,
+        crate::orders::routes::cancel,
+        crate::audit::routes::list,
         crate::cells::routes::list,
         crate::cells::routes::add,
         crate::cells::routes::activate,
@@ -140,6 +145,23 @@ pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
             get(promotions::get).put(promotions::replace),
         )
         .route("/admin/api/orders", get(crate::orders::routes::search))
+        .route(
+            "/admin/api/cells/{cell}/orders/{id}",
+            get(crate::orders::routes::detail),
+        )
+        .route(
+            "/admin/api/cells/{cell}/orders/{id}/status",
+            post(crate::orders::routes::advance),
+        )
+        .route(
+            "/admin/api/cells/{cell}/orders/{id}/refunds",
+            post(crate::orders::routes::refund),
+        )
+        .route(
+            "/admin/api/cells/{cell}/orders/{id}/cancel",
+            post(crate::orders::routes::cancel),
+        )
+        .route("/control/api/audit", get(crate::audit::routes::list))
         .route("/admin/api/stock/{sku}", get(stock::ledger))
         .route("/admin/api/stock/{sku}/restock", post(stock::restock))
         .route("/admin/api/stock/{sku}/adjust", post(stock::adjust))

@@ -200,6 +200,99 @@ impl OrderSearch {
     }
 }
 
+/// How long a forwarded order action may take: a refund waits for the
+/// payment provider.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why an order action could not be handed to its cell.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    #[error("No cell {0} is in the map.")]
+    UnknownCell(String),
+    #[error("That is not an order id.")]
+    BadOrderId,
+    #[error("Cell {0} did not answer in time.")]
+    Timeout(String),
+    #[error("Cell {0} could not be reached.")]
+    Unreachable(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// An order action a cell serves: `method /api/orders/{id}{suffix}` with `body`.
+#[derive(Debug)]
+pub struct OrderAction<'a> {
+    pub method: reqwest::Method,
+    pub suffix: &'a str,
+    pub body: Option<serde_json::Value>,
+}
+
+/// What a cell answered to a forwarded action: its status and JSON body,
+/// passed on as they are, so its error codes reach the caller.
+#[derive(Debug)]
+pub struct CellAnswer {
+    pub status: u16,
+    pub body: axum::body::Bytes,
+}
+
+impl OrderSearch {
+    /// Sends `action` on order `id` to `cell`, as the caller
+    /// (`authorization`), passing on an `Idempotency-Key`.
+    pub async fn forward(
+        &self,
+        authorization: &str,
+        idempotency_key: Option<&str>,
+        (cell, id): (&str, &str),
+        action: OrderAction<'_>,
+    ) -> Result<CellAnswer, ForwardError> {
+        if id.is_empty()
+            || id.len() > 64
+            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(ForwardError::BadOrderId);
+        }
+        let mut conn = self.pool.acquire().await.map_err(anyhow::Error::from)?;
+        let cells = crate::routing::repo::cells(&mut conn)
+            .await
+            .map_err(anyhow::Error::from)?;
+        drop(conn);
+        let target = cells
+            .iter()
+            .find(|c| c.id == cell)
+            .ok_or_else(|| ForwardError::UnknownCell(cell.to_owned()))?;
+        let base = if target.http_address.starts_with("http") {
+            target.http_address.clone()
+        } else {
+            format!("http://{}", target.http_address)
+        };
+        let mut request = self
+            .client
+            .request(
+                action.method,
+                format!("{base}/api/orders/{id}{}", action.suffix),
+            )
+            .header(reqwest::header::AUTHORIZATION, authorization)
+            .timeout(FORWARD_TIMEOUT);
+        if let Some(key) = idempotency_key {
+            request = request.header("idempotency-key", key);
+        }
+        if let Some(body) = &action.body {
+            request = request.json(body);
+        }
+        let failed = |e: reqwest::Error| {
+            if e.is_timeout() {
+                ForwardError::Timeout(cell.to_owned())
+            } else {
+                ForwardError::Unreachable(cell.to_owned())
+            }
+        };
+        let response = request.send().await.map_err(failed)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(failed)?;
+        Ok(CellAnswer { status, body })
+    }
+}
+
 /// One cell's page, or why there is none.
 async fn ask(request: reqwest::RequestBuilder) -> Result<OrderPage, String> {
     let response = request.send().await.map_err(|e| {

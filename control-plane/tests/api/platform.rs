@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use crate::helpers::{TestApp, seed_refs, shirt};
+use crate::helpers::{TestApp, code_of, seed_refs, shirt};
 
 const WAIT: Duration = Duration::from_secs(90);
 
@@ -525,7 +525,9 @@ async fn order_in(cell: &TestCell, email: &str, at: &str) -> String {
     sqlx::query(
         r#"INSERT INTO orders (id, user_id, shopper_key, checkout_id, status, currency, subtotal_minor,
                                shipping_minor, total_minor, address, shipping_method, reserved_until, created_at)
-           VALUES (?, ?, 'sk', ?, 'confirmed', 'GBP', 2500, 0, 2500, '{}', 'standard', ?, ?)"#,
+           VALUES (?, ?, 'sk', ?, 'confirmed', 'GBP', 2500, 0, 2500,
+                   '{"full_name":"Ada Lovelace","line1":"1 Ada Road","line2":null,"city":"London","region":null,"postcode":"N1 1AA","country":"GB","phone":null}',
+                   'standard', ?, ?)"#,
     )
     .bind(&order)
     .bind(&user)
@@ -597,6 +599,109 @@ async fn staff_search_every_cells_orders_and_hear_which_cells_did_not_answer() {
     let shopper = control
         .as_role(&["user"], Method::GET, "/admin/api/orders", None)
         .await;
+    assert_eq!(shopper.status(), 403);
+
+    // One order in full and moved on through the control plane, which asks
+    // the cell that holds it; the cell's own answers pass through.
+    let home = &platform.cells[0].id;
+    let at = |suffix: &str| format!("/admin/api/cells/{home}/orders/{first}{suffix}");
+    let detail = control.admin(Method::GET, &at(""), None).await;
+    assert_eq!(detail.status(), 200);
+    let detail: Value = detail.json().await.unwrap();
+    assert_eq!(detail["id"], first.as_str());
+    assert_eq!(detail["status"], "confirmed");
+    let packed = json!({"status": "processing", "reason": "Packed"});
+    let moved = control
+        .admin(Method::POST, &at("/status"), Some(&packed))
+        .await;
+    assert_eq!(moved.status(), 200);
+    let moved: Value = moved.json().await.unwrap();
+    assert_eq!(moved["status"], "processing");
+    let audit_of_first = || async {
+        let page: Value = control
+            .admin(
+                Method::GET,
+                &format!("/control/api/audit?subject=order:{first}"),
+                None,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        page
+    };
+    let audited = audit_of_first().await;
+    assert_eq!(audited["items"][0]["action"], "order.status", "{audited}");
+    assert_eq!(audited["items"][0]["detail"]["cell"], home.as_str());
+    assert_eq!(
+        audited["items"][0]["detail"]["request"]["status"],
+        "processing"
+    );
+    assert_eq!(
+        code_of(
+            control
+                .admin(Method::POST, &at("/status"), Some(&packed))
+                .await
+        )
+        .await,
+        (409, "illegal_transition".to_owned())
+    );
+    let unshipped = json!({"status": "shipped", "reason": "Sent"});
+    assert_eq!(
+        code_of(
+            control
+                .admin(Method::POST, &at("/status"), Some(&unshipped))
+                .await
+        )
+        .await,
+        (400, "invalid_order_query".to_owned())
+    );
+    let elsewhere = format!("/admin/api/cells/{}/orders/{first}", platform.cells[1].id);
+    assert_eq!(
+        code_of(control.admin(Method::GET, &elsewhere, None).await).await,
+        (404, "order_not_found".to_owned())
+    );
+    assert_eq!(
+        code_of(
+            control
+                .admin(
+                    Method::GET,
+                    &format!("/admin/api/cells/nowhere/orders/{first}"),
+                    None
+                )
+                .await
+        )
+        .await,
+        (404, "cell_not_found".to_owned())
+    );
+    assert_eq!(
+        code_of(
+            control
+                .admin(
+                    Method::GET,
+                    &format!("/admin/api/cells/gone/orders/{first}"),
+                    None
+                )
+                .await
+        )
+        .await,
+        (502, "cell_unreachable".to_owned())
+    );
+    let refused = audit_of_first().await;
+    assert_eq!(
+        refused["items"].as_array().unwrap().len(),
+        1,
+        "only the move the cell made is audited: {refused}"
+    );
+    let malformed = json!({"status": 5});
+    assert_eq!(
+        control
+            .admin(Method::POST, &at("/status"), Some(&malformed))
+            .await
+            .status(),
+        422
+    );
+    let shopper = control.as_role(&["user"], Method::GET, &at(""), None).await;
     assert_eq!(shopper.status(), 403);
     platform.stop().await;
 }

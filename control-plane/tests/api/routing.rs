@@ -165,4 +165,95 @@ async fn sres_weigh_fail_recover_and_remove_cells_each_change_versioned_and_audi
             .await
             .unwrap();
     assert_eq!(audited, 5, "weight, fail, fail, recover, remove");
+
+    // The same log through the API: newest first, filtered, paged.
+    let page: Value = sre(Method::GET, "/control/api/audit?action=cell.", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions.first(), Some(&"cell.remove"), "{page}");
+    assert_eq!(actions.len(), 5, "{page}");
+    assert_eq!(page["items"][0]["subject"], "cell:cell-2");
+    assert!(
+        page["items"][0]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("user:")
+    );
+    assert!(page["next_cursor"].is_null());
+    let first: Value = app
+        .as_role(
+            &["admin"],
+            Method::GET,
+            "/control/api/audit?action=cell.&limit=2",
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let older: Value = app
+        .as_role(
+            &["sre"],
+            Method::GET,
+            &format!("/control/api/audit?action=cell.&limit=2&before={cursor}"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(older["items"][0]["id"].as_u64().unwrap() < cursor.parse::<u64>().unwrap());
+    let fails: Value = sre(
+        Method::GET,
+        "/control/api/audit?action=cell.fail&subject=cell:cell-1",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(
+        fails["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"] == "cell.fail" && e["subject"] == "cell:cell-1"),
+        "{fails}"
+    );
+    // `_` is not a wildcard: no action is `cell_fail`.
+    let literal: Value = sre(Method::GET, "/control/api/audit?action=cell_", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(literal["items"], json!([]));
+    assert_eq!(
+        code(sre(Method::GET, "/control/api/audit?colour=red", None).await).await,
+        (400, "invalid_query".to_owned())
+    );
+    for bad in [
+        "/control/api/audit?limit=0",
+        "/control/api/audit?before=yesterday",
+        "/control/api/audit?actor=%07",
+    ] {
+        assert_eq!(
+            code(sre(Method::GET, bad, None).await).await,
+            (400, "invalid_audit_query".to_owned()),
+            "{bad}"
+        );
+    }
+    let shopper = app
+        .as_role(&["user"], Method::GET, "/control/api/audit", None)
+        .await;
+    assert_eq!(shopper.status(), 403);
 }

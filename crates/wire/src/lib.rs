@@ -4,6 +4,7 @@
 //! type derives `ToSchema` so the OpenAPI documents are generated from these
 //! definitions rather than written twice.
 
+pub mod audit;
 pub mod auth;
 pub mod cart;
 pub mod catalog;

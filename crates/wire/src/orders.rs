@@ -188,6 +188,16 @@ pub struct AdvanceOrder {
     pub tracking: Option<Tracking>,
 }
 
+/// `POST /api/orders/{id}/cancel`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
+#[serde(deny_unknown_fields)]
+pub struct CancelOrder {
+    /// Why (kept in the timeline); a shopper may leave it out.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
 /// One order found by a staff search across cells (`GET /admin/api/orders`
 /// on the control plane).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
