@@ -51,8 +51,18 @@ impl CarrierSettings {
 pub trait Carrier: Send + Sync + std::fmt::Debug {
     /// The name orders and tracking events carry (`dpd`, `simulated`).
     fn name(&self) -> &'static str;
-    /// Books a parcel for order `order_id`: its tracking number.
-    async fn book(&self, order_id: &str) -> anyhow::Result<String>;
+    /// Books `parcel`: its tracking number.
+    async fn book(&self, parcel: &Parcel<'_>) -> anyhow::Result<String>;
+}
+
+/// What the shop books a parcel with.
+#[derive(Debug, Clone, Copy)]
+pub struct Parcel<'a> {
+    pub order_id: &'a str,
+    /// The shopper's key. The carrier keeps it with the parcel and sends it
+    /// back as `reference` in every tracking event: the edge routes the
+    /// event to the shopper's cell by it (DESIGN.md §3).
+    pub reference: &'a str,
 }
 
 /// Where a shopper follows shipment `number` of `carrier`: the carrier's
@@ -177,14 +187,22 @@ impl Tracking {
 
     async fn apply(&self, event: &CarrierEvent) -> Result<(), TrackingError> {
         let at = validate(event)?;
-        let order: Option<(String, String)> = sqlx::query_as(
-            "SELECT id, CAST(status AS CHAR) FROM orders WHERE tracking_number = ? AND carrier = ?",
+        let order: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT id, CAST(status AS CHAR), shopper_key FROM orders WHERE tracking_number = ? AND carrier = ?",
         )
         .bind(&event.tracking_number)
         .bind(&event.carrier)
         .fetch_optional(&self.pool)
         .await?;
-        let (order_id, status) = order.ok_or(TrackingError::UnknownShipment)?;
+        let (order_id, status, shopper_key) = order.ok_or(TrackingError::UnknownShipment)?;
+        // The reference routed the event here; one that names another
+        // shopper means the carrier mixed parcels up.
+        if event.reference.as_ref().is_some_and(|r| *r != shopper_key) {
+            return Err(TrackingError::Invalid {
+                field: "reference",
+                message: "not the reference the parcel was booked under",
+            });
+        }
         // A shopper being moved to another cell takes their orders as they
         // are: nothing of theirs changes here meanwhile.
         let moving: i64 = sqlx::query_scalar(

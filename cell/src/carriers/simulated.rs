@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use wire::orders::{CarrierEvent, Tracking as TrackingNumber};
 
-use super::{Carrier, Tracking};
+use super::{Carrier, Parcel, Tracking};
 use crate::orders::Orders;
 use crate::payments::signature;
 use secrecy::ExposeSecret;
@@ -31,7 +31,7 @@ impl super::Carrier for Simulated {
         CARRIER
     }
 
-    async fn book(&self, _order_id: &str) -> anyhow::Result<String> {
+    async fn book(&self, _parcel: &Parcel<'_>) -> anyhow::Result<String> {
         Ok(format!(
             "SIM{}",
             uuid::Uuid::new_v4().simple().to_string()[..16].to_ascii_uppercase()
@@ -59,19 +59,19 @@ impl SimulatedSettings {
 }
 
 /// Orders in `status` that entered it more than `after` ago (the time
-/// column `stamp`), oldest first.
+/// column `stamp`), oldest first: id, tracking number and shopper key.
 async fn due(
     pool: &MySqlPool,
     status: &str,
     stamp: &str,
     after: Duration,
     carrier: &str,
-) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
+) -> Result<Vec<(String, Option<String>, String)>, sqlx::Error> {
     // Only the carrier's own parcels once shipped; any paid order before;
     // none of a shopper being moved to another cell (the new cell's carrier
     // takes them on).
     let sql = format!(
-        "SELECT id, tracking_number FROM orders WHERE status = ? AND {stamp} < CURRENT_TIMESTAMP(6) - INTERVAL ? MICROSECOND AND (status <> 'shipped' OR carrier = ?) AND NOT EXISTS (SELECT 1 FROM shopper_fences f WHERE f.shopper_key = orders.shopper_key) ORDER BY {stamp} LIMIT 50"
+        "SELECT id, tracking_number, shopper_key FROM orders WHERE status = ? AND {stamp} < CURRENT_TIMESTAMP(6) - INTERVAL ? MICROSECOND AND (status <> 'shipped' OR carrier = ?) AND NOT EXISTS (SELECT 1 FROM shopper_fences f WHERE f.shopper_key = orders.shopper_key) ORDER BY {stamp} LIMIT 50"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(status)
@@ -91,7 +91,7 @@ pub async fn tick(
     settings: &SimulatedSettings,
 ) -> anyhow::Result<()> {
     let actor = format!("carrier:{}", carrier.name());
-    for (id, _) in due(
+    for (id, _, _) in due(
         pool,
         "confirmed",
         "confirmed_at",
@@ -106,7 +106,7 @@ pub async fn tick(
                 .await,
         );
     }
-    for (id, _) in due(
+    for (id, _, shopper_key) in due(
         pool,
         "processing",
         "processing_at",
@@ -117,7 +117,12 @@ pub async fn tick(
     {
         let parcel = TrackingNumber {
             carrier: carrier.name().to_owned(),
-            number: carrier.book(&id).await?,
+            number: carrier
+                .book(&Parcel {
+                    order_id: &id,
+                    reference: &shopper_key,
+                })
+                .await?,
         };
         settle(
             orders
@@ -133,7 +138,9 @@ pub async fn tick(
     }
     let deliver = Duration::from_millis(settings.deliver_after_ms);
     for (status, after) in [("in_transit", deliver / 2), ("delivered", deliver)] {
-        for (_, number) in due(pool, "shipped", "shipped_at", after, carrier.name()).await? {
+        for (_, number, shopper_key) in
+            due(pool, "shipped", "shipped_at", after, carrier.name()).await?
+        {
             let Some(number) = number else { continue };
             let detail = match status {
                 "delivered" => "Delivered to the front door",
@@ -148,8 +155,9 @@ pub async fn tick(
                 occurred_at: OffsetDateTime::now_utc()
                     .format(&Rfc3339)
                     .unwrap_or_default(),
-                // Handed to the cell directly, not through the edge.
-                reference: None,
+                // As a real carrier echoes it (the event is handed to the
+                // cell directly, not through the edge).
+                reference: Some(shopper_key),
             };
             let body = serde_json::to_vec(&event)?;
             let header = signature::sign(

@@ -9,7 +9,7 @@ use figment::Figment;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, code_of};
-use crate::shop::{expect, scalar, shop_with};
+use crate::shop::{expect, scalar, scalar_text, shop_with};
 
 const SECRET: &str = "carrier_test_secret";
 
@@ -68,13 +68,22 @@ async fn a_signed_delivery_event_moves_a_shipped_order_to_delivered_once() {
         .carrier_event(&event("e2", "DPD777", "teleported"), SECRET)
         .await;
     assert_eq!(code_of(bad).await, (400, "invalid_tracking_event".into()));
+    let mut mixed_up = event("e5", "DPD777", "delivered");
+    mixed_up["reference"] = json!("someone-else");
+    let mixed_up = app.carrier_event(&mixed_up, SECRET).await;
+    assert_eq!(
+        code_of(mixed_up).await,
+        (400, "invalid_tracking_event".into())
+    );
 
-    expect(
-        app.carrier_event(&event("e3", "DPD777", "in_transit"), SECRET)
-            .await,
-        200,
+    let shopper_key = scalar_text(
+        app,
+        &format!("SELECT shopper_key FROM orders WHERE id = '{order}'"),
     )
     .await;
+    let mut in_transit = event("e3", "DPD777", "in_transit");
+    in_transit["reference"] = json!(shopper_key);
+    expect(app.carrier_event(&in_transit, SECRET).await, 200).await;
     let detail = app.get_ok(&format!("/api/orders/{order}"), &ada).await;
     assert_eq!(detail["status"], "shipped");
     for _ in 0..2 {

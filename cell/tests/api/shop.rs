@@ -87,6 +87,18 @@ pub async fn held(app: &TestApp, sku: &str) -> i64 {
 
 /// One number the cell's database answers `sql` with.
 pub async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    one(app, sql).await
+}
+
+/// A text `sql` answers, from the shop's database.
+pub async fn scalar_text(app: &TestApp, sql: &str) -> String {
+    one(app, sql).await
+}
+
+async fn one<T>(app: &TestApp, sql: &str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::MySql> + sqlx::Type<sqlx::MySql> + Send + Unpin,
+{
     let mut conn = sqlx::MySqlConnection::connect(&app.mysql_url)
         .await
         .unwrap();
