@@ -405,6 +405,7 @@ impl EdgeProxy {
             // No e-mail to route by: any cell answers the validation error.
             return Ok(Some(fallback));
         };
+        let own_key = routing::shopper_key(session.req_header());
         let new_guest = !webhook
             && matches!(
                 fallback,
@@ -413,9 +414,9 @@ impl EdgeProxy {
                     ..
                 }
             )
-            && routing::shopper_key(session.req_header()).is_none();
+            && own_key.is_none();
         if !webhook {
-            ctx.guest = routing::shopper_key(session.req_header()).filter(|guest| *guest != key);
+            ctx.guest = own_key.filter(|guest| *guest != key);
         }
         match routing::route_to_shopper(key, new_guest, table) {
             Ok(route) => Ok(Some(route)),

@@ -145,6 +145,15 @@ fn start_edge_in(
     }
 }
 
+/// A shopper key (from a fixed, spread-out sequence) that `table` places on
+/// a cell `wanted` accepts.
+fn key_where(table: &[RoutedCell], wanted: impl Fn(&str) -> bool) -> ShopperKey {
+    (1..100_000u64)
+        .map(|i| ShopperKey::from(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+        .find(|key| wanted(&placement::place(*key, table).unwrap().id))
+        .unwrap()
+}
+
 fn routed_cells(cells: &[&TestCell]) -> Vec<RoutedCell> {
     cells
         .iter()
@@ -476,10 +485,7 @@ async fn the_edge_follows_the_control_planes_overrides_and_keeps_them_without_it
         TestCell::start("cell-b").await,
     );
     let table = routed_cells(&[&a, &b]);
-    let key = (1..)
-        .map(|i: u64| ShopperKey::from(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
-        .find(|key| placement::place(*key, &table).unwrap().id == "cell-a")
-        .unwrap();
+    let key = key_where(&table, |cell| cell == "cell-a");
     let database = testkit::unique("test_edge_cp_");
     let (control_plane, stop_control_plane, cp_dir) =
         start_control_plane(&[&a, &b], &database).await;
@@ -677,10 +683,7 @@ async fn a_failed_cells_shoppers_browse_elsewhere_and_their_writes_wait() {
     );
     let mut table = routed_cells(&[&a, &b]);
     table[1].state = CellState::Failed;
-    let key = (0..1000u64)
-        .map(|raw| ShopperKey::from(raw.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
-        .find(|key| placement::place(*key, &table).unwrap().id == "cell-b")
-        .unwrap();
+    let key = key_where(&table, |cell| cell == "cell-b");
 
     let browsing = get(&edge, "/api/openapi.json", Some(key)).await;
     assert_eq!(browsing.status(), 503, "not a catalog read");
@@ -731,10 +734,7 @@ async fn a_cell_that_stops_answering_is_taken_as_failed() {
         ],
     );
     let table = routed_cells(&[&a, &b]);
-    let key = (0..1000u64)
-        .map(|raw| ShopperKey::from(raw.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
-        .find(|key| placement::place(*key, &table).unwrap().id == "cell-b")
-        .unwrap();
+    let key = key_where(&table, |cell| cell == "cell-b");
     assert_eq!(get(&edge, "/api/cart", Some(key)).await.status(), 200);
 
     b.stop().await;
@@ -1074,10 +1074,7 @@ async fn a_providers_event_goes_to_the_cell_of_the_shopper_it_names() {
     let table = routed_cells(&[&a, &b]);
     let client = testkit::http_client();
     for cell in ["cell-a", "cell-b"] {
-        let key = (1..)
-            .map(|i: u64| ShopperKey::from(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
-            .find(|key| placement::place(*key, &table).unwrap().id == cell)
-            .unwrap();
+        let key = key_where(&table, |placed| placed == cell);
         let event = serde_json::json!({
             "id": format!("evt_{cell}"),
             "type": "payment_intent.succeeded",
@@ -1119,10 +1116,7 @@ async fn a_signing_in_guest_reaches_the_accounts_cell_with_their_guest_key() {
     let account = ShopperKey::for_email("ada@example.com");
     let home = placement::place(account, &table).unwrap().id.clone();
     // A guest whose cart lives on the other cell.
-    let guest = (1..)
-        .map(|i: u64| ShopperKey::from(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
-        .find(|key| placement::place(*key, &table).unwrap().id != home)
-        .unwrap();
+    let guest = key_where(&table, |cell| cell != home);
     let response = testkit::http_client()
         .post(format!("http://{}/api/auth/login", edge.address))
         .header("cookie", format!("sk={guest}"))

@@ -5,17 +5,17 @@
 //! the edge's) and through the edge, one after the other. Two loads: many
 //! connections for throughput, few for latency (a saturated machine measures
 //! its queue, not the proxy). Needs the local stack (`cargo xtask up
-//! --detach`): its cells answer, and the edge measured is the stack's binary
-//! started again beside it over the same cells with the rate limits off (as
-//! nginx has none; every request comes from one address). Installs wrk and
+//! --detach`): its cells answer, and the edge measured is a release build
+//! (`cargo build --release -p edge-router`, as production runs it) started
+//! beside the stack over the same cells with the rate limits off (as nginx
+//! has none; every request comes from one address). Installs wrk and
 //! nginx from Debian when missing. Prints the figures and ratios and writes
 //! target/reports/bench-edge.json.
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
@@ -114,7 +114,7 @@ pub fn run(bench: &EdgeBench) -> anyhow::Result<()> {
             topology.cells.len()
         );
     }
-    let bench_edge = BenchEdge::start(&routed)?;
+    let bench_edge = start_edge(&routed)?;
     let edge = format!("http://{}", bench_edge.listen);
 
     // One shopper: the edge gives a key and names the cell it lives on.
@@ -124,7 +124,7 @@ pub fn run(bench: &EdgeBench) -> anyhow::Result<()> {
         .iter()
         .find(|cell| cell.id == cell_id)
         .with_context(|| format!("the edge routed to {cell_id}, which cells.yaml does not list"))?;
-    let nginx = Nginx::start(&cells, bench.threads)?;
+    let nginx = start_nginx(&cells, bench.threads)?;
     let targets = [
         ("direct", format!("http://{}{}", cell.http, bench.path)),
         ("nginx", format!("http://{}{}", nginx.listen, bench.path)),
@@ -375,137 +375,142 @@ fn duration_ms(text: &str) -> anyhow::Result<f64> {
     Ok(number * scale)
 }
 
-/// The stack's edge binary on a port of its own, over the stack's cells and
-/// control plane, without rate limits, logging to target/bench-edge/edge.log.
-struct BenchEdge {
-    child: Child,
+/// A server the benchmark started for itself, listening on `listen`;
+/// stopped when dropped.
+struct Listening {
+    process: Option<procs::Managed>,
     listen: SocketAddr,
 }
 
-impl BenchEdge {
-    fn start(topology: &Path) -> anyhow::Result<Self> {
-        let root = root();
-        let dir = root.join("target/bench-edge");
+impl Listening {
+    /// Starts `command` as `name`, logging to target/bench-edge/`name`.log,
+    /// and waits until it listens on `listen`.
+    fn start(name: &str, command: &mut Command, listen: SocketAddr) -> anyhow::Result<Self> {
+        let dir = root().join("target/bench-edge");
         std::fs::create_dir_all(&dir)?;
-        let binary = crate::stack::target_dir(&root)?.join("debug/edge-router");
-        if !binary.exists() {
-            bail!("{} is not built; {START_HINT}", binary.display());
+        let mut process = procs::Managed::spawn(
+            name,
+            command,
+            &dir.join(format!("{name}.log")),
+            &dir.join(format!("{name}.pid")),
+        )?;
+        let started = process.wait_until(
+            &format!("listening on {listen}"),
+            Duration::from_secs(10),
+            || procs::port_open(listen),
+        );
+        let server = Self {
+            process: Some(process),
+            listen,
+        };
+        started?;
+        Ok(server)
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        if let Some(process) = self.process.take() {
+            process.stop(Duration::from_secs(5));
         }
-        let listen = free_address()?;
-        let log = std::fs::File::create(dir.join("edge.log"))?;
-        step(&format!("starting the edge on {listen} (rate limits off)"));
-        let child = Command::new(&binary)
+    }
+}
+
+/// The edge, built optimised, on a port of its own over the stack's cells and
+/// control plane, without rate limits, logging to target/bench-edge/edge.log.
+fn start_edge(topology: &Path) -> anyhow::Result<Listening> {
+    let root = root();
+    let dir = root.join("target/bench-edge");
+    // Measured as it would run in production: an optimised build (the
+    // stack's own edge is a debug build, several times slower).
+    step("building the edge optimised (cargo build --release -p edge-router)");
+    tools::run(
+        Command::new(crate::stack::cargo())
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "edge-router",
+                "--bin",
+                "edge-router",
+            ])
+            .current_dir(&root),
+    )?;
+    let binary = crate::stack::target_dir(&root)?.join("release/edge-router");
+    let listen = free_address()?;
+    step(&format!("starting the edge on {listen} (rate limits off)"));
+    let edge = Listening::start(
+        "edge",
+        Command::new(&binary)
             .current_dir(&root)
             .env("EDGE__EDGE__LISTEN", listen.to_string())
             .env("EDGE__EDGE__TOPOLOGY", topology)
             .env("EDGE__EDGE__STATIC_DIR", root.join("frontend/dist"))
             .env("EDGE__EDGE__ROUTING_CACHE", dir.join("routing-table.json"))
             .env("EDGE__EDGE__RATE_LIMIT_PER_IP", "0")
-            .env("EDGE__EDGE__RATE_LIMIT_PER_SHOPPER", "0")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let edge = Self { child, listen };
-        wait_for(listen, "the edge")?;
-        http::require_live(&format!("http://{listen}"), "the benchmark's edge")?;
-        Ok(edge)
-    }
-}
-
-impl Drop for BenchEdge {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .env("EDGE__EDGE__RATE_LIMIT_PER_SHOPPER", "0"),
+        listen,
+    )?;
+    http::require_live(&format!("http://{listen}"), "the benchmark's edge")?;
+    Ok(edge)
 }
 
 fn free_address() -> anyhow::Result<SocketAddr> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
 }
 
-fn wait_for(address: SocketAddr, what: &str) -> anyhow::Result<()> {
-    let started = Instant::now();
-    while !procs::port_open(address) {
-        if started.elapsed() > Duration::from_secs(10) {
-            bail!("{what} did not listen on {address} within 10 s");
-        }
-        sleep(Duration::from_millis(50));
-    }
-    Ok(())
-}
-
 /// nginx in front of the same cells, as the edge's peer: consistent hashing
 /// on the `sk` cookie, HTTP/1.1 keep-alive to the cells, one worker per edge
 /// thread, an access log per request (the edge logs each one too).
-struct Nginx {
-    child: Child,
-    listen: SocketAddr,
-}
-
-impl Nginx {
-    fn start(cells: &[SocketAddr], workers: u32) -> anyhow::Result<Self> {
-        let prefix = root().join("target/bench-edge/nginx");
-        std::fs::create_dir_all(prefix.join("logs"))?;
-        let listen = free_address()?;
-        let servers: String = cells
-            .iter()
-            .map(|cell| format!("        server {cell};\n"))
-            .collect();
-        let conf = format!(
-            "worker_processes {workers};\n\
-             pid {pid};\n\
-             error_log {logs}/error.log warn;\n\
-             events {{ worker_connections 4096; }}\n\
-             http {{\n\
-             \x20   access_log {logs}/access.log;\n\
-             \x20   upstream cells {{\n\
-             \x20       hash $cookie_sk consistent;\n\
-             {servers}\
-             \x20       keepalive 128;\n\
-             \x20   }}\n\
-             \x20   server {{\n\
-             \x20       listen {listen};\n\
-             \x20       location / {{\n\
-             \x20           proxy_pass http://cells;\n\
-             \x20           proxy_http_version 1.1;\n\
-             \x20           proxy_set_header Connection \"\";\n\
-             \x20           proxy_set_header X-Forwarded-For $remote_addr;\n\
-             \x20       }}\n\
-             \x20   }}\n\
-             }}\n",
-            pid = prefix.join("nginx.pid").display(),
-            logs = prefix.join("logs").display(),
-        );
-        let conf_path = prefix.join("nginx.conf");
-        std::fs::write(&conf_path, conf)?;
-        step(&format!(
-            "starting nginx on {listen} ({})",
-            conf_path.display()
-        ));
-        let child = Command::new("nginx")
+fn start_nginx(cells: &[SocketAddr], workers: u32) -> anyhow::Result<Listening> {
+    let prefix = root().join("target/bench-edge/nginx");
+    std::fs::create_dir_all(prefix.join("logs"))?;
+    let listen = free_address()?;
+    let servers: String = cells
+        .iter()
+        .map(|cell| format!("        server {cell};\n"))
+        .collect();
+    let conf = format!(
+        "worker_processes {workers};\n\
+         pid {pid};\n\
+         error_log {logs}/error.log warn;\n\
+         events {{ worker_connections 4096; }}\n\
+         http {{\n\
+         \x20   access_log {logs}/access.log;\n\
+         \x20   upstream cells {{\n\
+         \x20       hash $cookie_sk consistent;\n\
+         {servers}\
+         \x20       keepalive 128;\n\
+         \x20   }}\n\
+         \x20   server {{\n\
+         \x20       listen {listen};\n\
+         \x20       location / {{\n\
+         \x20           proxy_pass http://cells;\n\
+         \x20           proxy_http_version 1.1;\n\
+         \x20           proxy_set_header Connection \"\";\n\
+         \x20           proxy_set_header X-Forwarded-For $remote_addr;\n\
+         \x20       }}\n\
+         \x20   }}\n\
+         }}\n",
+        pid = prefix.join("nginx.pid").display(),
+        logs = prefix.join("logs").display(),
+    );
+    let conf_path = prefix.join("nginx.conf");
+    std::fs::write(&conf_path, conf)?;
+    step(&format!(
+        "starting nginx on {listen} ({})",
+        conf_path.display()
+    ));
+    Listening::start(
+        "nginx",
+        Command::new("nginx")
             .args(["-p"])
             .arg(&prefix)
             .arg("-c")
             .arg(&conf_path)
-            .args(["-g", "daemon off;"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting nginx")?;
-        let nginx = Self { child, listen };
-        wait_for(listen, "nginx")?;
-        Ok(nginx)
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .args(["-g", "daemon off;"]),
+        listen,
+    )
 }
 
 #[cfg(test)]
