@@ -1,8 +1,8 @@
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
-import { aProductSnapshot, someCells } from '@/testing/fixtures';
+import { anAuditPage, aProductSnapshot, someCells } from '@/testing/fixtures';
 import { renderApp, signIn } from '@/testing/render';
 import { server } from '@/testing/server';
 
@@ -41,6 +41,24 @@ describe('role-gated pages', () => {
   it('refuses the control plane to an admin without the sre role', async () => {
     signIn(['user', 'admin']);
     renderApp('/control');
+    expect(await screen.findByRole('heading', { name: 'Page not found' })).toBeInTheDocument();
+  });
+
+  it('shows the audit log to admins and SREs, from the staff links', async () => {
+    server.use(
+      http.get('*/control/api/audit', () => HttpResponse.json(anAuditPage())),
+      http.get('*/admin/api/orders', () => HttpResponse.json({ items: [], answered: [], unanswered: [] })),
+    );
+    signIn(['user', 'admin']);
+    const { user } = renderApp('/admin/orders');
+    await user.click(within(screen.getByRole('navigation', { name: 'Staff' })).getByRole('link', { name: 'Audit log' }));
+    expect(await screen.findByRole('rowheader', { name: 'cell.drain' })).toBeInTheDocument();
+    expect(within(screen.getByRole('navigation', { name: 'Control plane sections' })).queryByRole('link', { name: 'Cells' })).not.toBeInTheDocument();
+  });
+
+  it('hides the audit log from a shopper', async () => {
+    signIn(['user']);
+    renderApp('/control/audit');
     expect(await screen.findByRole('heading', { name: 'Page not found' })).toBeInTheDocument();
   });
 });

@@ -5,18 +5,19 @@ import { Spinner } from '@/components/ui/Spinner';
 import { hasRole, useSession, type Role } from '@/lib/session';
 
 /**
- * Pages for the signed in (and, with `role`, for that role only). Guests are
- * sent to sign in and back; a user without the role sees "not found" — the
- * pages are hidden, and the APIs refuse them anyway.
+ * Pages for the signed in (and, with `role`, for that role only; with a list,
+ * for any of those roles). Guests are sent to sign in and back; a user without
+ * the role sees "not found" — the pages are hidden, and the APIs refuse them anyway.
  */
-export function RequireAuth({ children, role }: { children: ReactNode; role?: Role }) {
+export function RequireAuth({ children, role }: { children: ReactNode; role?: Role | readonly Role[] }) {
   const { status, user } = useSession();
   const location = useLocation();
   if (status === 'restoring') return <Spinner label="Checking your session…" />;
   if (status !== 'authenticated') {
     return <Navigate to={`/login?return_to=${encodeURIComponent(location.pathname + location.search)}`} replace />;
   }
-  if (role && !hasRole(user, role)) return <NotFound />;
+  const roles: readonly Role[] = role === undefined ? [] : typeof role === 'string' ? [role] : role;
+  if (roles.length > 0 && !roles.some((one) => hasRole(user, one))) return <NotFound />;
   return <>{children}</>;
 }
 

@@ -1,5 +1,5 @@
 import { Suspense } from 'react';
-import { Link, NavLink, Outlet, ScrollRestoration, useRouteError } from 'react-router-dom';
+import { Link, Outlet, ScrollRestoration, useRouteError } from 'react-router-dom';
 
 import { ErrorMessage } from '@/components/ui/ErrorMessage';
 import { Spinner } from '@/components/ui/Spinner';
@@ -9,22 +9,16 @@ import { CategoryNav } from '@/features/catalog';
 import { SearchBox } from '@/features/search';
 import { hasRole, useSession } from '@/lib/session';
 
+import { controlSections, NavItems } from './nav';
+
 function StaffLinks() {
   const user = useSession((state) => state.user);
   const link = ({ isActive }: { isActive: boolean }) => `rounded px-2 py-1 ${isActive ? 'bg-stone-200' : 'hover:bg-stone-100'}`;
-  if (!hasRole(user, 'admin') && !hasRole(user, 'sre')) return null;
+  const items = [...(hasRole(user, 'admin') ? [{ to: '/admin', label: 'Admin' }] : []), ...controlSections(user)];
+  if (items.length === 0) return null;
   return (
     <nav aria-label="Staff" className="flex gap-2 text-xs">
-      {hasRole(user, 'admin') ? (
-        <NavLink to="/admin" className={link}>
-          Admin
-        </NavLink>
-      ) : null}
-      {hasRole(user, 'sre') ? (
-        <NavLink to="/control" className={link}>
-          Cells
-        </NavLink>
-      ) : null}
+      <NavItems items={items} linkClass={link} />
     </nav>
   );
 }

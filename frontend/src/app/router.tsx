@@ -14,7 +14,10 @@ const AdminProduct = lazy(() => staff().then((m) => ({ default: m.AdminProductRo
 const AdminImport = lazy(() => staff().then((m) => ({ default: () => <m.ImportPage /> })));
 const AdminPromotions = lazy(() => staff().then((m) => ({ default: m.PromotionsPage })));
 const AdminOrders = lazy(() => staff().then((m) => ({ default: m.StaffOrdersPage })));
-const Control = lazy(() => staff().then((m) => ({ default: m.ControlRoute })));
+const AdminOrder = lazy(() => staff().then((m) => ({ default: m.AdminOrderRoute })));
+const ControlLayout = lazy(() => staff().then((m) => ({ default: m.ControlLayout })));
+const ControlCells = lazy(() => staff().then((m) => ({ default: () => <m.CellsPage /> })));
+const ControlAudit = lazy(() => staff().then((m) => ({ default: m.AuditLogPage })));
 
 export const routes: RouteObject[] = [
   {
@@ -64,15 +67,27 @@ export const routes: RouteObject[] = [
           { path: 'import', element: <AdminImport /> },
           { path: 'promotions', element: <AdminPromotions /> },
           { path: 'orders', element: <AdminOrders /> },
+          { path: 'orders/:cell/:id', element: <AdminOrder /> },
         ],
       },
       {
         path: 'control',
         element: (
           <RequireAuth role="sre">
-            <Control />
+            <ControlLayout />
           </RequireAuth>
         ),
+        children: [{ index: true, element: <ControlCells /> }],
+      },
+      {
+        // Admins read the audit log too, so it has a guard of its own.
+        path: 'control/audit',
+        element: (
+          <RequireAuth role={['sre', 'admin']}>
+            <ControlLayout />
+          </RequireAuth>
+        ),
+        children: [{ index: true, element: <ControlAudit /> }],
       },
       { path: '*', element: <NotFound /> },
     ],

@@ -1,6 +1,8 @@
 import { AxiosError, AxiosHeaders, type AxiosResponse } from 'axios';
 import { describe, expect, it } from 'vitest';
 
+import type { ErrorBody } from '@/api/wire/ErrorBody';
+
 import { ApiError, toApiError } from './api-error';
 
 function responseError(status: number, data: unknown, headers: Record<string, string> = {}): AxiosError {
@@ -10,16 +12,25 @@ function responseError(status: number, data: unknown, headers: Record<string, st
 }
 
 describe('toApiError', () => {
-  it('reads the error envelope: code, message, request id', () => {
-    const error = toApiError(
-      responseError(409, { error: { code: 'not_enough_stock', message: 'Only 2 left.', request_id: 'req-9' } }),
-    );
+  it('reads the flat error body the services send: code, message, request id', () => {
+    const body: ErrorBody = { code: 'not_enough_stock', message: 'Only 2 left.', request_id: 'req-9' };
+    const error = toApiError(responseError(409, body));
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 409, code: 'not_enough_stock', message: 'Only 2 left.', requestId: 'req-9' });
   });
 
+  it('reads a body without a request id (the field is left out when there is none)', () => {
+    const error = toApiError(responseError(400, { code: 'invalid_audit_query', message: 'limit: 1-200' }));
+    expect(error).toMatchObject({ status: 400, code: 'invalid_audit_query', message: 'limit: 1-200', requestId: undefined });
+  });
+
+  it('does not take a body nested under "error" for the server\'s own', () => {
+    const error = toApiError(responseError(409, { error: { code: 'not_enough_stock', message: 'Only 2 left.' } }));
+    expect(error.code).toBe('http_409');
+  });
+
   it('keeps Retry-After in seconds', () => {
-    const error = toApiError(responseError(429, { error: { code: 'rate_limited', message: 'Slow down.' } }, { 'retry-after': '3' }));
+    const error = toApiError(responseError(429, { code: 'rate_limited', message: 'Slow down.' }, { 'retry-after': '3' }));
     expect(error.retryAfter).toBe(3);
     expect(error.isTransient).toBe(true);
   });

@@ -38,21 +38,18 @@ export class ApiError extends Error {
 }
 
 function isErrorBody(value: unknown): value is ErrorBody {
+  if (typeof value !== 'object' || value === null) return false;
+  const { code, message, request_id: requestId } = value as Record<string, unknown>;
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    typeof (value as { message?: unknown }).message === 'string'
+    typeof code === 'string' &&
+    typeof message === 'string' &&
+    (requestId === undefined || requestId === null || typeof requestId === 'string')
   );
 }
 
-/** The envelope every service answers errors with: `{"error": ErrorBody}`. */
+/** The body every service answers errors with: `ErrorBody` itself, flat (`{code, message, request_id}`). */
 function errorBodyOf(data: unknown): ErrorBody | undefined {
-  if (typeof data === 'object' && data !== null && 'error' in data) {
-    const inner = (data as { error: unknown }).error;
-    if (isErrorBody(inner)) return inner;
-  }
-  return undefined;
+  return isErrorBody(data) ? data : undefined;
 }
 
 function retryAfterOf(headers: unknown): number | undefined {

@@ -1,3 +1,5 @@
+import type { AuditEntry } from '@/api/wire/AuditEntry';
+import type { AuditPage } from '@/api/wire/AuditPage';
 import type { CartLine } from '@/api/wire/CartLine';
 import type { CartView } from '@/api/wire/CartView';
 import type { CellList } from '@/api/wire/CellList';
@@ -212,4 +214,21 @@ export function aProductSnapshot(overrides: Partial<ProductSnapshot> = {}): Prod
     updated_at: '2026-11-26T10:00:00Z',
     ...overrides,
   };
+}
+
+export function anAuditEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    id: 42,
+    at: '2026-11-26T10:00:00Z',
+    actor: 'user:u-7',
+    action: 'cell.drain',
+    subject: 'cell-1',
+    detail: { reason: 'hardware retirement' },
+    request_id: 'req-drain-1',
+    ...overrides,
+  };
+}
+
+export function anAuditPage(items: AuditEntry[] = [anAuditEntry()], next_cursor: string | null = null): AuditPage {
+  return { items, next_cursor };
 }

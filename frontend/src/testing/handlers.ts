@@ -1,5 +1,7 @@
 import { http, HttpResponse } from 'msw';
 
+import type { ErrorBody } from '@/api/wire/ErrorBody';
+
 import { aCart, emptyFacets } from './fixtures';
 
 /** What the shell asks for on every page, answered empty; tests override what they exercise. */
@@ -16,7 +18,8 @@ export const defaultHandlers = [
   ),
 ];
 
-/** The error envelope every service answers with. */
+/** The error body every service answers with: `ErrorBody`, flat. */
 export function apiError(status: number, code: string, message: string, init: { headers?: Record<string, string> } = {}) {
-  return HttpResponse.json({ error: { code, message, request_id: `req-${code}` } }, { status, headers: init.headers });
+  const body: ErrorBody = { code, message, request_id: `req-${code}` };
+  return HttpResponse.json(body, { status, headers: init.headers });
 }

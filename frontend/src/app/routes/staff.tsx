@@ -1,35 +1,35 @@
-import { NavLink, Outlet, useParams } from 'react-router-dom';
+import { Outlet, useParams } from 'react-router-dom';
 
-import { ImportPage, ProductEditPage, ProductsPage, PromotionsPage, StaffOrdersPage } from '@/features/admin';
-import { CellsPage } from '@/features/control';
+import { AdminOrderPage, ImportPage, ProductEditPage, ProductsPage, PromotionsPage, StaffOrdersPage } from '@/features/admin';
+import { AuditLogPage, CellsPage } from '@/features/control';
+import { useSession } from '@/lib/session';
 
 import { NotFound } from '../guards';
+import { controlSections, NavItems, tab, type NavItem } from '../nav';
 
 // Loaded on demand: shoppers never download the staff pages.
 
-const tab = ({ isActive }: { isActive: boolean }) => `rounded px-3 py-2 text-sm ${isActive ? 'bg-stone-200 font-medium' : 'hover:bg-stone-100'}`;
-
-export function AdminLayout() {
+function StaffArea({ title, sections }: { title: string; sections: readonly NavItem[] }) {
   return (
     <div>
-      <h1 className="mb-3 text-2xl font-semibold">Admin</h1>
-      <nav aria-label="Admin sections" className="mb-6 flex flex-wrap gap-1">
-        <NavLink end to="/admin" className={tab}>
-          Products
-        </NavLink>
-        <NavLink to="/admin/import" className={tab}>
-          Import
-        </NavLink>
-        <NavLink to="/admin/promotions" className={tab}>
-          Promotions
-        </NavLink>
-        <NavLink to="/admin/orders" className={tab}>
-          Orders
-        </NavLink>
+      <h1 className="mb-3 text-2xl font-semibold">{title}</h1>
+      <nav aria-label={`${title} sections`} className="mb-6 flex flex-wrap gap-1">
+        <NavItems items={sections} linkClass={tab} />
       </nav>
       <Outlet />
     </div>
   );
+}
+
+const ADMIN_SECTIONS: NavItem[] = [
+  { to: '/admin', label: 'Products', end: true },
+  { to: '/admin/import', label: 'Import' },
+  { to: '/admin/promotions', label: 'Promotions' },
+  { to: '/admin/orders', label: 'Orders' },
+];
+
+export function AdminLayout() {
+  return <StaffArea title="Admin" sections={ADMIN_SECTIONS} />;
 }
 
 export function AdminProductRoute() {
@@ -38,13 +38,16 @@ export function AdminProductRoute() {
   return <ProductEditPage productId={id} />;
 }
 
-export function ControlRoute() {
-  return (
-    <div>
-      <h1 className="mb-3 text-2xl font-semibold">Control plane</h1>
-      <CellsPage />
-    </div>
-  );
+export function AdminOrderRoute() {
+  const { cell, id } = useParams();
+  if (!cell || !id) return <NotFound />;
+  return <AdminOrderPage key={`${cell}/${id}`} cell={cell} orderId={id} />;
 }
 
-export { ImportPage, ProductsPage, PromotionsPage, StaffOrdersPage };
+/** The control plane's pages: the cells for SREs, the audit log for SREs and admins. */
+export function ControlLayout() {
+  const user = useSession((state) => state.user);
+  return <StaffArea title="Control plane" sections={controlSections(user)} />;
+}
+
+export { AuditLogPage, CellsPage, ImportPage, ProductsPage, PromotionsPage, StaffOrdersPage };

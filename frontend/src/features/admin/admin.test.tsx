@@ -1,13 +1,17 @@
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
+import type { CellOrderSearch } from '@/api/wire/CellOrderSearch';
 import type { ImportJob } from '@/api/wire/ImportJob';
+import type { OrderDetail } from '@/api/wire/OrderDetail';
 import type { PromotionSnapshot } from '@/api/wire/PromotionSnapshot';
-import { aProductSnapshot } from '@/testing/fixtures';
-import { renderWithProviders, signIn } from '@/testing/render';
+import { anOrder, aProductSnapshot } from '@/testing/fixtures';
+import { apiError } from '@/testing/handlers';
+import { renderApp, renderWithProviders, signIn } from '@/testing/render';
 import { server } from '@/testing/server';
 
+import { AdminOrderPage } from './components/AdminOrderPage';
 import { ImportPage } from './components/ImportPage';
 import { ProductEditPage } from './components/ProductEditPage';
 import { PromotionsPage } from './components/PromotionsPage';
@@ -127,5 +131,189 @@ describe('admin', () => {
     await user.click(screen.getByRole('button', { name: 'Save promotion' }));
     expect(await screen.findByText('WINTER20')).toBeInTheDocument();
     expect(sent).toMatchObject({ name: 'Winter sale', code: 'WINTER20', kind: 'percentage', value: 20, active: true });
+  });
+});
+
+describe('an order across cells', () => {
+  type Sent = { path: string; body: unknown; key: string | null };
+
+  /** One order on cell-2 behind the control plane: each action moves it as the cell would, recording what was sent. */
+  function orderBackend(initial: Partial<OrderDetail> = {}) {
+    let order = anOrder(initial);
+    const sent: Sent[] = [];
+    const base = '*/admin/api/cells/cell-2/orders/ord-1';
+    const record = async (request: Request) => {
+      sent.push({ path: new URL(request.url).pathname, body: await request.json(), key: request.headers.get('idempotency-key') });
+    };
+    const moved = (to: string, reason: string, changes: Partial<OrderDetail> = {}) => {
+      order = { ...order, ...changes, status: to, timeline: [...order.timeline, { from: order.status, to, at: '2026-11-27T09:00:00Z', actor: 'user:u-1', reason }] };
+      return HttpResponse.json(order);
+    };
+    server.use(
+      http.get(base, () => HttpResponse.json(order)),
+      http.post(`${base}/status`, async ({ request }) => {
+        await record(request);
+        const body = sent.at(-1)?.body as { status: string; reason: string; tracking: OrderDetail['tracking'] };
+        return moved(body.status, body.reason, body.tracking ? { tracking: body.tracking } : {});
+      }),
+      http.post(`${base}/refunds`, async ({ request }) => {
+        await record(request);
+        const body = sent.at(-1)?.body as { amount_minor: number; reason: string };
+        const refund = { id: `ref-${order.refunds.length + 1}`, amount_minor: body.amount_minor, reason: body.reason, state: 'succeeded', error: null, created_at: '2026-11-27T09:00:00Z' };
+        order = { ...order, refunded_minor: order.refunded_minor + body.amount_minor, refunds: [...order.refunds, refund] };
+        return HttpResponse.json(order);
+      }),
+      http.post(`${base}/cancel`, async ({ request }) => {
+        await record(request);
+        const body = sent.at(-1)?.body as { reason: string };
+        return moved('cancelled', body.reason, { cancel_reason: body.reason, refunded: true, refunded_minor: order.total_minor });
+      }),
+    );
+    return sent;
+  }
+
+  it('opens an order from the staff search, on the cell that holds it', async () => {
+    signIn(['user', 'admin']);
+    const search: CellOrderSearch = {
+      items: [{ cell: 'cell-2', id: 'ord-1', status: 'confirmed', created_at: '2026-11-26T10:00:00Z', item_count: 1, total_minor: 4895, currency: 'GBP', first_title: 'Oxford shirt', email: 'ada@example.com' }],
+      answered: ['cell-1', 'cell-2'],
+      unanswered: [],
+    };
+    server.use(http.get('*/admin/api/orders', () => HttpResponse.json(search)));
+    orderBackend();
+    const { user, router } = renderApp('/admin/orders');
+
+    await user.click(await screen.findByRole('link', { name: 'ord-1' }));
+
+    expect(router.state.location.pathname).toBe('/admin/orders/cell-2/ord-1');
+    expect(await screen.findByRole('heading', { name: 'Order ord-1' })).toBeInTheDocument();
+    expect(screen.getByText('Cell').nextElementSibling).toHaveTextContent('cell-2');
+    expect(screen.getByText(/1 × Oxford shirt/)).toBeInTheDocument();
+    expect(screen.getByText(/payment succeeded/)).toHaveTextContent('system');
+    expect(screen.getByText('No refunds by an admin.')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Cancel order' })).toBeInTheDocument();
+  });
+
+  it('moves a confirmed order to processing, then offers shipping', async () => {
+    signIn(['user', 'admin']);
+    const sent = orderBackend();
+    const { user } = renderWithProviders(<AdminOrderPage cell="cell-2" orderId="ord-1" />);
+    const move = await screen.findByRole('form', { name: 'Move the order on' });
+    expect(within(move).queryByLabelText('Carrier')).not.toBeInTheDocument();
+    await user.type(within(move).getByLabelText(/Reason/), 'picked in the warehouse');
+    await user.click(within(move).getByRole('button', { name: 'Mark as processing' }));
+
+    expect(await screen.findByText('Order marked as processing.')).toHaveAttribute('role', 'status');
+    expect(sent).toEqual([{ path: '/admin/api/cells/cell-2/orders/ord-1/status', body: { status: 'processing', reason: 'picked in the warehouse', tracking: null }, key: null }]);
+    expect(screen.getByText('picked in the warehouse', { exact: false })).toHaveTextContent('user:u-1');
+    const next = screen.getByRole('form', { name: 'Move the order on' });
+    expect(within(next).getByRole('button', { name: 'Mark as shipped' })).toBeDisabled();
+    expect(within(next).getByLabelText(/Reason/)).toHaveValue('');
+  });
+
+  it('ships only with a carrier and a tracking number', async () => {
+    signIn(['user', 'admin']);
+    const sent = orderBackend({ status: 'processing' });
+    const { user } = renderWithProviders(<AdminOrderPage cell="cell-2" orderId="ord-1" />);
+    const move = await screen.findByRole('form', { name: 'Move the order on' });
+    const ship = within(move).getByRole('button', { name: 'Mark as shipped' });
+    await user.type(within(move).getByLabelText(/Reason/), 'handed to the carrier');
+    expect(ship).toBeDisabled();
+    await user.type(within(move).getByLabelText('Carrier'), 'Royal Mail');
+    expect(ship).toBeDisabled();
+    await user.type(within(move).getByLabelText('Tracking number'), 'RM123456789GB');
+    expect(ship).toBeEnabled();
+    await user.click(ship);
+
+    expect(await screen.findByRole('link', { name: 'RM123456789GB' })).toBeInTheDocument();
+    expect(sent[0]?.body).toEqual({ status: 'shipped', reason: 'handed to the carrier', tracking: { carrier: 'Royal Mail', number: 'RM123456789GB' } });
+    expect(screen.getByRole('button', { name: 'Mark as delivered' })).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Cancel order' })).not.toBeInTheDocument();
+  });
+
+  it('refunds at most what is left, each time with a fresh Idempotency-Key', async () => {
+    signIn(['user', 'admin']);
+    const sent = orderBackend({ status: 'shipped' });
+    const { user } = renderWithProviders(<AdminOrderPage cell="cell-2" orderId="ord-1" />);
+    const form = await screen.findByRole('form', { name: 'Refund' });
+    const amount = within(form).getByLabelText('Amount (GBP)');
+    expect(amount).toHaveAccessibleDescription('Up to £48.95');
+    await user.type(amount, '60');
+    expect(within(form).getByText('At most £48.95 is left to refund.')).toBeInTheDocument();
+    expect(amount).toHaveAttribute('aria-invalid', 'true');
+    await user.clear(amount);
+    await user.type(amount, '10.50');
+    await user.type(within(form).getByLabelText('Reason for the refund'), 'late delivery');
+    await user.click(within(form).getByRole('button', { name: 'Refund' }));
+
+    expect(await screen.findByText('Refund of £10.50 requested.')).toHaveAttribute('role', 'status');
+    const refunds = screen.getByRole('table', { name: 'Refunds, oldest first' });
+    expect(refunds).toHaveTextContent('£10.50');
+    expect(refunds).toHaveTextContent('late delivery');
+    expect(refunds).toHaveTextContent('Succeeded');
+
+    const again = screen.getByRole('form', { name: 'Refund' });
+    expect(within(again).getByLabelText('Amount (GBP)')).toHaveAccessibleDescription('Up to £38.45');
+    await user.type(within(again).getByLabelText('Amount (GBP)'), '5');
+    await user.type(within(again).getByLabelText('Reason for the refund'), 'goodwill');
+    await user.click(within(again).getByRole('button', { name: 'Refund' }));
+    await waitFor(() => expect(sent).toHaveLength(2));
+
+    expect(sent.map((s) => s.body)).toEqual([
+      { amount_minor: 1050, reason: 'late delivery' },
+      { amount_minor: 500, reason: 'goodwill' },
+    ]);
+    const [first, second] = sent.map((s) => s.key);
+    expect(first).toMatch(/\S{8,}/);
+    expect(second).toMatch(/\S{8,}/);
+    expect(first).not.toBe(second);
+  });
+
+  it('cancels after a confirmation with a reason, with an Idempotency-Key', async () => {
+    signIn(['user', 'admin']);
+    const sent = orderBackend();
+    const { user } = renderWithProviders(<AdminOrderPage cell="cell-2" orderId="ord-1" />);
+    await user.click(await screen.findByRole('button', { name: 'Cancel order' }));
+    const dialog = screen.getByRole('dialog', { name: 'Cancel order ord-1?' });
+    expect(dialog).toHaveTextContent('£48.95');
+    const confirm = within(dialog).getByRole('button', { name: 'Cancel order' });
+    expect(confirm).toBeDisabled();
+    await user.type(within(dialog).getByLabelText(/Reason/), 'out of stock at the warehouse');
+    await user.click(confirm);
+
+    expect(await screen.findByText(/Cancelled: out of stock at the warehouse — refunded in full/)).toBeInTheDocument();
+    expect(screen.getByText('Order cancelled.')).toHaveAttribute('role', 'status');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.body).toEqual({ reason: 'out of stock at the warehouse' });
+    expect(sent[0]?.key).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Cancel order' })).not.toBeInTheDocument();
+  });
+
+  it("shows the cell's refusal of a move, passed on by the control plane", async () => {
+    signIn(['user', 'admin']);
+    orderBackend();
+    server.use(
+      http.post('*/admin/api/cells/cell-2/orders/ord-1/status', () =>
+        apiError(409, 'order_moved', 'The order was moved on meanwhile (it is cancelled now).'),
+      ),
+    );
+    const { user } = renderWithProviders(<AdminOrderPage cell="cell-2" orderId="ord-1" />);
+    const move = await screen.findByRole('form', { name: 'Move the order on' });
+    await user.type(within(move).getByLabelText(/Reason/), 'picked');
+    await user.click(within(move).getByRole('button', { name: 'Mark as processing' }));
+
+    const alert = await within(move).findByRole('alert');
+    expect(alert).toHaveTextContent('Could not move the order on');
+    expect(alert).toHaveTextContent('The order was moved on meanwhile (it is cancelled now).');
+    expect(alert).toHaveTextContent('order_moved');
+  });
+
+  it('says when the cell cannot be reached', async () => {
+    signIn(['user', 'admin']);
+    server.use(http.get('*/admin/api/cells/cell-9/orders/ord-1', () => apiError(404, 'cell_not_found', 'No cell cell-9 is in the map.')));
+    renderWithProviders(<AdminOrderPage cell="cell-9" orderId="ord-1" />);
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Could not load this order');
+    expect(alert).toHaveTextContent('No cell cell-9 is in the map.');
   });
 });

@@ -1,3 +1,4 @@
+export { AdminOrderPage } from './components/AdminOrderPage';
 export { ImportPage } from './components/ImportPage';
 export { ProductEditPage } from './components/ProductEditPage';
 export { ProductsPage } from './components/ProductsPage';

@@ -1,1 +1,2 @@
+export { AuditLogPage } from './components/AuditLogPage';
 export { CellsPage } from './components/CellsPage';

@@ -3,6 +3,7 @@ import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
 import { anOrder } from '@/testing/fixtures';
+import { apiError } from '@/testing/handlers';
 import { renderWithProviders, signIn } from '@/testing/render';
 import { server } from '@/testing/server';
 
@@ -70,7 +71,7 @@ describe('orders', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Cancel order' }));
 
     expect(await screen.findByText(/refunded in full/)).toBeInTheDocument();
-    expect(cancels).toEqual([{}]);
+    expect(cancels).toEqual([{ reason: null }]);
     expect(screen.queryByRole('button', { name: 'Cancel order' })).not.toBeInTheDocument();
   });
 
@@ -79,7 +80,7 @@ describe('orders', () => {
     server.use(
       http.get('*/api/orders/ord-1', () => HttpResponse.json(anOrder())),
       http.get('*/api/orders/ord-1/invoice', () =>
-        HttpResponse.json({ error: { code: 'invoice_not_issued', message: 'The order is not paid yet.' } }, { status: 409 }),
+        apiError(409, 'invoice_not_issued', 'The order is not paid yet.'),
       ),
     );
     const { user } = renderWithProviders(<OrderDetailPage orderId="ord-1" />);

@@ -3,6 +3,7 @@ import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
 import { aProductSummary, emptyFacets, someSearchResults } from '@/testing/fixtures';
+import { apiError } from '@/testing/handlers';
 import { renderApp, renderWithProviders } from '@/testing/render';
 import { server } from '@/testing/server';
 
@@ -86,7 +87,7 @@ describe('search page', () => {
       http.get('*/api/search', () => {
         calls += 1;
         return calls === 1
-          ? HttpResponse.json({ error: { code: 'invalid_query', message: 'limit: 1-100' } }, { status: 400 })
+          ? apiError(400, 'invalid_query', 'limit: 1-100')
           : HttpResponse.json(someSearchResults());
       }),
     );

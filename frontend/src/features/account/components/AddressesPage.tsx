@@ -6,6 +6,7 @@ import { AddressFields, AddressLines, emptyAddress } from '@/components/AddressF
 import { Async } from '@/components/ui/Async';
 import { Button } from '@/components/ui/Button';
 import { ErrorMessage } from '@/components/ui/ErrorMessage';
+import { CheckboxField } from '@/components/ui/Field';
 
 import { useAddresses, useCreateAddress, useDeleteAddress, useUpdateAddress } from '../api/addresses';
 
@@ -27,10 +28,7 @@ function AddressEditor({ initial, onClose, id }: { initial: AddressRequest; id?:
   return (
     <form onSubmit={submit} className="space-y-3 rounded border border-stone-200 bg-white p-4" aria-label={id ? 'Edit address' : 'New address'}>
       <AddressFields value={draft} onChange={setDraft} />
-      <label className="flex items-center gap-2 text-sm">
-        <input type="checkbox" className="accent-accent" checked={draft.is_default ?? false} onChange={(e) => setDraft({ ...draft, is_default: e.target.checked })} />
-        Use as my default address
-      </label>
+      <CheckboxField label="Use as my default address" checked={draft.is_default ?? false} onChange={(e) => setDraft({ ...draft, is_default: e.target.checked })} />
       {mutation.isError ? <ErrorMessage error={mutation.error} title="Could not save the address" /> : null}
       <div className="flex gap-2">
         <Button type="submit" busy={mutation.isPending}>

@@ -7,7 +7,7 @@ import type { VariantInput } from '@/api/wire/VariantInput';
 import { Async } from '@/components/ui/Async';
 import { Button } from '@/components/ui/Button';
 import { ErrorMessage } from '@/components/ui/ErrorMessage';
-import { TextField } from '@/components/ui/Field';
+import { TextAreaField, TextField } from '@/components/ui/Field';
 
 import { useAdminProduct, useReplaceProduct, useSetPublished } from '../api/products';
 
@@ -121,18 +121,7 @@ function Editor({ product, id }: { product: ProductSnapshot; id: string }) {
       </div>
       {publish.isError ? <ErrorMessage error={publish.error} title="Could not change publication" /> : null}
       <TextField label="Title" required value={draft.title} onChange={(e) => setDraft({ ...draft, title: e.target.value })} />
-      <div>
-        <label htmlFor="product-description" className="block text-sm font-medium">
-          Description
-        </label>
-        <textarea
-          id="product-description"
-          rows={5}
-          className="mt-1 block w-full rounded border border-stone-500 px-3 py-2 text-sm"
-          value={draft.description}
-          onChange={(e) => setDraft({ ...draft, description: e.target.value })}
-        />
-      </div>
+      <TextAreaField id="product-description" label="Description" rows={5} value={draft.description} onChange={(e) => setDraft({ ...draft, description: e.target.value })} />
       <TextField label="Tags (comma-separated)" value={tags} onChange={(e) => setTags(e.target.value)} />
       <fieldset>
         <legend className="mb-2 font-semibold">Variants and prices</legend>

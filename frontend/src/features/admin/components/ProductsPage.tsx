@@ -1,11 +1,34 @@
 import { Link } from 'react-router-dom';
 
-import { Button } from '@/components/ui/Button';
+import type { ProductSnapshot } from '@/api/wire/ProductSnapshot';
+import { DataTable, type Column } from '@/components/DataTable';
 import { ErrorMessage } from '@/components/ui/ErrorMessage';
+import { LoadMore } from '@/components/ui/LoadMore';
 import { Spinner } from '@/components/ui/Spinner';
 import { formatMoney } from '@/lib/format';
 
 import { useAdminProducts } from '../api/products';
+
+function cheapest(product: ProductSnapshot): string {
+  const variant = [...product.variants].sort((a, b) => a.price_minor - b.price_minor)[0];
+  return variant ? formatMoney(variant.price_minor, variant.currency) : '—';
+}
+
+const COLUMNS: Column<ProductSnapshot>[] = [
+  {
+    header: 'Title',
+    cell: (product) => (
+      <Link className="underline" to={`/admin/products/${product.id}`}>
+        {product.title}
+      </Link>
+    ),
+  },
+  { header: 'Brand', cell: (product) => product.brand.name },
+  { header: 'Variants', cell: (product) => product.variants.length },
+  { header: 'From', cell: cheapest },
+  { header: 'Status', cell: (product) => (product.published ? 'Published' : 'Hidden') },
+  { header: 'Version', cell: (product) => product.version },
+];
 
 export function ProductsPage() {
   const query = useAdminProducts();
@@ -17,46 +40,8 @@ export function ProductsPage() {
       </h2>
       {query.isPending ? <Spinner label="Loading products…" /> : null}
       {query.isError ? <ErrorMessage error={query.error} title="Could not load products" onRetry={() => void query.refetch()} /> : null}
-      {products.length > 0 ? (
-        <div className="overflow-x-auto">
-          <table className="w-full border-collapse bg-white text-left text-sm">
-            <thead>
-              <tr className="border-b border-stone-200">
-                <th scope="col" className="p-2">Title</th>
-                <th scope="col" className="p-2">Brand</th>
-                <th scope="col" className="p-2">Variants</th>
-                <th scope="col" className="p-2">From</th>
-                <th scope="col" className="p-2">Status</th>
-                <th scope="col" className="p-2">Version</th>
-              </tr>
-            </thead>
-            <tbody>
-              {products.map((product) => {
-                const cheapest = [...product.variants].sort((a, b) => a.price_minor - b.price_minor)[0];
-                return (
-                  <tr key={product.id} className="border-b border-stone-100">
-                    <td className="p-2">
-                      <Link className="underline" to={`/admin/products/${product.id}`}>
-                        {product.title}
-                      </Link>
-                    </td>
-                    <td className="p-2">{product.brand.name}</td>
-                    <td className="p-2">{product.variants.length}</td>
-                    <td className="p-2">{cheapest ? formatMoney(cheapest.price_minor, cheapest.currency) : '—'}</td>
-                    <td className="p-2">{product.published ? 'Published' : 'Hidden'}</td>
-                    <td className="p-2">{product.version}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {query.hasNextPage ? (
-        <Button variant="secondary" className="mt-4" busy={query.isFetchingNextPage} onClick={() => void query.fetchNextPage()}>
-          Show more
-        </Button>
-      ) : null}
+      {products.length > 0 ? <DataTable columns={COLUMNS} rows={products} rowKey={(product) => product.id} /> : null}
+      <LoadMore query={query} className="mt-4" />
     </section>
   );
 }

@@ -6,7 +6,7 @@ import type { PromotionSnapshot } from '@/api/wire/PromotionSnapshot';
 import { Async } from '@/components/ui/Async';
 import { Button } from '@/components/ui/Button';
 import { ErrorMessage } from '@/components/ui/ErrorMessage';
-import { SelectField, TextField } from '@/components/ui/Field';
+import { CheckboxField, SelectField, TextField } from '@/components/ui/Field';
 import { formatDate, formatMoney } from '@/lib/format';
 
 import { usePromotions, useSavePromotion } from '../api/promotions';
@@ -69,10 +69,7 @@ function PromotionForm({ id, initial, onClose }: { id: number | null; initial: P
       <TextField label="Brands (slugs, comma-separated)" value={draft.brands.join(', ')} onChange={(e) => setDraft({ ...draft, brands: list(e.target.value) })} />
       <TextField label="Starts at (RFC 3339)" required value={draft.starts_at} onChange={(e) => setDraft({ ...draft, starts_at: e.target.value })} />
       <TextField label="Ends at (RFC 3339, optional)" value={draft.ends_at ?? ''} onChange={(e) => setDraft({ ...draft, ends_at: e.target.value.trim() === '' ? null : e.target.value })} />
-      <label className="flex items-center gap-2 text-sm">
-        <input type="checkbox" className="accent-accent" checked={draft.active} onChange={(e) => setDraft({ ...draft, active: e.target.checked })} />
-        Active
-      </label>
+      <CheckboxField label="Active" checked={draft.active} onChange={(e) => setDraft({ ...draft, active: e.target.checked })} />
       <div className="sm:col-span-2">
         {save.isError ? <ErrorMessage error={save.error} title="Could not save the promotion" /> : null}
         <div className="mt-2 flex gap-2">

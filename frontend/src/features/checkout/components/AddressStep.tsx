@@ -4,6 +4,7 @@ import type { AddressRequest } from '@/api/wire/AddressRequest';
 import { AddressFields, AddressLines, emptyAddress } from '@/components/AddressFields';
 import { Button } from '@/components/ui/Button';
 import { ErrorMessage } from '@/components/ui/ErrorMessage';
+import { CheckboxField } from '@/components/ui/Field';
 import { Spinner } from '@/components/ui/Spinner';
 
 import { useSavedAddresses } from '../api/addresses';
@@ -46,10 +47,7 @@ export function AddressStep({ checkoutId, onDone }: { checkoutId: string; onDone
       {chosen === NEW ? (
         <div className="space-y-3">
           <AddressFields value={draft} onChange={setDraft} />
-          <label className="flex items-center gap-2 text-sm">
-            <input type="checkbox" className="accent-accent" checked={save} onChange={(e) => setSave(e.target.checked)} />
-            Save this address to my account
-          </label>
+          <CheckboxField label="Save this address to my account" checked={save} onChange={(e) => setSave(e.target.checked)} />
         </div>
       ) : null}
       {submit.isError ? <ErrorMessage error={submit.error} title="That address was not accepted" /> : null}

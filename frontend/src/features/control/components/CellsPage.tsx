@@ -1,11 +1,12 @@
 import { useState, type FormEvent } from 'react';
 
 import type { CellView } from '@/api/wire/CellView';
+import { DataTable, type Column } from '@/components/DataTable';
 import { Async } from '@/components/ui/Async';
 import { Button } from '@/components/ui/Button';
 import { ConfirmDialog } from '@/components/ui/Dialog';
 import { ErrorMessage } from '@/components/ui/ErrorMessage';
-import { TextField } from '@/components/ui/Field';
+import { TextAreaField, TextField } from '@/components/ui/Field';
 
 import { useAddCell, useCells, useChangeCell, useSetWeight, useStartDrain, type CellAction } from '../api/cells';
 
@@ -118,6 +119,33 @@ export function CellsPage({ pollMs }: { pollMs?: number }) {
     }
   };
   const spec = pending ? CONFIRM[pending.action] : null;
+  const columns: Column<CellView>[] = [
+    { header: 'Cell', cell: (cell) => cell.id, rowHeader: true },
+    { header: 'Address', cell: (cell) => cell.http_address },
+    { header: 'State', cell: (cell) => cell.state },
+    { header: 'Health', cell: (cell) => <span className={cell.health === 'ready' ? 'text-green-800' : 'text-red-800'}>{cell.health}</span> },
+    { header: 'Pinned shoppers', cell: (cell) => cell.pinned_shoppers },
+    { header: 'Weight', cell: (cell) => (cell.state === 'active' || cell.state === 'joining' ? <WeightEditor key={cell.weight} cell={cell} /> : cell.weight) },
+    {
+      header: 'Actions',
+      className: 'flex flex-wrap gap-1 p-2',
+      cell: (cell) => (
+        <>
+          {actionsFor(cell).map((action) => (
+            <Button key={action} variant={CONFIRM[action].danger ? 'danger' : 'secondary'} className="min-h-8 px-2 py-1" onClick={() => setPending({ cell, action })}>
+              {CONFIRM[action].label}
+              <span className="sr-only"> {cell.id}</span>
+            </Button>
+          ))}
+          {cell.state === 'draining' || cell.state === 'drained' ? (
+            <Button variant="ghost" className="min-h-8 px-2 py-1 underline" onClick={() => setWatching(cell.id)}>
+              Drain progress<span className="sr-only"> of {cell.id}</span>
+            </Button>
+          ) : null}
+        </>
+      ),
+    },
+  ];
 
   return (
     <section aria-labelledby="cells-title" className="space-y-4">
@@ -130,48 +158,7 @@ export function CellsPage({ pollMs }: { pollMs?: number }) {
         {(list) => (
           <>
             <p className="text-sm text-stone-700">Routing table version {list.routing_version}</p>
-            <div className="overflow-x-auto">
-              <table className="w-full bg-white text-left text-sm">
-                <thead>
-                  <tr className="border-b border-stone-200">
-                    <th scope="col" className="p-2">Cell</th>
-                    <th scope="col" className="p-2">Address</th>
-                    <th scope="col" className="p-2">State</th>
-                    <th scope="col" className="p-2">Health</th>
-                    <th scope="col" className="p-2">Pinned shoppers</th>
-                    <th scope="col" className="p-2">Weight</th>
-                    <th scope="col" className="p-2">Actions</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.cells.map((cell) => (
-                    <tr key={cell.id} className="border-b border-stone-100">
-                      <th scope="row" className="p-2 font-medium">
-                        {cell.id}
-                      </th>
-                      <td className="p-2">{cell.http_address}</td>
-                      <td className="p-2">{cell.state}</td>
-                      <td className={`p-2 ${cell.health === 'ready' ? 'text-green-800' : 'text-red-800'}`}>{cell.health}</td>
-                      <td className="p-2">{cell.pinned_shoppers}</td>
-                      <td className="p-2">{cell.state === 'active' || cell.state === 'joining' ? <WeightEditor key={cell.weight} cell={cell} /> : cell.weight}</td>
-                      <td className="flex flex-wrap gap-1 p-2">
-                        {actionsFor(cell).map((action) => (
-                          <Button key={action} variant={CONFIRM[action].danger ? 'danger' : 'secondary'} className="min-h-8 px-2 py-1" onClick={() => setPending({ cell, action })}>
-                            {CONFIRM[action].label}
-                            <span className="sr-only"> {cell.id}</span>
-                          </Button>
-                        ))}
-                        {cell.state === 'draining' || cell.state === 'drained' ? (
-                          <Button variant="ghost" className="min-h-8 px-2 py-1 underline" onClick={() => setWatching(cell.id)}>
-                            Drain progress<span className="sr-only"> of {cell.id}</span>
-                          </Button>
-                        ) : null}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable columns={columns} rows={list.cells} rowKey={(cell) => cell.id} />
           </>
         )}
       </Async>
@@ -190,18 +177,7 @@ export function CellsPage({ pollMs }: { pollMs?: number }) {
       >
         <p>{spec?.body}</p>
         {spec?.needsReason ? (
-          <div className="mt-3">
-            <label htmlFor="cell-change-reason" className="block text-sm font-medium">
-              Reason (kept in the audit log)
-            </label>
-            <textarea
-              id="cell-change-reason"
-              rows={2}
-              className="mt-1 block w-full rounded border border-stone-500 px-2 py-1"
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-            />
-          </div>
+          <TextAreaField className="mt-3" id="cell-change-reason" label="Reason (kept in the audit log)" value={reason} onChange={(e) => setReason(e.target.value)} />
         ) : null}
       </ConfirmDialog>
     </section>

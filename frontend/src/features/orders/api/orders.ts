@@ -1,19 +1,16 @@
 import { infiniteQueryOptions, queryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
+import type { CancelOrder } from '@/api/wire/CancelOrder';
 import type { OrderDetail } from '@/api/wire/OrderDetail';
 import type { OrderPage } from '@/api/wire/OrderPage';
 import { api } from '@/lib/api-client';
 import { sharedKeys } from '@/lib/query-keys';
+import { queryParams } from '@/lib/query-params';
 
 export type OrderFilters = { status?: string; from?: string; to?: string; q?: string };
 
 function paramsOf(filters: OrderFilters, cursor: string | null): Record<string, string> {
-  const params: Record<string, string> = { limit: '20' };
-  for (const [name, value] of Object.entries(filters)) {
-    if (typeof value === 'string' && value.trim() !== '') params[name] = value.trim();
-  }
-  if (cursor) params.cursor = cursor;
-  return params;
+  return { limit: '20', ...queryParams({ ...filters, cursor }) };
 }
 
 export async function listOrders(filters: OrderFilters, cursor: string | null, signal?: AbortSignal): Promise<OrderPage> {
@@ -53,7 +50,8 @@ export function useOrder(id: string) {
 }
 
 export async function cancelOrder(id: string, reason?: string): Promise<OrderDetail> {
-  const { data } = await api.post<OrderDetail>(`/api/orders/${encodeURIComponent(id)}/cancel`, reason ? { reason } : {});
+  const body: CancelOrder = { reason: reason ?? null };
+  const { data } = await api.post<OrderDetail>(`/api/orders/${encodeURIComponent(id)}/cancel`, body);
   return data;
 }
 
