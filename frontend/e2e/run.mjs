@@ -12,8 +12,10 @@
 // the admin and sre roles) two more journeys run:
 //   E2E_STAFF_EMAIL, E2E_STAFF_PASSWORD
 //       an admin edits the product the shopper bought and sees the change in the shop;
-//   E2E_DRAIN_CELL=<cell id>  (also needs the staff account; drains that cell for good)
-//       an SRE drains the cell and the shopper, signed in again, keeps cart and orders.
+//       (signed in, or registered first when the account does not exist yet);
+//   E2E_DRAIN=1  (also needs the staff account; drains the shopper's cell for good)
+//       an SRE drains the shopper's cell and the shopper, signed in again, finds
+//       cart and orders on another cell.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -110,21 +112,7 @@ async function main() {
     });
 
     await step(page, 'add-to-cart', async () => {
-      // The first colour with a size in stock, then that size.
-      const colours = page.locator('input[name=colour]');
-      const count = await colours.count();
-      let chosen = false;
-      for (let i = 0; i < count && !chosen; i += 1) {
-        await colours.nth(i).check({ force: true });
-        const size = page.locator('input[name=size]:not([disabled])').first();
-        if ((await size.count()) > 0) {
-          await size.check({ force: true });
-          chosen = true;
-        }
-      }
-      if (!chosen) throw new Error('no variant of this product is in stock');
-      await page.getByRole('button', { name: 'Add to cart' }).click();
-      await page.getByText('Added to your cart.').waitFor();
+      await addInStockVariant(page);
       await cartCount().filter({ hasText: /[1-9]/ }).waitFor();
     });
 
@@ -194,8 +182,21 @@ async function main() {
       await page.getByRole('list', { name: 'Your orders' }).getByRole('listitem').first().waitFor();
     });
 
+    let shopperCell;
+    await step(page, 'cart-filled-again', async () => {
+      // Something in the cart to follow the shopper through a drain.
+      page.on('response', (response) => {
+        const cell = response.headers()['x-cellwear-cell'];
+        if (cell && new URL(response.url()).pathname === '/api/cart') shopperCell = cell;
+      });
+      await page.goto(productPathBought);
+      await addInStockVariant(page);
+      await page.goto('/cart');
+      await page.getByRole('list', { name: 'Cart lines' }).getByRole('listitem').first().waitFor();
+    });
+
     if (process.env.E2E_STAFF_EMAIL && process.env.E2E_STAFF_PASSWORD) {
-      await staffJourneys(browser, { email, productPath: productPathBought });
+      await staffJourneys(browser, { email, productPath: productPathBought, cell: shopperCell });
     } else {
       console.log('# skipped the admin and SRE journeys: set E2E_STAFF_EMAIL and E2E_STAFF_PASSWORD');
     }
@@ -204,6 +205,42 @@ async function main() {
   } finally {
     await browser.close();
   }
+}
+
+/** On a product page: the first colour with a size in stock, that size, into the cart. */
+async function addInStockVariant(page) {
+  const colours = page.locator('input[name=colour]');
+  const count = await colours.count();
+  let chosen = false;
+  for (let i = 0; i < count && !chosen; i += 1) {
+    await colours.nth(i).check({ force: true });
+    const size = page.locator('input[name=size]:not([disabled])').first();
+    if ((await size.count()) > 0) {
+      await size.check({ force: true });
+      chosen = true;
+    }
+  }
+  if (!chosen) throw new Error('no variant of this product is in stock');
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.getByText('Added to your cart.').waitFor();
+}
+
+/** Signs in, or registers the account first when it does not exist yet. */
+async function signInOrRegister(page, email, password, name) {
+  await page.goto('/login');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const signedIn = page.getByRole('button', { name: /account menu for/i });
+  const refused = page.getByRole('alert');
+  await Promise.race([signedIn.waitFor(), refused.waitFor()]);
+  if (await signedIn.isVisible()) return;
+  await page.goto('/register');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await signedIn.waitFor();
 }
 
 async function signIn(page, email, password) {
@@ -222,8 +259,19 @@ async function staffJourneys(browser, shopper) {
   const newTitle = `E2E edited ${Date.now()}`;
 
   await step(page, 'staff-sign-in', async () => {
-    await signIn(page, process.env.E2E_STAFF_EMAIL, process.env.E2E_STAFF_PASSWORD);
+    await signInOrRegister(page, process.env.E2E_STAFF_EMAIL, process.env.E2E_STAFF_PASSWORD, 'Cellwear Staff');
     await page.getByRole('navigation', { name: 'Staff' }).getByRole('link', { name: 'Admin' }).waitFor();
+  });
+
+  await step(page, 'admin-finds-the-order', async () => {
+    // Orders live in the cells; the control plane asks them all.
+    await page.goto('/admin/orders');
+    await page.getByLabel('E-mail, product, SKU or order id').fill(shopper.email);
+    await page.getByRole('button', { name: 'Search' }).click();
+    const row = page.getByRole('row').filter({ hasText: shopper.email }).first();
+    await row.getByRole('link').first().click();
+    await page.getByRole('heading', { name: /^Order / }).waitFor();
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
   });
 
   await step(page, 'admin-edit-product', async () => {
@@ -252,12 +300,13 @@ async function staffJourneys(browser, shopper) {
     }
   });
 
-  const drainCell = process.env.E2E_DRAIN_CELL;
-  if (!drainCell) {
-    console.log('# skipped the drain journey: set E2E_DRAIN_CELL to a cell that may be drained');
+  if (process.env.E2E_DRAIN !== '1') {
+    console.log("# skipped the drain journey: set E2E_DRAIN=1 to drain the shopper's cell");
     await context.close();
     return;
   }
+  const drainCell = shopper.cell;
+  if (!drainCell) throw new Error("the edge named no cell for the shopper's cart");
 
   await step(page, 'sre-drain-cell', async () => {
     await page.goto('/control');
@@ -275,9 +324,21 @@ async function staffJourneys(browser, shopper) {
     const shopperPage = await shopperContext.newPage();
     shopperPage.setDefaultTimeout(STEP_TIMEOUT_MS);
     try {
+      const cells = [];
+      shopperPage.on('response', (response) => {
+        const cell = response.headers()['x-cellwear-cell'];
+        if (cell && new URL(response.url()).pathname === '/api/cart') cells.push(cell);
+      });
       await signIn(shopperPage, shopper.email, SHOPPER_PASSWORD);
       await shopperPage.goto('/account/orders');
       await shopperPage.getByRole('list', { name: 'Your orders' }).getByRole('listitem').first().waitFor();
+      await shopperPage.goto('/cart');
+      await shopperPage.getByRole('list', { name: 'Cart lines' }).getByRole('listitem').first().waitFor();
+      const now = cells.at(-1);
+      if (!now || now === drainCell) throw new Error(`the shopper's cart still comes from ${now ?? 'no cell'}, not a new cell`);
+      console.log(`# the shopper moved from ${drainCell} to ${now} with cart and orders`);
+      await page.goto('/control/audit');
+      await page.getByRole('rowheader', { name: 'cell.drain', exact: true }).first().waitFor();
       await shopperPage.screenshot({ path: join(artifacts, `${String(stepNumber).padStart(2, '0')}-shopper-orders-after-drain.png`), fullPage: true });
     } finally {
       await shopperContext.close();

@@ -10,6 +10,7 @@
 //! * `drill oversell`, `drill order-journey`, `drill cell-down`, `drill
 //!   drain` — drills against the stack ([`drill`], [`journey`],
 //!   [`cell_down`], [`drain_drill`]);
+//! * `e2e` — the frontend's journey in a real browser ([`e2e`]);
 //!
 //! [`tools`] installs what is missing (Debian packages, the pinned broker),
 //! [`services`] finds or starts MariaDB, Redis and a broker for tests,
@@ -24,6 +25,7 @@ mod bench_search;
 mod cell_down;
 mod drain_drill;
 mod drill;
+mod e2e;
 mod events;
 mod http;
 mod journey;
@@ -105,6 +107,14 @@ enum Command {
         #[command(subcommand)]
         drill: drill::Drill,
     },
+    /// The frontend's end-to-end journey in Debian's Chromium against the
+    /// running stack: shopper, admin and (with --drain) SRE.
+    E2e {
+        /// Also drain the shopper's cell and check the shopper keeps cart
+        /// and orders (the cell stays drained).
+        #[arg(long)]
+        drain: bool,
+    },
     /// Benchmarks that print figures and write target/reports/bench-*.json.
     Bench {
         #[command(subcommand)]
@@ -145,6 +155,7 @@ fn main() -> ExitCode {
             println!("{}", dir.display());
         }),
         Command::Bench { target } => bench::run(target),
+        Command::E2e { drain } => e2e::run(drain),
         Command::Drill { drill } => drill::run(drill),
     };
     match outcome {

@@ -601,6 +601,7 @@ fn print_table(stack: &Stack, took: Duration, tls: Option<SocketAddr>) {
         eprintln!("  API docs: {edge}/docs/");
         eprintln!("  E-mails:  http://{}/", crate::services::INBOX_UP);
         eprintln!("  Staff:    register {DEMO_STAFF} in the shop: it gets the admin and SRE roles");
+        eprintln!("  Browser test: cargo xtask e2e [--drain]");
     }
 }
 
@@ -661,16 +662,22 @@ fn running_pids() -> Vec<(u32, String, PathBuf)> {
 
 /// The placeholder frontend and the offline Swagger UI, built into
 /// `frontend/dist` (npm `swagger-ui-dist`; nothing is fetched at run time).
-fn build_frontend(root: &Path) -> anyhow::Result<()> {
-    let frontend = root.join("frontend");
+/// Node, npm and the frontend's packages, installed when missing.
+pub fn frontend_packages(frontend: &Path) -> anyhow::Result<()> {
     tools::ensure_command("node", "nodejs")?;
     tools::ensure_command("npm", "npm")?;
     if !frontend.join("node_modules").exists() {
         step("installing frontend packages (npm ci)");
         run(Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&frontend))?;
+            .current_dir(frontend))?;
     }
+    Ok(())
+}
+
+fn build_frontend(root: &Path) -> anyhow::Result<()> {
+    let frontend = root.join("frontend");
+    frontend_packages(&frontend)?;
     step("building the frontend");
     run(Command::new("npm")
         .args(["run", "--silent", "build"])
