@@ -68,6 +68,11 @@ pub struct RequestContext {
     /// A signing-in guest's own key, when the sign-in goes to the account's
     /// cell: the cell takes that guest's cart over by it.
     guest: Option<ShopperKey>,
+    /// The account's key on a sign-in (password or Google): once the cell
+    /// says yes, it replaces the guest key in the `sk` cookie, so what is
+    /// routed by the cookie alone — a refresh after a reload, before any
+    /// access token is at hand — reaches the account's cell.
+    signing_in: Option<ShopperKey>,
     upstream_failed: bool,
     content_security_policy: Arc<str>,
 }
@@ -104,6 +109,7 @@ impl ProxyHttp for EdgeProxy {
             route: None,
             degraded: None,
             guest: None,
+            signing_in: None,
             upstream_failed: false,
             content_security_policy: self.content_security_policy.clone(),
         }
@@ -186,6 +192,11 @@ impl ProxyHttp for EdgeProxy {
             }
             route => route,
         };
+        if let Route::Cell { key, .. } = &route
+            && session.req_header().uri.path() == routing::GOOGLE_FINISH
+        {
+            ctx.signing_in = Some(*key);
+        }
         ctx.route = Some(route.clone());
         if let Err(seconds) = self.within_limits(session, &route) {
             let body = error_body(
@@ -258,7 +269,7 @@ impl ProxyHttp for EdgeProxy {
 
     async fn response_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         response: &mut ResponseHeader,
         ctx: &mut RequestContext,
     ) -> Result<()> {
@@ -275,6 +286,11 @@ impl ProxyHttp for EdgeProxy {
             }
             if *new_guest {
                 response.append_header("set-cookie", self.guest_cookie(&key.to_string()))?;
+            } else if let Some(account) = ctx.signing_in
+                && response.status.as_u16() < 400
+                && routing::shopper_key(session.req_header()) != Some(account)
+            {
+                response.append_header("set-cookie", self.guest_cookie(&account.to_string()))?;
             }
         }
         Ok(())
@@ -418,6 +434,9 @@ impl EdgeProxy {
         if !webhook {
             ctx.guest = own_key.filter(|guest| *guest != key);
         }
+        if path == routing::LOGIN {
+            ctx.signing_in = Some(key);
+        }
         match routing::route_to_shopper(key, new_guest, table) {
             Ok(route) => Ok(Some(route)),
             Err(_) => Ok(Some(fallback)),
@@ -506,6 +525,7 @@ impl EdgeProxy {
         }
     }
 
+    /// The `sk` cookie: a guest's key, or a signed-in shopper's own.
     fn guest_cookie(&self, key: &str) -> String {
         let secure = if self.secure_cookies { "; Secure" } else { "" };
         format!(

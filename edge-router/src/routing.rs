@@ -256,10 +256,14 @@ fn to_cell(
 
 /// Sign-in and registration carry the e-mail, not yet a token: the edge
 /// reads their (small) JSON body to route them to the account's home cell.
+pub const LOGIN: &str = "/api/auth/login";
+pub const REGISTER: &str = "/api/auth/register";
+/// Where a Google sign-in ends, on the account's cell (a signed ticket).
+pub const GOOGLE_FINISH: &str = "/api/auth/google/finish";
+
 pub fn routed_by_body(request: &RequestHeader) -> bool {
     request.method == http::Method::POST
-        && (matches!(request.uri.path(), "/api/auth/login" | "/api/auth/register")
-            || is_webhook(request.uri.path()))
+        && (matches!(request.uri.path(), LOGIN | REGISTER) || is_webhook(request.uri.path()))
 }
 
 /// Stripe's payment events: the PaymentIntent's metadata names the shopper.
@@ -302,7 +306,7 @@ pub fn bearer_shopper_key(request: &RequestHeader, keys: &TokenKeys) -> Option<S
 /// The `sk` claim of the signed sign-in ticket that finishes a Google sign-in
 /// on the account's home cell (`/api/auth/google/finish?ticket=…`).
 pub fn ticket_shopper_key(request: &RequestHeader, keys: &TokenKeys) -> Option<ShopperKey> {
-    if request.uri.path() != "/api/auth/google/finish" {
+    if request.uri.path() != GOOGLE_FINISH {
         return None;
     }
     let ticket = request

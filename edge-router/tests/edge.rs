@@ -1125,6 +1125,20 @@ async fn a_signing_in_guest_reaches_the_accounts_cell_with_their_guest_key() {
         .await
         .unwrap();
     assert_eq!(cell_of(&response), home);
+    // Signed in, the cookie names the account: a refresh after a reload,
+    // routed by the cookie alone, reaches the account's cell.
+    let cookies: Vec<&str> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with(&format!("sk={account};"))),
+        "{cookies:?}"
+    );
     let heads = if home == "cell-a" { a_heads } else { b_heads };
     let login = heads
         .lock()
