@@ -3,8 +3,9 @@ import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 
 import { cartBackend } from '@/testing/cart-backend';
-import { aCartLine, aProductDetail } from '@/testing/fixtures';
-import { renderApp } from '@/testing/render';
+import { aCart, aCartLine, aProductDetail } from '@/testing/fixtures';
+import { useSession } from '@/lib/session';
+import { renderApp, signIn } from '@/testing/render';
 import { server } from '@/testing/server';
 
 const emptyRecommendations = [
@@ -17,6 +18,24 @@ function cartLink() {
 }
 
 describe('cart', () => {
+  it('waits for the session to be restored before asking for the cart, then asks as the shopper', async () => {
+    const seen: (string | null)[] = [];
+    server.use(
+      http.get('*/api/cart', ({ request }) => {
+        seen.push(request.headers.get('authorization'));
+        return HttpResponse.json(aCart([aCartLine()]));
+      }),
+    );
+    useSession.setState({ status: 'restoring', accessToken: null, user: null });
+    renderApp('/cart');
+    // Long enough for a request to have gone out, had one been made.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toEqual([]);
+    signIn();
+    await screen.findByRole('list', { name: 'Cart lines' });
+    expect(seen).toEqual(['Bearer token-1']);
+  });
+
   it('adds the chosen variant from the product page and the header count follows', async () => {
     const backend = cartBackend();
     server.use(...backend.handlers, ...emptyRecommendations, http.get('*/api/products/oxford-shirt-white', () => HttpResponse.json(aProductDetail())));

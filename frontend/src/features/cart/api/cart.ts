@@ -4,6 +4,7 @@ import type { AddToCart } from '@/api/wire/AddToCart';
 import type { CartView } from '@/api/wire/CartView';
 import { api } from '@/lib/api-client';
 import { sharedKeys } from '@/lib/query-keys';
+import { useSession } from '@/lib/session';
 
 // Every cart call answers with the whole cart priced now, which replaces the cached one.
 
@@ -14,8 +15,14 @@ export async function getCart(signal?: AbortSignal): Promise<CartView> {
 
 export const cartQuery = () => queryOptions({ queryKey: sharedKeys.cart, queryFn: ({ signal }) => getCart(signal), staleTime: 10_000 });
 
+/**
+ * The cart, once the session is known: asked while the session is still being
+ * restored, it would come as a guest's (the `sk` cookie's) and show a signed-in
+ * shopper an empty cart after a reload.
+ */
 export function useCart() {
-  return useQuery(cartQuery());
+  const restoring = useSession((state) => state.status === 'restoring');
+  return useQuery({ ...cartQuery(), enabled: !restoring });
 }
 
 export async function addToCart(body: AddToCart): Promise<CartView> {
