@@ -130,7 +130,7 @@ async function main() {
       await page.getByLabel('Password').fill(SHOPPER_PASSWORD);
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.waitForURL(/\/cart$/);
-      await page.getByRole('button', { name: /account menu for E2E Shopper/ }).waitFor();
+      await page.getByRole('button', { name: /account menu for E2E Shopper/i }).waitFor();
     });
 
     await step(page, 'cart-kept-after-sign-in', async () => {
