@@ -149,17 +149,9 @@ impl OrderSearch {
         query: &SearchQuery,
     ) -> Result<CellOrderSearch, SearchError> {
         let (pairs, limit) = query.pairs()?;
-        let mut conn = self.pool.acquire().await.map_err(anyhow::Error::from)?;
-        let cells = crate::routing::repo::cells(&mut conn)
-            .await
-            .map_err(anyhow::Error::from)?;
-        drop(conn);
+        let cells = self.cells().await?;
         let asks = cells.iter().map(|cell| {
-            let base = if cell.http_address.starts_with("http") {
-                cell.http_address.clone()
-            } else {
-                format!("http://{}", cell.http_address)
-            };
+            let base = base_url(&cell.http_address);
             let request = self
                 .client
                 .get(format!("{base}/api/admin/orders"))
@@ -251,20 +243,12 @@ impl OrderSearch {
         {
             return Err(ForwardError::BadOrderId);
         }
-        let mut conn = self.pool.acquire().await.map_err(anyhow::Error::from)?;
-        let cells = crate::routing::repo::cells(&mut conn)
-            .await
-            .map_err(anyhow::Error::from)?;
-        drop(conn);
+        let cells = self.cells().await?;
         let target = cells
             .iter()
             .find(|c| c.id == cell)
             .ok_or_else(|| ForwardError::UnknownCell(cell.to_owned()))?;
-        let base = if target.http_address.starts_with("http") {
-            target.http_address.clone()
-        } else {
-            format!("http://{}", target.http_address)
-        };
+        let base = base_url(&target.http_address);
         let mut request = self
             .client
             .request(
@@ -290,6 +274,23 @@ impl OrderSearch {
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(failed)?;
         Ok(CellAnswer { status, body })
+    }
+}
+
+impl OrderSearch {
+    /// The cells in the map now.
+    async fn cells(&self) -> anyhow::Result<Vec<crate::routing::repo::CellRow>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(crate::routing::repo::cells(&mut conn).await?)
+    }
+}
+
+/// A cell's `http_address` as a base URL (`host:port` gets `http://`).
+fn base_url(http_address: &str) -> String {
+    if http_address.starts_with("http") {
+        http_address.to_owned()
+    } else {
+        format!("http://{http_address}")
     }
 }
 
