@@ -36,6 +36,16 @@ impl RoutingSettings {
     }
 }
 
+/// Why the control plane did not set a sign-in alias.
+#[derive(Debug, thiserror::Error)]
+pub enum AliasError {
+    /// Another account has the address (on another cell).
+    #[error("the address belongs to another account")]
+    Taken,
+    #[error("the control plane did not set the sign-in alias: {0}")]
+    Unreachable(String),
+}
+
 /// Where a shopper key lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Home {
@@ -120,6 +130,53 @@ impl Peers {
             },
             _ => Home::Here,
         }
+    }
+
+    /// Sets the sign-in alias of the account `account_key` at the control
+    /// plane (its address is the routing table's URL's origin), calling
+    /// with the service token `token`. With no table URL configured this
+    /// cell is the only one, and there is nothing to tell.
+    pub async fn set_sign_in_alias(
+        &self,
+        token: &str,
+        account_key: &str,
+        alias_key: Option<&str>,
+    ) -> Result<(), AliasError> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let url = reqwest::Url::parse(&self.settings.table_url)
+            .and_then(|table| {
+                table.join(&format!("/internal/accounts/{account_key}/sign-in-alias"))
+            })
+            .map_err(|e| AliasError::Unreachable(format!("routing.table_url: {e}")))?;
+        let body = wire::SignInAlias {
+            alias_key: alias_key.map(str::to_owned),
+        };
+        let response = self
+            .client
+            .put(url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| AliasError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body: wire::ErrorBody = response.json().await.unwrap_or(wire::ErrorBody {
+            code: "unknown".into(),
+            message: String::new(),
+            request_id: None,
+        });
+        if status == reqwest::StatusCode::CONFLICT {
+            return Err(AliasError::Taken);
+        }
+        Err(AliasError::Unreachable(format!(
+            "the control plane answered {status} {}: {}",
+            body.code, body.message
+        )))
     }
 
     /// Refreshes every `refresh_ms` until `stop`.

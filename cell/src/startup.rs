@@ -138,6 +138,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let notifier = Notifier::new(backends.mysql.clone(), config.mail.clone())
         .map_err(|e| anyhow::anyhow!("mail: {e}"))?
         .with_metrics(kpis);
+    let email_changes =
+        crate::auth::EmailChanges::new(auth.clone(), notifier.clone(), peers.clone(), &cell);
     let fences = crate::moves::Fences::load(backends.mysql.clone())
         .await
         .context("reading the shopper fences")?;
@@ -165,6 +167,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             tracking: tracking.clone(),
             payments: config.payments.clone(),
             moves,
+            email_changes,
         })?,
     )
     .await?;

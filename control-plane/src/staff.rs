@@ -62,6 +62,27 @@ impl Verifier {
         Arc::new(Self { keys })
     }
 
+    /// The cell calling an internal endpoint, proven by its service token.
+    pub fn calling_cell(&self, headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+        let refused = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_service_token",
+                "This endpoint takes a cell's service token.",
+            )
+        };
+        let token = chassis::http::bearer(headers).ok_or_else(refused)?;
+        match access_tokens::service::verify(&self.keys, token) {
+            Ok(access_tokens::service::Caller::Cell(cell)) => Ok(cell),
+            _ => Err(refused()),
+        }
+    }
+
+    /// A service token saying "the control plane calls".
+    pub fn service_token(&self) -> anyhow::Result<String> {
+        access_tokens::service::issue(&self.keys, &access_tokens::service::Caller::ControlPlane)
+    }
+
     fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         self.keys.verify(token).map_err(|error| match error {
             TokenError::Expired => ApiError::new(

@@ -64,8 +64,20 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         config.drain.clone(),
         stock.clone(),
     )?;
+    let verifier = Verifier::new(keys);
+    let aliases = crate::routing::aliases::Aliases::new(
+        pool.clone(),
+        verifier.clone(),
+        std::time::Duration::from_millis(config.drain.call_timeout_ms),
+    )?;
+    let cells = crate::cells::Cells::new(
+        pool.clone(),
+        std::time::Duration::from_millis(config.orders.fanout_timeout_ms),
+        verifier.clone(),
+    )?;
     let state = AppState {
-        verifier: Verifier::new(keys),
+        verifier,
+        aliases,
         catalog: Catalog::new(
             pool.clone(),
             stock.clone(),
@@ -78,10 +90,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         stock: stock.clone(),
         schemas: Schemas::builtin(),
         orders: crate::orders::OrderSearch::new(pool.clone(), &config.orders)?,
-        cells: crate::cells::Cells::new(
-            pool.clone(),
-            std::time::Duration::from_millis(config.orders.fanout_timeout_ms),
-        )?,
+        cells,
         pool: pool.clone(),
         drainer: drainer.clone(),
     };

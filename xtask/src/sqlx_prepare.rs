@@ -18,51 +18,71 @@ use crate::services::{self, MYSQL};
 use crate::stack::cargo;
 use crate::tools::{run, step};
 
-const DATABASE: &str = "cellwear_sqlx_prepare";
-/// Crates whose code holds `sqlx::query!`.
-const QUERY_CRATES: &[&str] = &["cell", "control-plane", "events"];
-/// Every folder of migrations, in the order they may depend on each other.
-const MIGRATIONS: &[&str] = &[
-    "crates/events/migrations",
-    "cell/migrations",
-    "control-plane/migrations",
+/// Each crate holding `sqlx::query!`, the scratch database its queries are
+/// described against, and the migration folders that database gets, in order
+/// (the services share the event outbox's tables and nothing else; the cell
+/// and the control plane both have a `promotions` table, so each needs its
+/// own database).
+const CRATES: &[(&str, &str, &[&str])] = &[
+    (
+        "events",
+        "cellwear_sqlx_prepare_events",
+        &["crates/events/migrations"],
+    ),
+    (
+        "cell",
+        "cellwear_sqlx_prepare_cell",
+        &["crates/events/migrations", "cell/migrations"],
+    ),
+    (
+        "control-plane",
+        "cellwear_sqlx_prepare_control",
+        &["crates/events/migrations", "control-plane/migrations"],
+    ),
 ];
 
 pub fn prepare() -> anyhow::Result<()> {
     let root = root();
     services::ensure_mysql()?;
-    step(&format!(
-        "applying every migration to a scratch database ({DATABASE})"
-    ));
-    mysql(&format!(
-        "DROP DATABASE IF EXISTS `{DATABASE}`; CREATE DATABASE `{DATABASE}`"
-    ))?;
-    for folder in MIGRATIONS {
-        for file in sql_files(&root.join(folder))? {
-            let sql = std::fs::read_to_string(&file)?;
-            mysql(&format!("USE `{DATABASE}`;\n{sql}"))
-                .with_context(|| format!("applying {}", file.display()))?;
-        }
-    }
     let offline_dir = root.join(".sqlx");
     if offline_dir.exists() {
         std::fs::remove_dir_all(&offline_dir)?;
     }
     std::fs::create_dir_all(&offline_dir)?;
-    step("describing every query (cargo check with the database reachable)");
-    // A touched source makes cargo rebuild the crate, so its macros run again.
-    for krate in QUERY_CRATES {
+    for (krate, database, folders) in CRATES {
+        step(&format!(
+            "{krate}: applying its migrations to a scratch database ({database})"
+        ));
+        mysql(&format!(
+            "DROP DATABASE IF EXISTS `{database}`; CREATE DATABASE `{database}`"
+        ))?;
+        for folder in *folders {
+            for file in sql_files(&root.join(folder))? {
+                let sql = std::fs::read_to_string(&file)?;
+                // One file goes to the server whole (the client sends multiple
+                // statements at once), so a trigger's `BEGIN … END;` body is
+                // not cut at its first `;` by the client.
+                mysql(&format!(
+                    "USE `{database}`;\nDELIMITER $$\n{sql}\n$$\nDELIMITER ;\n"
+                ))
+                .with_context(|| format!("applying {}", file.display()))?;
+            }
+        }
+        step(&format!(
+            "{krate}: describing its queries (cargo check with the database reachable)"
+        ));
+        // A touched source makes cargo rebuild the crate, so its macros run again.
         let lib = root.join(krate_dir(krate)).join("src/lib.rs");
         let file = std::fs::OpenOptions::new().append(true).open(&lib)?;
         file.set_modified(std::time::SystemTime::now())?;
+        run(Command::new(cargo())
+            .args(["check", "-p", krate, "--all-targets"])
+            .current_dir(&root)
+            .env("SQLX_OFFLINE", "false")
+            .env("DATABASE_URL", format!("mysql://root@{MYSQL}/{database}"))
+            .env("SQLX_OFFLINE_DIR", &offline_dir))?;
+        mysql(&format!("DROP DATABASE `{database}`"))?;
     }
-    run(Command::new(cargo())
-        .args(["check", "--workspace", "--all-targets"])
-        .current_dir(&root)
-        .env("SQLX_OFFLINE", "false")
-        .env("DATABASE_URL", format!("mysql://root@{MYSQL}/{DATABASE}"))
-        .env("SQLX_OFFLINE_DIR", &offline_dir))?;
-    mysql(&format!("DROP DATABASE `{DATABASE}`"))?;
     let written = std::fs::read_dir(&offline_dir)?.count();
     eprintln!(
         "==> {written} queries described in {}; commit them",

@@ -34,6 +34,11 @@ pub const REGISTER_PER_IP: Limit = Limit {
     max: 20,
     window: Duration::from_secs(3600),
 };
+/// Links sent to new e-mail addresses, per account.
+pub const EMAIL_CHANGE_PER_ACCOUNT: Limit = Limit {
+    max: 5,
+    window: Duration::from_secs(3600),
+};
 pub const REFRESH_PER_IP: Limit = Limit {
     max: 120,
     window: Duration::from_secs(60),

@@ -5,6 +5,7 @@
 //! signing keys and JWTs; `domain` the parsed types.
 
 mod domain;
+pub mod email_change;
 pub mod google;
 mod limits;
 mod repo;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{delete, get, post, put};
 
+pub use email_change::EmailChanges;
 pub use limits::Limits;
 pub use routes::{Admin, Authenticated, Sre, WithRole};
 pub use service::{Auth, AuthError, AuthSettings, SignInHook};
@@ -42,6 +44,14 @@ pub fn router(auth: Arc<Auth>) -> Router {
         .route("/api/auth/google/finish", get(routes::google_finish))
         .route("/.well-known/jwks.json", get(routes::jwks))
         .with_state(auth)
+}
+
+/// The two steps of an e-mail change (`email_change`).
+pub fn email_router(changes: EmailChanges) -> Router {
+    Router::new()
+        .route("/api/me/email", post(email_change::request))
+        .route("/api/me/email/confirm", post(email_change::confirm))
+        .with_state(changes)
 }
 
 /// The refusal of a request to an internal endpoint without a valid

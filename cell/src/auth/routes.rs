@@ -142,7 +142,7 @@ where
     }
 }
 
-fn user_response(user: User) -> UserResponse {
+pub(crate) fn user_response(user: User) -> UserResponse {
     UserResponse {
         id: user.id,
         email: user.email,

@@ -109,7 +109,8 @@ pub struct User {
 impl From<UserRecord> for User {
     fn from(record: UserRecord) -> Self {
         Self {
-            shopper_key: ShopperKey::for_account(&record.email),
+            shopper_key: ShopperKey::parse(&record.shopper_key)
+                .unwrap_or_else(|_| ShopperKey::for_account(&record.email)),
             id: record.id,
             email: record.email,
             name: record.name,
@@ -560,16 +561,7 @@ impl Auth {
         current: &str,
         new: &str,
     ) -> Result<(), AuthError> {
-        let record = repo::by_id(&self.pool, &claims.sub)
-            .await?
-            .ok_or(AuthError::TokenRevoked)?;
-        let stored = record
-            .password_hash
-            .clone()
-            .ok_or(AuthError::WrongPassword)?;
-        if !self.verify(current.to_owned(), stored).await? {
-            return Err(AuthError::WrongPassword);
-        }
+        let record = self.check_password(&claims.sub, current).await?;
         let email = Email::parse(&record.email).map_err(|e| {
             AuthError::Unexpected(anyhow::anyhow!("the stored e-mail does not parse: {e}"))
         })?;
@@ -674,7 +666,31 @@ impl Auth {
         Ok(())
     }
 
-    async fn limit(&self, scope: &str, limit: Limit) -> Result<(), AuthError> {
+    /// The account `user_id`, once `password` proves to be its password
+    /// (`WrongPassword` otherwise, or for an account without one).
+    pub(crate) async fn check_password(
+        &self,
+        user_id: &str,
+        password: &str,
+    ) -> Result<UserRecord, AuthError> {
+        let record = repo::by_id(&self.pool, user_id)
+            .await?
+            .ok_or(AuthError::TokenRevoked)?;
+        let stored = record
+            .password_hash
+            .clone()
+            .ok_or(AuthError::WrongPassword)?;
+        if !self.verify(password.to_owned(), stored).await? {
+            return Err(AuthError::WrongPassword);
+        }
+        Ok(record)
+    }
+
+    pub(crate) fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+
+    pub(crate) async fn limit(&self, scope: &str, limit: Limit) -> Result<(), AuthError> {
         match self.limits.hit(scope, limit).await? {
             Some(seconds) => Err(AuthError::RateLimited(seconds)),
             None => Ok(()),

@@ -355,13 +355,13 @@ fn now() -> i64 {
 }
 
 /// 256 bits from the OS's CSPRNG (two v4 UUIDs carry 244 random bits).
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
     bytes[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn hash(token: &str) -> String {
+pub(crate) fn hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }

@@ -35,6 +35,8 @@ use crate::users::Addresses;
         crate::auth::routes::revoke_session,
         crate::auth::routes::revoke_all_sessions,
         crate::auth::routes::change_password,
+        crate::auth::email_change::request,
+        crate::auth::email_change::confirm,
         crate::auth::routes::set_roles,
         crate::auth::routes::google_start,
         crate::auth::routes::google_callback,
@@ -79,6 +81,7 @@ use crate::users::Addresses;
         crate::checkout::routes::payment,
         crate::checkout::webhook::receive,
         crate::moves::routes::list,
+        crate::moves::routes::count,
         crate::moves::routes::fence,
         crate::moves::routes::export,
         crate::moves::routes::checksum,
@@ -103,6 +106,7 @@ pub struct Domains {
     pub tracking: crate::carriers::Tracking,
     pub payments: PaymentSettings,
     pub moves: crate::moves::Moves,
+    pub email_changes: crate::auth::EmailChanges,
 }
 
 /// Every route of the cell but the health routes, which the chassis adds.
@@ -118,6 +122,7 @@ pub fn router(domains: Domains) -> Result<Router, serde_json::Error> {
         tracking,
         payments,
         moves,
+        email_changes,
     } = domains;
     let fences = moves.fences().clone();
     Ok(
@@ -138,6 +143,7 @@ pub fn router(domains: Domains) -> Result<Router, serde_json::Error> {
             .merge(crate::carriers::routes::router(tracking))
             .merge(crate::search::router(search, auth.clone()))
             .merge(crate::auth::router(auth))
+            .merge(crate::auth::email_router(email_changes))
             .merge(crate::catalog::router(products))
             .merge(crate::moves::router(moves))
             .layer(axum::middleware::from_fn_with_state(

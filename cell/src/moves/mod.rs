@@ -20,7 +20,7 @@ use axum::Router;
 use axum::routing::{get, post, put};
 use placement::ShopperKey;
 use sqlx::MySqlPool;
-use wire::moves::{SessionCopy, ShopperBundle, ShopperChecksum, ShopperPage};
+use wire::moves::{SessionCopy, ShopperBundle, ShopperChecksum, ShopperCount, ShopperPage};
 
 use crate::auth::Auth;
 pub use fence::Fences;
@@ -136,6 +136,20 @@ impl Moves {
             })
             .collect();
         Ok(ShopperPage { keys, next_after })
+    }
+
+    /// The accounts and the guests with a cart this cell holds.
+    pub async fn count(&self) -> Result<ShopperCount, MoveError> {
+        let (accounts, guests): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM users), \
+                    (SELECT COUNT(*) FROM carts WHERE owner > 'guest:' AND owner < 'guest;')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ShopperCount {
+            accounts: u64::try_from(accounts).unwrap_or(0),
+            guests: u64::try_from(guests).unwrap_or(0),
+        })
     }
 
     /// Fences `key` for the move with `epoch`.
@@ -298,6 +312,7 @@ pub fn router(moves: Moves) -> Router {
     Router::new()
         .route("/internal/shoppers", get(routes::list))
         .route("/internal/shoppers/seal", post(routes::seal))
+        .route("/internal/shoppers/count", get(routes::count))
         .route("/internal/shoppers/{key}/fence", post(routes::fence))
         .route("/internal/shoppers/{key}/export", get(routes::export))
         .route("/internal/shoppers/{key}/checksum", get(routes::checksum))

@@ -45,9 +45,10 @@ const fn part(table: &'static str, filter: &'static str) -> Part {
 }
 
 /// A shopper's tables, parents first.
-pub const PLAN: [Part; 19] = [
+pub const PLAN: [Part; 20] = [
     part("users", "shopper_key = ?"),
     part("auth_audit", BY_ACCOUNT),
+    part("email_changes", BY_ACCOUNT),
     part("addresses", BY_ACCOUNT),
     part("carts", BY_OWNER),
     part("cart_items", BY_CART),

@@ -7,7 +7,7 @@ use chassis::http::{ApiError, Json, Query};
 use placement::ShopperKey;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use wire::moves::{FenceRequest, ShopperBundle, ShopperChecksum, ShopperPage};
+use wire::moves::{FenceRequest, ShopperBundle, ShopperChecksum, ShopperCount, ShopperPage};
 
 use super::fence::FenceError;
 use super::{MAX_PAGE, MoveError, Moves};
@@ -95,6 +95,20 @@ pub async fn list(
         ));
     }
     Ok(Json(moves.page(&params.after, limit).await?))
+}
+
+/// How many accounts and guests (with a cart) the cell holds; for the
+/// control plane's cell list.
+#[utoipa::path(get, path = "/internal/shoppers/count", tag = "internal",
+    responses(
+        (status = 200, description = "The cell's shoppers", body = ShopperCount),
+        (status = 401, description = "`invalid_service_token`", body = wire::ErrorBody)))]
+pub async fn count(
+    State(moves): State<Moves>,
+    headers: HeaderMap,
+) -> Result<Json<ShopperCount>, ApiError> {
+    control_plane(&moves, &headers)?;
+    Ok(Json(moves.count().await?))
 }
 
 #[utoipa::path(post, path = "/internal/shoppers/{key}/fence", tag = "internal", request_body = FenceRequest,

@@ -22,7 +22,8 @@ use wire::events::{OrderCancelled, OrderConfirmed, OrderRefunded, OrderStatusCha
 
 use crate::invoices::{InvoiceError, Invoices};
 use compose::{Context, Moment};
-use smtp::{SendError, Smtp};
+use smtp::Smtp;
+pub use smtp::{Mail, SendError};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +97,24 @@ impl Notifier {
             "{}/account/orders/{id}",
             self.settings.shop_url.trim_end_matches('/')
         )
+    }
+
+    /// A link to `path` (from `/`) on the shop.
+    pub fn shop_link(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.shop_url.trim_end_matches('/'))
+    }
+
+    /// Sends an account e-mail now: the caller waits for the relay to take
+    /// it, and tells the shopper when it did not. With no relay configured
+    /// it is logged (recipient and subject only) instead.
+    pub async fn send_now(&self, mail: &Mail) -> Result<(), SendError> {
+        match &self.smtp {
+            Some(smtp) => smtp.send(mail).await,
+            None => {
+                tracing::info!(to = %mail.to_email, subject = %mail.subject, "mail.smtp_url is empty: e-mail not sent");
+                Ok(())
+            }
+        }
     }
 
     /// Writes to the shopper of `order_id` about `moment`, once per event.

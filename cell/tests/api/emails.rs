@@ -5,52 +5,12 @@
 use std::time::{Duration, Instant};
 
 use figment::Figment;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::shop::{expect, shop_with};
 
-/// The e-mails the sink holds for `to`, oldest first.
-async fn inbox(to: &str) -> Vec<Value> {
-    let all: Vec<Value> = testkit::http_client()
-        .get(format!("{}/email", testkit::inbox_url()))
-        .send()
-        .await
-        .expect("the SMTP sink answers (cargo xtask test starts maildev)")
-        .json()
-        .await
-        .unwrap();
-    all.into_iter()
-        .filter(|mail| {
-            mail["to"]
-                .as_array()
-                .is_some_and(|to_list| to_list.iter().any(|t| t["address"] == to))
-        })
-        .collect()
-}
-
-/// Waits (up to 60 s) for an e-mail to `to` whose subject contains `subject`.
-pub(crate) async fn wait_for_mail(to: &str, subject: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        if let Some(mail) = inbox(to)
-            .await
-            .into_iter()
-            .find(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
-        {
-            return mail;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no e-mail \"{subject}\" to {to}; got {:?}",
-            inbox(to)
-                .await
-                .iter()
-                .map(|m| m["subject"].clone())
-                .collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
+use testkit::inbox;
+pub(crate) use testkit::wait_for_mail;
 
 pub(crate) fn mail_settings() -> Figment {
     Figment::new()

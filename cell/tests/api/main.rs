@@ -12,6 +12,7 @@ mod catalog;
 mod checkout;
 mod config;
 mod crash;
+mod email_change;
 mod emails;
 mod google;
 mod health;

@@ -67,7 +67,7 @@ impl DrainSettings {
 
 /// A call to a cell that did not work out.
 #[derive(Debug, thiserror::Error)]
-enum CallError {
+pub(crate) enum CallError {
     #[error("cell {cell} answered {status} {code}: {message}")]
     Refused {
         cell: String,
@@ -89,11 +89,11 @@ impl CallError {
 }
 
 /// The internal shopper API of one cell.
-struct CellApi<'a> {
-    client: &'a reqwest::Client,
-    token: &'a str,
-    cell: &'a str,
-    address: &'a str,
+pub(crate) struct CellApi<'a> {
+    pub(crate) client: &'a reqwest::Client,
+    pub(crate) token: &'a str,
+    pub(crate) cell: &'a str,
+    pub(crate) address: &'a str,
 }
 
 impl CellApi<'_> {
@@ -138,7 +138,7 @@ impl CellApi<'_> {
             .map_err(|e| unreachable(format!("an unreadable answer: {e}")))
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CallError> {
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CallError> {
         self.call::<T>(Method::GET, path, None::<&()>)
             .await?
             .ok_or_else(|| CallError::Unreachable {

@@ -18,9 +18,11 @@
 pub mod drain;
 pub mod routes;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::MySqlPool;
+use wire::moves::ShopperCount;
 use wire::{CellList, CellState, CellView};
 
 use crate::audit;
@@ -96,14 +98,21 @@ fn reason(text: &str) -> Result<&str, CellError> {
 pub struct Cells {
     pool: MySqlPool,
     client: reqwest::Client,
+    /// Makes the service token the shopper counts are asked with.
+    verifier: Arc<crate::staff::Verifier>,
 }
 
 impl Cells {
-    pub fn new(pool: MySqlPool, probe_timeout: Duration) -> anyhow::Result<Self> {
+    pub fn new(
+        pool: MySqlPool,
+        probe_timeout: Duration,
+        verifier: Arc<crate::staff::Verifier>,
+    ) -> anyhow::Result<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         Ok(Self {
             pool,
             client: reqwest::Client::builder().timeout(probe_timeout).build()?,
+            verifier,
         })
     }
 
@@ -117,20 +126,37 @@ impl Cells {
                 .fetch_all(&mut *conn)
                 .await?;
         drop(conn);
+        let token = self.verifier.service_token()?;
         let probes = rows.iter().map(|row| {
-            let url = format!("http://{}/readyz", row.http_address);
-            let request = self.client.get(url);
+            let ready = self
+                .client
+                .get(format!("http://{}/readyz", row.http_address));
+            let count = self
+                .client
+                .get(format!(
+                    "http://{}/internal/shoppers/count",
+                    row.http_address
+                ))
+                .bearer_auth(&token);
             async move {
-                match request.send().await {
+                let (health, shoppers) = tokio::join!(ready.send(), count.send());
+                let health = match health {
                     Ok(response) if response.status().is_success() => "ready",
                     Ok(_) => "not_ready",
                     Err(_) => "unreachable",
-                }
+                };
+                let shoppers = match shoppers {
+                    Ok(response) if response.status().is_success() => {
+                        response.json::<ShopperCount>().await.ok()
+                    }
+                    _ => None,
+                };
+                (health, shoppers)
             }
         });
-        let health = futures_util::future::join_all(probes).await;
+        let probed = futures_util::future::join_all(probes).await;
         let mut cells = Vec::with_capacity(rows.len());
-        for (row, health) in rows.into_iter().zip(health) {
+        for (row, (health, shoppers)) in rows.into_iter().zip(probed) {
             cells.push(CellView {
                 state: state_of(&row.state)?,
                 pinned_shoppers: pinned
@@ -141,6 +167,7 @@ impl Cells {
                 http_address: row.http_address,
                 weight: row.weight,
                 health: health.to_owned(),
+                shoppers,
             });
         }
         Ok(CellList {

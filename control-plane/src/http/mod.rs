@@ -34,6 +34,7 @@ pub struct AppState {
     pub cells: crate::cells::Cells,
     /// Wakes the background drain worker when a drain starts.
     pub drainer: crate::cells::drain::Drainer,
+    pub aliases: crate::routing::aliases::Aliases,
 }
 
 impl FromRef<AppState> for Arc<Verifier> {
@@ -53,6 +54,7 @@ impl FromRef<AppState> for Arc<Verifier> {
         chassis::health::readyz,
         chassis::health::metrics,
         crate::routing::routes::routing_table,
+        crate::routing::aliases::set,
         catalog::list,
         catalog::create,
         catalog::get,
@@ -193,6 +195,10 @@ pub fn router(state: AppState) -> Result<Router, serde_json::Error> {
         .route(
             "/control/api/cells/{id}/drain",
             post(crate::cells::routes::drain).get(crate::cells::routes::drain_progress),
+        )
+        .route(
+            "/internal/accounts/{account_key}/sign-in-alias",
+            put(crate::routing::aliases::set),
         )
         .with_state(state);
     Ok(

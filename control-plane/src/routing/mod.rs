@@ -6,6 +6,7 @@
 //! control plane changed them). The edge fetches the table from
 //! `GET /control/api/routing-table`; every change bumps its version.
 
+pub mod aliases;
 pub(crate) mod repo;
 pub mod routes;
 
@@ -55,6 +56,7 @@ pub async fn current(pool: &MySqlPool) -> anyhow::Result<PublishedRoutingTable> 
     let version = repo::version(&mut tx).await?;
     let rows = repo::cells(&mut tx).await?;
     let overrides = repo::overrides(&mut tx).await?;
+    let alias_rows = repo::aliases(&mut tx).await?;
     tx.commit().await?;
     let mut endpoints = BTreeMap::new();
     let mut cells = Vec::with_capacity(rows.len());
@@ -68,21 +70,21 @@ pub async fn current(pool: &MySqlPool) -> anyhow::Result<PublishedRoutingTable> 
             state,
         });
     }
-    Ok(PublishedRoutingTable {
-        table: RoutingTable {
-            version,
-            cells,
-            overrides: overrides
-                .into_iter()
-                .map(|row| PlacementOverride {
-                    shopper_key: row.shopper_key,
-                    cell: row.cell_id,
-                    epoch: row.epoch,
-                })
-                .collect(),
-        },
-        endpoints,
-    })
+    let mut table = RoutingTable {
+        version,
+        cells,
+        overrides: overrides
+            .into_iter()
+            .map(|row| PlacementOverride {
+                shopper_key: row.shopper_key,
+                cell: row.cell_id,
+                epoch: row.epoch,
+            })
+            .collect(),
+    };
+    let alias_overrides = aliases::overrides(&table, &alias_rows)?;
+    table.overrides.extend(alias_overrides);
+    Ok(PublishedRoutingTable { table, endpoints })
 }
 
 pub(crate) fn state_name(state: CellState) -> &'static str {

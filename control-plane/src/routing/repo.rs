@@ -1,4 +1,5 @@
-//! The `cells`, `placement_overrides` and `routing_table` tables.
+//! The `cells`, `placement_overrides`, `sign_in_aliases` and
+//! `routing_table` tables.
 
 use sqlx::MySqlPool;
 use sqlx::mysql::MySqlConnection;
@@ -59,4 +60,18 @@ pub async fn bump_version(conn: &mut MySqlConnection) -> Result<(), sqlx::Error>
         .execute(conn)
         .await?;
     Ok(())
+}
+
+pub struct AliasRow {
+    pub account_key: String,
+    pub alias_key: String,
+}
+
+pub async fn aliases(conn: &mut MySqlConnection) -> Result<Vec<AliasRow>, sqlx::Error> {
+    sqlx::query_as!(
+        AliasRow,
+        "SELECT account_key, alias_key FROM sign_in_aliases ORDER BY alias_key"
+    )
+    .fetch_all(conn)
+    .await
 }

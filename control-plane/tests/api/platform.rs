@@ -21,6 +21,9 @@ struct Platform {
     prefix: String,
     cells: Vec<TestCell>,
     dir: std::path::PathBuf,
+    /// Cells follow the control plane's routing table and send e-mail to
+    /// the test SMTP sink.
+    routed: bool,
 }
 
 struct TestCell {
@@ -33,6 +36,15 @@ struct TestCell {
 impl Platform {
     /// The control plane, with `cells` in its map, and those cells running.
     async fn start(cells: usize) -> Self {
+        Self::start_with(cells, false).await
+    }
+
+    /// The same, with cells that follow the routing table and send e-mail.
+    async fn start_routed(cells: usize) -> Self {
+        Self::start_with(cells, true).await
+    }
+
+    async fn start_with(cells: usize, routed: bool) -> Self {
         let prefix = format!("{}.", testkit::unique("test_platform_"));
         let ids: Vec<String> = (0..cells).map(|_| testkit::unique("p-")).collect();
         let dir = std::env::temp_dir().join(testkit::unique("cellwear-platform-"));
@@ -66,6 +78,7 @@ impl Platform {
             prefix,
             cells: Vec::new(),
             dir,
+            routed,
         };
         for id in ids {
             platform.start_cell(id).await;
@@ -85,6 +98,17 @@ impl Platform {
             .merge(("catalog.cache_ttl_ms", 1000))
             .merge(("search.model_dir", testkit::model_dir()))
             .merge(("search.warm_model", false));
+        let overrides = if self.routed {
+            overrides
+                .merge((
+                    "routing.table_url",
+                    format!("{}/control/api/routing-table", self.control.address),
+                ))
+                .merge(("mail.smtp_url", testkit::smtp_url()))
+                .merge(("mail.shop_url", "https://shop.test"))
+        } else {
+            overrides
+        };
         let config = cell::Config::with_overrides(overrides).unwrap();
         let mysql_url = format!("{}/{database}", testkit::mysql_server());
         let app = cell::build(config).await.unwrap();
@@ -516,9 +540,10 @@ async fn order_in(cell: &TestCell, email: &str, at: &str) -> String {
         .unwrap();
     let user = uuid::Uuid::new_v4().to_string();
     let order = uuid::Uuid::now_v7().to_string();
-    sqlx::query("INSERT INTO users (id, email, name) VALUES (?, ?, 'Shopper')")
+    sqlx::query("INSERT INTO users (id, email, shopper_key, name) VALUES (?, ?, ?, 'Shopper')")
         .bind(&user)
         .bind(email)
+        .bind(placement::ShopperKey::for_email(email).to_string())
         .execute(&mut conn)
         .await
         .unwrap();
@@ -860,6 +885,26 @@ async fn draining_a_cell_moves_every_shopper_and_takes_it_out_of_the_table() {
             .as_role(&["sre"], method, &path, body.as_ref())
             .await
     };
+    // The cell list counts each cell's shoppers, as the cell says.
+    let accounts = || async {
+        let list: Value = sre(Method::GET, "/control/api/cells".into(), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let of = |id: &str| {
+            let cell = list["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == id)
+                .unwrap()
+                .clone();
+            cell["shoppers"]["accounts"].as_u64().unwrap()
+        };
+        (of(&from.id), of(&to.id))
+    };
+    assert_eq!(accounts().await, (4, 0));
     let path = format!("/control/api/cells/{}/drain", from.id);
     let silent = sre(Method::POST, path.clone(), Some(json!({"reason": ""}))).await;
     assert_eq!(silent.status(), 400);
@@ -917,6 +962,7 @@ async fn draining_a_cell_moves_every_shopper_and_takes_it_out_of_the_table() {
             .clone()
     };
     assert_eq!(state_of(&from.id), "drained");
+    assert_eq!(accounts().await, (0, 4));
     let overrides = table["overrides"].as_array().unwrap();
     assert_eq!(overrides.len(), 5, "{table}");
     assert!(overrides.iter().all(|o| o["cell"] == to.id.as_str()));
@@ -931,5 +977,160 @@ async fn draining_a_cell_moves_every_shopper_and_takes_it_out_of_the_table() {
     )
     .await;
     assert_eq!(removed.status(), 200);
+    platform.stop().await;
+}
+
+/// An address whose shopper key the routing table places on `cell`.
+fn address_on(placer: &placement::Placer, cell: &str, name: &str) -> String {
+    loop {
+        let email = format!("{}@example.com", testkit::unique(name));
+        let key = placement::ShopperKey::for_email(&email);
+        if placer.place(key).unwrap().id == cell {
+            return email;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_changed_address_signs_in_on_the_account_s_cell_wherever_the_account_goes() {
+    let platform = Platform::start_routed(2).await;
+    platform.map_the_running_cells().await;
+    let (home, other) = (&platform.cells[0], &platform.cells[1]);
+    let control = &platform.control;
+    let table = || async {
+        let (_, table) = get(&control.address, "/control/api/routing-table").await;
+        serde_json::from_value::<wire::PublishedRoutingTable>(table).unwrap()
+    };
+    let placer = placement::Placer::new(&table().await.table).unwrap();
+    let ada = address_on(&placer, &home.id, "ada-");
+    let bob = address_on(&placer, &other.id, "bob-");
+    let new = address_on(&placer, &other.id, "ada-new-");
+    let password = "a long enough passphrase";
+    let client = testkit::http_client();
+    for (cell, email) in [(home, &ada), (other, &bob)] {
+        let registered = client
+            .post(format!("{}/api/auth/register", cell.address))
+            .json(&json!({"email": email, "password": password, "name": "Ada Lovelace"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), 201);
+    }
+    let login: Value = client
+        .post(format!("{}/api/auth/login", home.address))
+        .json(&json!({"email": ada, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let account_key = placement::ShopperKey::for_email(&ada).to_string();
+    // Asks for `email` and opens the link: the confirmation's answer.
+    let change_to = |email: String| {
+        let (client, token, home) = (client.clone(), token.clone(), home.address.clone());
+        async move {
+            let seen = testkit::inbox(&email).await.len();
+            let asked = client
+                .post(format!("{home}/api/me/email"))
+                .bearer_auth(&token)
+                .json(&json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(asked.status(), 202, "{email}");
+            let started = Instant::now();
+            let mail = loop {
+                let mails = testkit::inbox(&email).await;
+                if mails.len() > seen {
+                    break mails.last().unwrap().clone();
+                }
+                assert!(started.elapsed() < WAIT, "no link reached {email}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            let text = mail["text"].as_str().unwrap();
+            let link = text[text.find("token=").unwrap() + 6..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+            client
+                .post(format!("{home}/api/me/email/confirm"))
+                .bearer_auth(&token)
+                .json(&json!({"token": link}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let alias_of = |table: &wire::PublishedRoutingTable, email: &str| {
+        let key = placement::ShopperKey::for_email(email).to_string();
+        table
+            .table
+            .overrides
+            .iter()
+            .find(|o| o.shopper_key == key)
+            .map(|o| o.cell.clone())
+    };
+
+    // Bob's address is free on Ada's cell, but Bob has it on his: refused
+    // by the control plane, and nothing changed.
+    let taken = change_to(bob.clone()).await;
+    assert_eq!(code_of(taken).await, (409, "email_taken".to_owned()));
+    assert_eq!(alias_of(&table().await, &bob), None);
+
+    // A free address on the other cell: its sign-ins now reach Ada's cell.
+    let before = table().await.table.version;
+    let changed = change_to(new.clone()).await;
+    assert_eq!(changed.status(), 200);
+    let after = table().await;
+    assert!(after.table.version > before);
+    assert_eq!(alias_of(&after, &new), Some(home.id.clone()));
+
+    // Back to the first address: the alias goes.
+    assert_eq!(change_to(ada.clone()).await.status(), 200);
+    assert_eq!(alias_of(&table().await, &new), None);
+
+    // Again to the new one; then the account moves (as a drain moves it)
+    // and its alias follows in the same table.
+    assert_eq!(change_to(new.clone()).await.status(), 200);
+    let pool = control.pool().await;
+    sqlx::query("INSERT INTO placement_overrides (shopper_key, cell_id, epoch) VALUES (?, ?, 7)")
+        .bind(&account_key)
+        .bind(&other.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE routing_table SET version = version + 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let moved = table().await;
+    let alias = moved
+        .table
+        .overrides
+        .iter()
+        .find(|o| o.shopper_key == placement::ShopperKey::for_email(&new).to_string())
+        .unwrap();
+    assert_eq!((alias.cell.as_str(), alias.epoch), (other.id.as_str(), 7));
+    // Every alias set is audited; the refused one was withdrawn, audited too.
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE actor = ? AND action LIKE 'account.%' ORDER BY id",
+    )
+    .bind(format!("cell:{}", home.id))
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            "account.alias",
+            "account.alias_withdrawn",
+            "account.alias",
+            "account.alias_removed",
+            "account.alias"
+        ]
+    );
     platform.stop().await;
 }

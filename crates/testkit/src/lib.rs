@@ -242,3 +242,46 @@ pub fn smtp_url() -> String {
 pub fn inbox_url() -> String {
     std::env::var("CELLWEAR_TEST_INBOX").unwrap_or_else(|_| "http://127.0.0.1:1080".into())
 }
+
+/// The e-mails the sink holds for `to`, oldest first.
+pub async fn inbox(to: &str) -> Vec<serde_json::Value> {
+    let all: Vec<serde_json::Value> = http_client()
+        .get(format!("{}/email", inbox_url()))
+        .send()
+        .await
+        .expect("the SMTP sink answers (cargo xtask test starts maildev)")
+        .json()
+        .await
+        .expect("the SMTP sink lists its e-mails as JSON");
+    all.into_iter()
+        .filter(|mail| {
+            mail["to"]
+                .as_array()
+                .is_some_and(|to_list| to_list.iter().any(|t| t["address"] == to))
+        })
+        .collect()
+}
+
+/// Waits (up to 60 s) for an e-mail to `to` whose subject contains `subject`.
+pub async fn wait_for_mail(to: &str, subject: &str) -> serde_json::Value {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(mail) = inbox(to)
+            .await
+            .into_iter()
+            .find(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
+        {
+            return mail;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no e-mail \"{subject}\" to {to}; got {:?}",
+            inbox(to)
+                .await
+                .iter()
+                .map(|m| m["subject"].clone())
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}

@@ -96,6 +96,37 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+/// Asks to move the account to a new e-mail address (`POST /api/me/email`):
+/// a link goes to the new address, and nothing changes until it is opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmailRequest {
+    #[schema(example = "ada@new.example")]
+    pub email: String,
+    /// The account's password, proving it is the owner asking.
+    pub password: String,
+}
+
+/// A change of e-mail address waiting for its link to be opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
+pub struct EmailChangePending {
+    /// The address the link was sent to.
+    pub email: String,
+    /// RFC 3339; the link is refused after this.
+    pub expires_at: String,
+}
+
+/// The token from the link sent to the new address
+/// (`POST /api/me/email/confirm`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmEmailRequest {
+    pub token: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[ts(export)]
 #[serde(deny_unknown_fields)]

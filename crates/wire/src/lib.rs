@@ -23,5 +23,5 @@ pub use error::ErrorBody;
 pub use health::{CheckReport, HealthStatus, LivenessResponse, ReadinessResponse};
 pub use routing::{
     CellList, CellState, CellStateChange, CellView, CellWeight, NewCell, PlacementOverride,
-    PublishedRoutingTable, RoutedCell, RoutingTable,
+    PublishedRoutingTable, RoutedCell, RoutingTable, SignInAlias,
 };

@@ -8,6 +8,16 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
+/// How many shoppers a cell holds (`GET /internal/shoppers/count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
+pub struct ShopperCount {
+    /// Accounts that live on the cell.
+    pub accounts: u64,
+    /// Guests with a cart on the cell.
+    pub guests: u64,
+}
+
 /// A page of the shopper keys a cell holds data for, in key order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[ts(export)]

@@ -63,6 +63,19 @@ pub struct PlacementOverride {
     pub epoch: u64,
 }
 
+/// An account's sign-in alias (`PUT /internal/accounts/{key}/sign-in-alias`
+/// on the control plane): the shopper key of the account's current e-mail
+/// address when it is not the key the account was created with, so that
+/// signing in with the new address reaches the account's cell. `None`
+/// removes the alias (the account is back on its first address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[ts(export)]
+#[serde(deny_unknown_fields)]
+pub struct SignInAlias {
+    #[schema(example = "fedcba9876543210")]
+    pub alias_key: Option<String>,
+}
+
 /// The versioned routing table the control plane publishes and the edge,
 /// the cells and the control plane place shoppers by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
@@ -95,6 +108,9 @@ pub struct CellView {
     pub state: CellState,
     /// Shoppers pinned to the cell by an override (migrated shoppers).
     pub pinned_shoppers: u64,
+    /// The shoppers the cell holds, as it counted them just now; `None`
+    /// when it did not answer.
+    pub shoppers: Option<crate::moves::ShopperCount>,
     /// What the cell's `/readyz` said just now: `ready`, `not_ready`
     /// (answered, not 200) or `unreachable`.
     pub health: String,

@@ -3,7 +3,7 @@ import { createBrowserRouter, createMemoryRouter, type RouteObject } from 'react
 
 import { NotFound, RequireAuth } from './guards';
 import { Layout, RouteError } from './layout';
-import { AccountLayout, AddressesRoute, OrderRoute, OrdersRoute, ProfileRoute, SessionsRoute } from './routes/account';
+import { AccountLayout, AddressesRoute, EmailConfirmRoute, OrderRoute, OrdersRoute, ProfileRoute, SessionsRoute } from './routes/account';
 import { LoginRoute, RegisterRoute } from './routes/auth';
 import { CartRoute, CategoryRoute, CheckoutRoute, HomeRoute, ProductRoute, SearchRoute } from './routes/shop';
 
@@ -50,6 +50,8 @@ export const routes: RouteObject[] = [
           { index: true, element: <ProfileRoute /> },
           { path: 'addresses', element: <AddressesRoute /> },
           { path: 'sessions', element: <SessionsRoute /> },
+          // The link e-mailed to a new address; the guard above brings a guest back here after signing in.
+          { path: 'email/confirm', element: <EmailConfirmRoute /> },
           { path: 'orders', element: <OrdersRoute /> },
           { path: 'orders/:id', element: <OrderRoute /> },
         ],

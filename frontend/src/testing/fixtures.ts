@@ -6,6 +6,7 @@ import type { CellList } from '@/api/wire/CellList';
 import type { CellView } from '@/api/wire/CellView';
 import type { CheckoutView } from '@/api/wire/CheckoutView';
 import type { DrainView } from '@/api/wire/DrainView';
+import type { EmailChangePending } from '@/api/wire/EmailChangePending';
 import type { Facets } from '@/api/wire/Facets';
 import type { OrderDetail } from '@/api/wire/OrderDetail';
 import type { ProductDetail } from '@/api/wire/ProductDetail';
@@ -24,6 +25,11 @@ export function aUser(overrides: Partial<UserResponse> = {}): UserResponse {
 
 export function aToken(token = 'token-1', user: UserResponse = aUser()): TokenResponse {
   return { access_token: token, token_type: 'Bearer', expires_in: 900, user };
+}
+
+/** A change of e-mail address waiting for its link (the answer to `POST /api/me/email`). */
+export function anEmailChangePending(overrides: Partial<EmailChangePending> = {}): EmailChangePending {
+  return { email: 'ada.king@example.com', expires_at: '2025-11-27T10:30:00Z', ...overrides };
 }
 
 export function aProductSummary(overrides: Partial<ProductSummary> = {}): ProductSummary {
@@ -174,7 +180,7 @@ export function anOrder(overrides: Partial<OrderDetail> = {}): OrderDetail {
 }
 
 export function aCell(overrides: Partial<CellView> = {}): CellView {
-  return { id: 'cell-1', http_address: '127.0.0.1:9101', weight: 100, state: 'active', pinned_shoppers: 0, health: 'ready', ...overrides };
+  return { id: 'cell-1', http_address: '127.0.0.1:9101', weight: 100, state: 'active', pinned_shoppers: 0, shoppers: { accounts: 12, guests: 3 }, health: 'ready', ...overrides };
 }
 
 export function someCells(cells: CellView[] = [aCell(), aCell({ id: 'cell-2', http_address: '127.0.0.1:9102' })], routing_version = 7): CellList {

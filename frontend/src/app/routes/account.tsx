@@ -1,6 +1,6 @@
 import { NavLink, Outlet, useParams } from 'react-router-dom';
 
-import { AddressesPage, ProfilePage, SessionsPage } from '@/features/account';
+import { AddressesPage, EmailConfirmPage, ProfilePage, SessionsPage } from '@/features/account';
 import { OrderDetailPage, OrdersPage } from '@/features/orders';
 
 import { NotFound } from '../guards';
@@ -45,6 +45,7 @@ export function AccountLayout() {
 export const ProfileRoute = ProfilePage;
 export const AddressesRoute = AddressesPage;
 export const SessionsRoute = SessionsPage;
+export const EmailConfirmRoute = EmailConfirmPage;
 export const OrdersRoute = OrdersPage;
 
 export function OrderRoute() {

@@ -57,7 +57,7 @@ describe('cells page', () => {
   it('shows health, weights and the refusal of an illegal change', async () => {
     server.use(
       http.get('*/control/api/cells', () =>
-        HttpResponse.json(someCells([aCell(), aCell({ id: 'cell-2', state: 'failed', health: 'unreachable' })])),
+        HttpResponse.json(someCells([aCell(), aCell({ id: 'cell-2', state: 'failed', health: 'unreachable', shoppers: null })])),
       ),
       http.post('*/control/api/cells/:id/recover', () =>
         apiError(409, 'illegal_cell_transition', 'cell-2 is not failed.'),
@@ -66,6 +66,9 @@ describe('cells page', () => {
     const { user } = renderWithProviders(<CellsPage pollMs={60_000} />);
     const failed = (await screen.findByRole('rowheader', { name: 'cell-2' })).closest('tr') as HTMLElement;
     expect(failed).toHaveTextContent('unreachable');
+    expect(failed).toHaveTextContent('not counted');
+    const counted = screen.getByRole('rowheader', { name: 'cell-1' }).closest('tr') as HTMLElement;
+    expect(counted).toHaveTextContent('12 accounts, 3 guests');
     expect(screen.getByLabelText('Weight of cell-1')).toHaveValue(100);
     await user.click(within(failed).getByRole('button', { name: 'Recover cell-2' }));
     await user.type(screen.getByLabelText(/Reason/), 'back up');

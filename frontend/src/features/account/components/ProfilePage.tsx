@@ -5,7 +5,9 @@ import { Async } from '@/components/ui/Async';
 import { Button } from '@/components/ui/Button';
 import { ErrorMessage } from '@/components/ui/ErrorMessage';
 import { TextField } from '@/components/ui/Field';
+import { formatDate } from '@/lib/format';
 
+import { useRequestEmailChange } from '../api/email';
 import { useChangePassword } from '../api/password';
 import { useMe, useUpdateProfile } from '../api/profile';
 
@@ -27,6 +29,49 @@ function NameForm({ user }: { user: UserResponse }) {
       ) : null}
       <Button type="submit" busy={update.isPending}>
         Save
+      </Button>
+    </form>
+  );
+}
+
+function EmailForm() {
+  const change = useRequestEmailChange();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    // The password is not kept once sent, whatever the answer.
+    change.mutate({ email: email.trim(), password }, { onSettled: () => setPassword('') });
+  };
+  return (
+    <form onSubmit={submit} className="max-w-md space-y-4" aria-label="Change e-mail address">
+      <h3 className="font-semibold">Change e-mail address</h3>
+      <TextField
+        label="New e-mail address"
+        type="email"
+        autoComplete="email"
+        required
+        hint="We send a link there; your address changes only when you open it."
+        value={email}
+        onChange={(e) => setEmail(e.target.value)}
+      />
+      <TextField
+        label="Password"
+        type="password"
+        autoComplete="current-password"
+        required
+        hint="Your current password, to show it is you asking."
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      {change.isError ? <ErrorMessage error={change.error} title="The e-mail address was not changed" /> : null}
+      {change.isSuccess ? (
+        <p role="status" className="text-sm text-green-800">
+          We sent a link to <strong>{change.data.email}</strong>, valid until {formatDate(change.data.expires_at)}. Nothing changes until you open it.
+        </p>
+      ) : null}
+      <Button type="submit" busy={change.isPending}>
+        Send the link
       </Button>
     </form>
   );
@@ -93,6 +138,7 @@ export function ProfilePage() {
               <dd>{user.roles.join(', ')}</dd>
             </dl>
             <NameForm user={user} />
+            <EmailForm />
             <PasswordForm />
           </div>
         )}

@@ -124,6 +124,17 @@ export function CellsPage({ pollMs }: { pollMs?: number }) {
     { header: 'Address', cell: (cell) => cell.http_address },
     { header: 'State', cell: (cell) => cell.state },
     { header: 'Health', cell: (cell) => <span className={cell.health === 'ready' ? 'text-green-800' : 'text-red-800'}>{cell.health}</span> },
+    {
+      header: 'Shoppers',
+      cell: (cell) =>
+        cell.shoppers ? (
+          <span>
+            {cell.shoppers.accounts} accounts, {cell.shoppers.guests} guests
+          </span>
+        ) : (
+          <span className="text-stone-700">not counted</span>
+        ),
+    },
     { header: 'Pinned shoppers', cell: (cell) => cell.pinned_shoppers },
     { header: 'Weight', cell: (cell) => (cell.state === 'active' || cell.state === 'joining' ? <WeightEditor key={cell.weight} cell={cell} /> : cell.weight) },
     {
