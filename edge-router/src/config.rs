@@ -10,6 +10,10 @@ use telemetry::LogSettings;
 
 pub const BASE: &str = include_str!("../config/base.toml");
 
+/// The largest `edge.write_buffer_bytes`: one buffer is kept per client
+/// connection, so 10,000 connections hold ten times this.
+pub const MAX_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -53,6 +57,8 @@ pub struct EdgeSettings {
     pub cors_allowed_origins: Vec<String>,
     /// Larger declared bodies get 413 at the edge (cells check their own).
     pub max_body_bytes: u64,
+    /// A client connection's write buffer (0: every write is sent at once).
+    pub write_buffer_bytes: usize,
     /// Requests per window from one client address (0: no limit).
     pub rate_limit_per_ip: u32,
     /// Requests per window from one shopper key (0: no limit).
@@ -91,6 +97,11 @@ impl Settings for Config {
             return Err(ConfigError(
                 "edge.max_body_bytes: must be greater than 0".into(),
             ));
+        }
+        if edge.write_buffer_bytes > MAX_WRITE_BUFFER_BYTES {
+            return Err(ConfigError(format!(
+                "edge.write_buffer_bytes: at most {MAX_WRITE_BUFFER_BYTES} (one buffer is kept per client connection)"
+            )));
         }
         if edge.rate_limit_window_ms == 0 {
             return Err(ConfigError(

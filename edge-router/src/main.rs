@@ -4,6 +4,12 @@ use edge_router::config::Config;
 use edge_router::startup;
 use settings::Settings;
 
+/// mimalloc rather than glibc's malloc: a proxy allocates and frees small
+/// buffers on every request, and glibc's arena locks showed up as ~10% of the
+/// edge's CPU under load (docs/RUNBOOK.md, "Measure the edge against nginx").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let prepared = Config::load()
         .map_err(anyhow::Error::from)

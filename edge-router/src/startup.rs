@@ -9,6 +9,7 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 use pingora::apps::HttpServerOptions;
 use pingora::listeners::tls::TlsSettings as TlsListener;
+use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::prelude::*;
 use pingora::server::configuration::ServerConf;
 use topology::Topology;
@@ -180,7 +181,10 @@ pub fn run(config: &Config, proxy: EdgeProxy, refresh: TableRefresh, checks: Hea
         options.h2c = true;
         proxy.server_options = Some(options);
     }
-    service.add_tcp(&edge.listen.to_string());
+    // Pingora's default gathers one MSS (1,460 bytes): a response head with
+    // the security headers and a small JSON body then leave in two sends.
+    let buffers = L4BufferSettings::default().write(edge.write_buffer_bytes);
+    service.add_listener(ListenerConfig::tcp(edge.listen.to_string()).l4_buffer(buffers));
     if let Some(tls) = &edge.tls {
         // Both paths were checked to be UTF-8 with the config.
         let cert = tls.cert.to_string_lossy();
@@ -188,7 +192,11 @@ pub fn run(config: &Config, proxy: EdgeProxy, refresh: TableRefresh, checks: Hea
         match TlsListener::intermediate(&cert, &key) {
             Ok(mut settings) => {
                 settings.enable_h2();
-                service.add_tls_with_settings(&tls.listen.to_string(), None, settings);
+                service.add_listener(
+                    ListenerConfig::tcp(tls.listen.to_string())
+                        .tls(settings)
+                        .l4_buffer(buffers),
+                );
                 tracing::info!(listen = %tls.listen, "edge serving HTTPS (TLS 1.2+, h2 and HTTP/1.1)");
             }
             Err(error) => {

@@ -341,6 +341,25 @@ fn a_port_in_use_is_one_clear_line_and_a_non_zero_exit() {
 }
 
 #[test]
+fn an_oversized_write_buffer_is_refused_with_its_limit() {
+    let output = Command::new(env!("CARGO_BIN_EXE_edge-router"))
+        .env("EDGE__EDGE__LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env(
+            "EDGE__EDGE__TOPOLOGY",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../cells.yaml"),
+        )
+        .env("EDGE__EDGE__WRITE_BUFFER_BYTES", "2000000")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("edge.write_buffer_bytes") && stderr.contains("1048576"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_malformed_topology_names_the_file_and_field() {
     let dir = std::env::temp_dir().join(testkit::unique("cellwear-topology-"));
     std::fs::create_dir_all(&dir).unwrap();

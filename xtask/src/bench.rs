@@ -90,11 +90,19 @@ pub enum BenchTarget {
         /// Connections of the latency load (few: an unsaturated machine).
         #[arg(long, default_value_t = 4)]
         latency_connections: u32,
+        /// wrk's threads.
         #[arg(long, default_value_t = 2)]
         threads: u32,
+        /// Worker threads of the edge and worker processes of nginx (the
+        /// same for both; on 2 cores wrk needs the other one).
+        #[arg(long, default_value_t = 1)]
+        workers: u32,
         /// Seconds of each load on each target, after a 2 s warm-up.
         #[arg(long, default_value_t = 10)]
         duration_s: u64,
+        /// Rounds over the targets in turn; the median round is reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
         /// The cell path asked for.
         #[arg(long, default_value = "/api/categories")]
         path: String,
@@ -121,13 +129,17 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
             connections,
             latency_connections,
             threads,
+            workers,
             duration_s,
+            rounds,
             path,
         } => bench_edge::run(&bench_edge::EdgeBench {
             connections,
             latency_connections,
             threads,
+            workers,
             duration_s,
+            rounds,
             path,
         }),
         BenchTarget::Checkout {

@@ -32,9 +32,16 @@ pub struct EdgeBench {
     pub connections: u32,
     /// Connections of the latency load.
     pub latency_connections: u32,
+    /// wrk's threads.
     pub threads: u32,
+    /// The edge's worker threads and nginx's worker processes.
+    pub workers: u32,
     /// Seconds each load runs against each target, after a 2 s warm-up.
     pub duration_s: u64,
+    /// Rounds over the three targets in turn; each figure is the median
+    /// round's, so a burst of other work on the machine hits one round of
+    /// each target rather than all of one.
+    pub rounds: u32,
     /// What every request asks for (a cell answers it from memory).
     pub path: String,
 }
@@ -57,17 +64,23 @@ struct Run {
 struct Target {
     name: &'static str,
     url: String,
+    /// The median round's figures.
     throughput: Run,
     latency: Run,
+    /// Every round's, in order.
+    throughput_rounds: Vec<Run>,
+    latency_rounds: Vec<Run>,
 }
 
 #[derive(Debug, Serialize)]
 struct Report {
     path: String,
     threads: u32,
+    workers: u32,
     connections: u32,
     latency_connections: u32,
     duration_s: u64,
+    rounds: u32,
     cell: String,
     edge_rps: f64,
     nginx_rps: f64,
@@ -83,8 +96,15 @@ struct Report {
 }
 
 pub fn run(bench: &EdgeBench) -> anyhow::Result<()> {
-    if bench.connections == 0 || bench.latency_connections == 0 || bench.threads == 0 {
-        bail!("--connections, --latency-connections and --threads must be at least 1");
+    if bench.connections == 0
+        || bench.latency_connections == 0
+        || bench.threads == 0
+        || bench.workers == 0
+        || bench.rounds == 0
+    {
+        bail!(
+            "--connections, --latency-connections, --threads, --workers and --rounds must be at least 1"
+        );
     }
     if bench.duration_s == 0 {
         bail!("--duration-s must be at least 1");
@@ -114,7 +134,7 @@ pub fn run(bench: &EdgeBench) -> anyhow::Result<()> {
             topology.cells.len()
         );
     }
-    let bench_edge = start_edge(&routed)?;
+    let bench_edge = start_edge(&routed, bench.workers)?;
     let edge = format!("http://{}", bench_edge.listen);
 
     // One shopper: the edge gives a key and names the cell it lives on.
@@ -124,40 +144,57 @@ pub fn run(bench: &EdgeBench) -> anyhow::Result<()> {
         .iter()
         .find(|cell| cell.id == cell_id)
         .with_context(|| format!("the edge routed to {cell_id}, which cells.yaml does not list"))?;
-    let nginx = start_nginx(&cells, bench.threads)?;
+    let nginx = start_nginx(&cells, bench.workers)?;
     let targets = [
         ("direct", format!("http://{}{}", cell.http, bench.path)),
         ("nginx", format!("http://{}{}", nginx.listen, bench.path)),
         ("edge", format!("{edge}{}", bench.path)),
     ];
-    let mut measured = Vec::new();
-    for (name, url) in targets {
-        step(&format!(
-            "{name}: {url} — {} s throughput ({} connections), {} s latency ({} connections)",
-            bench.duration_s, bench.connections, bench.duration_s, bench.latency_connections
-        ));
-        wrk(&url, &cookie, bench.threads, bench.connections, WARM_UP_S)?;
-        let throughput = wrk(
-            &url,
-            &cookie,
-            bench.threads,
-            bench.connections,
-            bench.duration_s,
-        )?;
-        let latency = wrk(
-            &url,
-            &cookie,
-            bench.threads.min(bench.latency_connections),
-            bench.latency_connections,
-            bench.duration_s,
-        )?;
-        measured.push(Target {
-            name,
-            url,
-            throughput,
-            latency,
-        });
+    for (name, url) in &targets {
+        step(&format!("{name}: {url} — {WARM_UP_S} s warm-up"));
+        wrk(url, &cookie, bench.threads, bench.connections, WARM_UP_S)?;
     }
+    let mut rounds: Vec<(Vec<Run>, Vec<Run>)> = vec![(Vec::new(), Vec::new()); targets.len()];
+    for round in 1..=bench.rounds {
+        for ((name, url), (throughputs, latencies)) in targets.iter().zip(&mut rounds) {
+            step(&format!(
+                "round {round}/{}: {name} — {} s throughput ({} connections), {} s latency ({} connections)",
+                bench.rounds,
+                bench.duration_s,
+                bench.connections,
+                bench.duration_s,
+                bench.latency_connections
+            ));
+            throughputs.push(wrk(
+                url,
+                &cookie,
+                bench.threads,
+                bench.connections,
+                bench.duration_s,
+            )?);
+            latencies.push(wrk(
+                url,
+                &cookie,
+                bench.threads.min(bench.latency_connections),
+                bench.latency_connections,
+                bench.duration_s,
+            )?);
+        }
+    }
+    let measured: Vec<Target> = targets
+        .into_iter()
+        .zip(rounds)
+        .map(
+            |((name, url), (throughput_rounds, latency_rounds))| Target {
+                name,
+                url,
+                throughput: median_by(&throughput_rounds, |run| run.requests_per_second),
+                latency: median_by(&latency_rounds, |run| run.p99_ms),
+                throughput_rounds,
+                latency_rounds,
+            },
+        )
+        .collect();
     drop(nginx);
     drop(bench_edge);
 
@@ -173,9 +210,11 @@ pub fn run(bench: &EdgeBench) -> anyhow::Result<()> {
     let report = Report {
         path: bench.path.clone(),
         threads: bench.threads,
+        workers: bench.workers,
         connections: bench.connections,
         latency_connections: bench.latency_connections,
         duration_s: bench.duration_s,
+        rounds: bench.rounds,
         cell: cell_id,
         edge_rps: edge.0.requests_per_second,
         nginx_rps: nginx.0.requests_per_second,
@@ -198,12 +237,34 @@ pub fn run(bench: &EdgeBench) -> anyhow::Result<()> {
     let errors: u64 = report
         .targets
         .iter()
-        .map(|target| target.throughput.errors + target.latency.errors)
+        .flat_map(|target| {
+            target
+                .throughput_rounds
+                .iter()
+                .chain(&target.latency_rounds)
+        })
+        .map(|run| run.errors)
         .sum();
     if errors > 0 {
         bail!("{errors} requests failed (see the report); the figures are not comparable");
     }
     Ok(())
+}
+
+/// The run in the middle when ordered by `key` (the lower middle of an even
+/// number). `runs` is never empty: there is at least one round.
+fn median_by(runs: &[Run], key: impl Fn(&Run) -> f64) -> Run {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    sorted
+        .get(sorted.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(Run {
+            requests_per_second: f64::NAN,
+            p50_ms: f64::NAN,
+            p99_ms: f64::NAN,
+            errors: 0,
+        })
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -212,6 +273,10 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 fn print(report: &Report) {
     eprintln!();
+    eprintln!(
+        "  {} edge worker thread(s) and nginx worker process(es); wrk: {} thread(s); median of {} round(s)",
+        report.workers, report.threads, report.rounds
+    );
     eprintln!(
         "  {:<8} {:>12} {:>10} {:>10}   {:>10} {:>10}",
         "target", "req/s", "p50 ms", "p99 ms", "p50 ms", "p99 ms"
@@ -417,8 +482,9 @@ impl Drop for Listening {
 }
 
 /// The edge, built optimised, on a port of its own over the stack's cells and
-/// control plane, without rate limits, logging to target/bench-edge/edge.log.
-fn start_edge(topology: &Path) -> anyhow::Result<Listening> {
+/// control plane, with `workers` threads and without rate limits, logging to
+/// target/bench-edge/edge.log.
+fn start_edge(topology: &Path, workers: u32) -> anyhow::Result<Listening> {
     let root = root();
     let dir = root.join("target/bench-edge");
     // Measured as it would run in production: an optimised build (the
@@ -438,7 +504,9 @@ fn start_edge(topology: &Path) -> anyhow::Result<Listening> {
     )?;
     let binary = crate::stack::target_dir(&root)?.join("release/edge-router");
     let listen = free_address()?;
-    step(&format!("starting the edge on {listen} (rate limits off)"));
+    step(&format!(
+        "starting the edge on {listen} ({workers} worker threads, rate limits off)"
+    ));
     let edge = Listening::start(
         "edge",
         Command::new(&binary)
@@ -447,6 +515,7 @@ fn start_edge(topology: &Path) -> anyhow::Result<Listening> {
             .env("EDGE__EDGE__TOPOLOGY", topology)
             .env("EDGE__EDGE__STATIC_DIR", root.join("frontend/dist"))
             .env("EDGE__EDGE__ROUTING_CACHE", dir.join("routing-table.json"))
+            .env("EDGE__EDGE__THREADS", workers.to_string())
             .env("EDGE__EDGE__RATE_LIMIT_PER_IP", "0")
             .env("EDGE__EDGE__RATE_LIMIT_PER_SHOPPER", "0"),
         listen,
@@ -460,8 +529,9 @@ fn free_address() -> anyhow::Result<SocketAddr> {
 }
 
 /// nginx in front of the same cells, as the edge's peer: consistent hashing
-/// on the `sk` cookie, HTTP/1.1 keep-alive to the cells, one worker per edge
-/// thread, an access log per request (the edge logs each one too).
+/// on the `sk` cookie, HTTP/1.1 keep-alive to the cells, as many worker
+/// processes as the edge has threads, an access log per request (the edge
+/// logs each one too).
 fn start_nginx(cells: &[SocketAddr], workers: u32) -> anyhow::Result<Listening> {
     let prefix = root().join("target/bench-edge/nginx");
     std::fs::create_dir_all(prefix.join("logs"))?;
@@ -541,5 +611,22 @@ Transfer/sec:      5.00MB
         assert!((run.p99_ms - 1200.0).abs() < 1e-9);
         assert_eq!(run.errors, 9);
         assert!(parse_wrk("nothing useful").is_err());
+    }
+
+    #[test]
+    fn the_median_round_is_taken_whole() {
+        let run = |rps: f64, p99: f64| Run {
+            requests_per_second: rps,
+            p50_ms: p99 / 2.0,
+            p99_ms: p99,
+            errors: 0,
+        };
+        let runs = [run(300.0, 9.0), run(100.0, 1.0), run(200.0, 5.0)];
+        let middle = median_by(&runs, |run| run.requests_per_second);
+        assert!((middle.requests_per_second - 200.0).abs() < 1e-9);
+        assert!((middle.p50_ms - 2.5).abs() < 1e-9);
+        let even = median_by(&runs[..2], |run| run.p99_ms);
+        assert!((even.p99_ms - 1.0).abs() < 1e-9);
+        assert!(median_by(&runs[..1], |run| run.p99_ms).p99_ms > 8.0);
     }
 }
