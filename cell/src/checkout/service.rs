@@ -55,6 +55,35 @@ impl CheckoutSettings {
     }
 }
 
+/// SQLSTATE of InnoDB's deadlock victim (error 1213).
+const DEADLOCK_SQLSTATE: &str = "40001";
+/// How often a transaction chosen as a deadlock's victim is run again.
+const LOCK_CONFLICT_ATTEMPTS: u32 = 4;
+
+/// Runs `attempt` again (after a short pause) while MySQL picks it as a
+/// deadlock's victim: under a rush on one SKU, reservations, sales and
+/// top-up claims lock the same rows from different transactions.
+async fn retrying_lock_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, CheckoutError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CheckoutError>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(error) if error.is_lock_conflict() && tries < LOCK_CONFLICT_ATTEMPTS => {
+                tracing::info!(
+                    attempt = tries,
+                    "deadlock victim; running the transaction again"
+                );
+                tokio::time::sleep(Duration::from_millis(5 * u64::from(tries))).await;
+                tries += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CheckoutError {
     #[error("You have no checkout with this id.")]
@@ -92,6 +121,27 @@ pub enum CheckoutError {
 }
 
 impl CheckoutError {
+    /// MySQL gave up a transaction of ours to break a deadlock (or a lock
+    /// wait ran out): nothing of it was written, and running it again is
+    /// the cure MySQL prescribes.
+    fn is_lock_conflict(&self) -> bool {
+        let CheckoutError::Unexpected(error) = self else {
+            return false;
+        };
+        error.chain().any(|cause| {
+            let by_state = cause
+                .downcast_ref::<sqlx::Error>()
+                .and_then(sqlx::Error::as_database_error)
+                .is_some_and(|db| db.code().as_deref() == Some(DEADLOCK_SQLSTATE));
+            // Wrapped errors can hide the sqlx error's type; its message
+            // does not change.
+            let text = cause.to_string();
+            by_state
+                || text.contains("Deadlock found when trying to get lock")
+                || text.contains("Lock wait timeout exceeded")
+        })
+    }
+
     /// Why a payment could not be made, as the checkout-failure KPI
     /// counts it; `None` for mistakes in the request.
     pub fn failure_reason(&self) -> Option<&'static str> {
@@ -404,7 +454,7 @@ impl Checkouts {
         if !self.payments.enabled() {
             return Err(CheckoutError::PaymentsOff);
         }
-        let order_id = self.place(user, id).await?;
+        let order_id = retrying_lock_conflicts(|| self.place(user, id)).await?;
         // No connection is held across a call to the provider: those take
         // long enough to drain the pool under load.
         let order = orders::get(&mut *self.pool.acquire().await?, &order_id)
@@ -616,6 +666,15 @@ impl Checkouts {
     /// however often this is called. An order already cancelled (its stock
     /// gone back) gets the money returned.
     pub async fn confirm(
+        &self,
+        order_id: &str,
+        intent: &Intent,
+        actor: &str,
+    ) -> Result<(), CheckoutError> {
+        retrying_lock_conflicts(|| self.confirm_once(order_id, intent, actor)).await
+    }
+
+    async fn confirm_once(
         &self,
         order_id: &str,
         intent: &Intent,
