@@ -81,6 +81,85 @@ describe('search page', () => {
     expect(seen.at(-1)?.get('category')).toBe('shirts');
   });
 
+  it('switches how words are matched through the address bar and the request', async () => {
+    const seen = searchBackend();
+    const { user, router } = renderApp('/search?q=shirt&page=2');
+    await screen.findByRole('list', { name: 'Products' });
+    const modes = screen.getByRole('group', { name: 'Match by' });
+    expect(within(modes).getByRole('radio', { name: 'Words' })).toBeChecked();
+    expect(seen.at(-1)?.get('mode')).toBeNull();
+
+    await user.click(within(modes).getByRole('radio', { name: 'Meaning' }));
+    await waitFor(() => expect(router.state.location.search).toBe('?q=shirt&mode=semantic'));
+    await waitFor(() => expect(seen.at(-1)?.get('mode')).toBe('semantic'));
+    expect(seen.at(-1)?.get('page')).toBeNull();
+    expect(screen.getByRole('radio', { name: 'Meaning' })).toBeChecked();
+
+    await user.click(screen.getByRole('radio', { name: 'Both' }));
+    await waitFor(() => expect(seen.at(-1)?.get('mode')).toBe('hybrid'));
+    expect(router.state.location.search).toBe('?q=shirt&mode=hybrid');
+
+    // New words from the header keep the chosen way of matching.
+    await user.type(screen.getByRole('combobox', { name: 'Search products' }), 'navy coat{Enter}');
+    await waitFor(() => expect(seen.at(-1)?.get('q')).toBe('navy coat'));
+    expect(seen.at(-1)?.get('mode')).toBe('hybrid');
+
+    await user.click(screen.getByRole('radio', { name: 'Words' }));
+    await waitFor(() => expect(router.state.location.search).toBe('?q=navy+coat'));
+    await waitFor(() => expect(seen.at(-1)?.has('mode')).toBe(false));
+  });
+
+  it('never asks for a semantic search without words', async () => {
+    const seen = searchBackend();
+    renderApp('/search?mode=semantic');
+    await screen.findByRole('list', { name: 'Products' });
+    expect(screen.queryByRole('group', { name: 'Match by' })).not.toBeInTheDocument();
+    expect(screen.getByLabelText('Sort by')).toBeInTheDocument();
+    expect(seen.at(-1)?.has('mode')).toBe(false);
+  });
+
+  it('marks the matched words in titles and description snippets, as text only', async () => {
+    server.use(
+      http.get('*/api/search', () =>
+        HttpResponse.json(
+          someSearchResults({
+            query: 'shirt',
+            total: 2,
+            items: [
+              {
+                product: aProductSummary(),
+                score: 2,
+                highlights: {
+                  title: 'Oxford <b>shirt</b>',
+                  description: 'A crisp &lt;img src=x onerror=alert(1)&gt; cotton <b>shirt</b> &amp; more',
+                },
+              },
+              {
+                product: aProductSummary({ id: 2, slug: 'flannel', title: 'Flannel overshirt' }),
+                score: 1,
+                highlights: { title: null, description: null },
+              },
+            ],
+          }),
+        ),
+      ),
+    );
+    renderApp('/search?q=shirt');
+    const products = await screen.findByRole('list', { name: 'Products' });
+    const [first, second] = within(products).getAllByRole('listitem');
+    if (!first || !second) throw new Error('expected two cards');
+
+    const title = within(first).getByRole('heading', { name: 'Oxford shirt' });
+    expect([...title.querySelectorAll('mark')].map((mark) => mark.textContent)).toEqual(['shirt']);
+    const snippet = within(first).getByText((_, element) => element?.tagName === 'P' && element.textContent === 'A crisp <img src=x onerror=alert(1)> cotton shirt & more');
+    expect([...snippet.querySelectorAll('mark')].map((mark) => mark.textContent)).toEqual(['shirt']);
+    expect(first.querySelectorAll('img')).toHaveLength(1);
+
+    expect(within(second).getByRole('heading', { name: 'Flannel overshirt' })).toBeInTheDocument();
+    expect(second.querySelector('mark')).toBeNull();
+    expect(within(second).queryByText(/crisp/)).not.toBeInTheDocument();
+  });
+
   it('shows the error and retries', async () => {
     let calls = 0;
     server.use(

@@ -1,11 +1,14 @@
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 
+import type { SearchMode } from '@/api/wire/SearchMode';
 import type { SearchResults } from '@/api/wire/SearchResults';
 import { api } from '@/lib/api-client';
 
 /** What `GET /api/search` takes; list facets are sent comma-separated. */
 export type SearchFilters = {
   q: string;
+  /** How to rank; only sent with words (the cell refuses `semantic` and `hybrid` without). */
+  mode: SearchMode;
   brand: string[];
   category: string[];
   size: string[];
@@ -19,9 +22,25 @@ export type SearchFilters = {
   limit: number;
 };
 
+export const SEARCH_MODES: readonly SearchMode[] = ['text', 'semantic', 'hybrid'];
+
+export function isSearchMode(value: string | null | undefined): value is SearchMode {
+  return SEARCH_MODES.some((mode) => mode === value);
+}
+
+/**
+ * Whether `q` holds anything the cell searches for: it turns control
+ * characters into spaces and trims, and answers 400 to a semantic or hybrid
+ * search left with nothing.
+ */
+export function hasWords(q: string): boolean {
+  return /[^\s\p{Cc}]/u.test(q);
+}
+
 export function searchParamsOf(filters: SearchFilters): Record<string, string> {
   const params: Record<string, string> = {};
   if (filters.q) params.q = filters.q;
+  if (filters.mode !== 'text' && hasWords(filters.q)) params.mode = filters.mode;
   for (const facet of ['brand', 'category', 'size', 'colour'] as const) {
     if (filters[facet].length > 0) params[facet] = filters[facet].join(',');
   }

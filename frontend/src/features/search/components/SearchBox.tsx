@@ -1,8 +1,9 @@
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { useNavigate } from 'react-router-dom';
+import { useNavigate, useSearchParams } from 'react-router-dom';
 
 import type { Suggestion } from '@/api/wire/Suggestion';
 
+import { isSearchMode } from '../api/search';
 import { useSuggestions } from '../api/suggest';
 import { useDebounced } from '../hooks/useDebounced';
 
@@ -22,6 +23,7 @@ const KIND_LABEL: Record<Suggestion['kind'], string> = { product: 'Product', bra
 /** The header's search: a combobox with suggestions as the shopper types (WAI-ARIA combobox pattern). */
 export function SearchBox({ debounceMs = 200 }: { debounceMs?: number }) {
   const navigate = useNavigate();
+  const [params] = useSearchParams();
   const [text, setText] = useState('');
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(-1);
@@ -41,7 +43,12 @@ export function SearchBox({ debounceMs = 200 }: { debounceMs?: number }) {
     event.preventDefault();
     const chosen = active >= 0 ? items[active] : undefined;
     if (chosen) go(suggestionHref(chosen));
-    else if (text.trim()) go(`/search?q=${encodeURIComponent(text.trim())}`);
+    else if (text.trim()) {
+      // How the shopper chose to match carries over to their next words.
+      const mode = params.get('mode');
+      const keep = isSearchMode(mode) && mode !== 'text' ? `&mode=${mode}` : '';
+      go(`/search?q=${encodeURIComponent(text.trim())}${keep}`);
+    }
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {

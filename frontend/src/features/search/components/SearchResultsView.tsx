@@ -1,14 +1,17 @@
 import { useState, type ReactNode } from 'react';
 
-import { ProductGrid } from '@/components/ProductCard';
+import type { SearchHit } from '@/api/wire/SearchHit';
+import { ProductCardGrid, type ProductCardProps } from '@/components/ProductCard';
 import { Async } from '@/components/ui/Async';
 import { Button } from '@/components/ui/Button';
 import { SelectField } from '@/components/ui/Field';
 
-import { useSearch } from '../api/search';
+import { hasWords, useSearch } from '../api/search';
 import { useSearchFilters, type ListFacet } from '../hooks/useSearchFilters';
 
 import { FacetSidebar } from './FacetSidebar';
+import { Highlighted } from './Highlighted';
+import { SearchModeControl } from './SearchModeControl';
 
 const SORTS: [string, string][] = [
   ['relevance', 'Relevance'],
@@ -18,6 +21,15 @@ const SORTS: [string, string][] = [
   ['rating', 'Rating'],
 ];
 
+/** A hit's card: the matched words marked in the title and in a snippet of the description, when the cell found any. */
+function cardOf({ product, highlights }: SearchHit): ProductCardProps {
+  return {
+    product,
+    title: highlights.title ? <Highlighted html={highlights.title} /> : product.title,
+    snippet: highlights.description ? <Highlighted html={highlights.description} /> : undefined,
+  };
+}
+
 type Props = {
   title: ReactNode;
   /** Facets the page is about (a category page pins its category). */
@@ -26,7 +38,7 @@ type Props = {
 
 /** A result list with its facet sidebar, sorting and pages: the search page and every category page. */
 export function SearchResultsView({ title, fixed = {} }: Props) {
-  const { filters, toggle, setValue, setPriceRange, setPage, clear, pinned } = useSearchFilters(fixed);
+  const { filters, toggle, setValue, setPriceRange, setMode, setPage, clear, pinned } = useSearchFilters(fixed);
   const query = useSearch(filters);
   const [filtersOpen, setFiltersOpen] = useState(false);
   const sorts = filters.q ? SORTS : SORTS.filter(([value]) => value !== 'relevance');
@@ -34,18 +46,22 @@ export function SearchResultsView({ title, fixed = {} }: Props) {
     <div>
       <div className="flex flex-wrap items-end justify-between gap-4">
         <h1 className="text-2xl font-semibold">{title}</h1>
-        <SelectField
-          label="Sort by"
-          className="w-56"
-          value={filters.sort ?? (filters.q ? 'relevance' : 'newest')}
-          onChange={(e) => setValue('sort', e.target.value)}
-        >
-          {sorts.map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </SelectField>
+        <div className="flex flex-wrap items-start gap-4">
+          {/* Semantic and hybrid search need words: the cell refuses them without. */}
+          {hasWords(filters.q) ? <SearchModeControl value={filters.mode} onChange={setMode} /> : null}
+          <SelectField
+            label="Sort by"
+            className="w-56"
+            value={filters.sort ?? (filters.q ? 'relevance' : 'newest')}
+            onChange={(e) => setValue('sort', e.target.value)}
+          >
+            {sorts.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </SelectField>
+        </div>
       </div>
       <Async query={query} loadingLabel="Loading products…" errorTitle="Could not load products">
         {(results) => {
@@ -81,7 +97,7 @@ export function SearchResultsView({ title, fixed = {} }: Props) {
                   {results.total} {results.total === 1 ? 'product' : 'products'}
                   {results.relaxed ? ' — no product held every word, so close matches are shown' : ''}
                 </p>
-                <ProductGrid products={results.items.map((hit) => hit.product)} label="Products" />
+                <ProductCardGrid cards={results.items.map(cardOf)} label="Products" />
                 {pages > 1 ? (
                   <nav aria-label="Pages" className="mt-8 flex items-center justify-center gap-4">
                     <Button variant="secondary" disabled={results.page <= 1} onClick={() => setPage(results.page - 1)}>

@@ -1,7 +1,9 @@
 import { useCallback, useMemo } from 'react';
 import { useSearchParams } from 'react-router-dom';
 
-import type { SearchFilters } from '../api/search';
+import type { SearchMode } from '@/api/wire/SearchMode';
+
+import { hasWords, isSearchMode, type SearchFilters } from '../api/search';
 
 export const FACETS = ['brand', 'category', 'size', 'colour'] as const;
 export type ListFacet = (typeof FACETS)[number];
@@ -37,8 +39,13 @@ export function useSearchFilters(fixed: Partial<Record<ListFacet, string>> = {})
       const pin = pinned[name];
       return pin && !chosen.includes(pin) ? [pin, ...chosen] : chosen;
     };
+    const q = params.get('q') ?? '';
+    const mode = params.get('mode');
     return {
-      q: params.get('q') ?? '',
+      q,
+      // Words are what semantic and hybrid search embed; without them (or with
+      // a mode the cell does not know) the page searches text.
+      mode: hasWords(q) && isSearchMode(mode) ? mode : 'text',
       brand: facet('brand'),
       category: facet('category'),
       size: facet('size'),
@@ -101,6 +108,15 @@ export function useSearchFilters(fixed: Partial<Record<ListFacet, string>> = {})
     [update],
   );
 
+  const setMode = useCallback(
+    (mode: SearchMode) =>
+      update((next) => {
+        if (mode === 'text') next.delete('mode');
+        else next.set('mode', mode);
+      }),
+    [update],
+  );
+
   const setPage = useCallback(
     (page: number) =>
       update((next) => {
@@ -118,5 +134,5 @@ export function useSearchFilters(fixed: Partial<Record<ListFacet, string>> = {})
     [update],
   );
 
-  return { filters, toggle, setValue, setPriceRange, setPage, clear, pinned: fixed };
+  return { filters, toggle, setValue, setPriceRange, setMode, setPage, clear, pinned: fixed };
 }
