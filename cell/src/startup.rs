@@ -27,6 +27,7 @@ use crate::notifications::{
 use crate::payments::Payments;
 use crate::peers::Peers;
 use crate::promotions::apply::OnPromotionUpserted;
+use crate::promotions::caps::{Caps, OnCapGranted};
 use crate::search::activity::{self, Activity, OnTrending};
 use crate::search::embedder::QueryEmbedder;
 use crate::search::{Changes, Search, vectors};
@@ -37,7 +38,7 @@ use events::consumer::ConsumerSettings;
 use secrecy::ExposeSecret;
 use wire::events::{
     OrderCancelled, OrderConfirmed, OrderPlaced, OrderRefunded, OrderStatusChanged, ProductDeleted,
-    ProductUpserted, PromotionUpserted, StockAllocated, StockHintUpdated, StockRecalled,
+    ProductUpserted, PromotionCapGranted, PromotionUpserted, StockAllocated, StockHintUpdated, StockRecalled,
     TrendingUpdated,
 };
 
@@ -84,11 +85,17 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         read,
         backends.mysql.clone(),
     );
+    let caps = Caps::new(
+        backends.mysql.clone(),
+        &cell,
+        &config.kafka.topic_prefix,
+        Duration::from_millis(config.stock.top_up_cooldown_ms),
+    );
     let carts = Arc::new(Carts::new(
         backends.mysql.clone(),
         config.cart.clone(),
         config.stock.low_stock,
-        &cell,
+        caps,
     ));
     let stock = Stock::new(
         backends.mysql.clone(),
@@ -232,6 +239,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
                 search: changes.clone(),
             })
             .on::<PromotionUpserted>(OnPromotionUpserted)
+            .on::<PromotionCapGranted>(OnCapGranted { cell: cell.clone() })
             .on::<StockAllocated>(OnAllocated {
                 cell: cell.clone(),
                 search: changes.clone(),

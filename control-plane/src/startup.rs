@@ -7,7 +7,10 @@ use chassis::service::{Identity, Service};
 use events::Schemas;
 use events::consumer::ConsumerSettings;
 use topology::Topology;
-use wire::events::{ProductsViewed, StockReturned, StockSold, StockTopUpRequested, StockUnsold};
+use wire::events::{
+    ProductsViewed, PromotionCapReturned, PromotionCapTopUpRequested, StockReturned, StockSold,
+    StockTopUpRequested, StockUnsold,
+};
 
 use crate::catalog::Catalog;
 use crate::catalog::embed::ProductEmbedder;
@@ -15,6 +18,7 @@ use crate::catalog::import::Imports;
 use crate::config::Config;
 use crate::http::AppState;
 use crate::promotions::Promotions;
+use crate::promotions::caps::{OnCapReturned, OnCapTopUp};
 use crate::staff::Verifier;
 use crate::stock::consumer::{OnReturned, OnSold, OnTopUp, OnUnsold};
 use crate::trending::OnViewed;
@@ -85,7 +89,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
             ProductEmbedder::new(&config.embeddings.model_dir)
                 .map_err(|e| anyhow::anyhow!("embeddings.model_dir: {e}"))?,
         ),
-        promotions: Promotions::new(pool.clone(), kafka.topic(events::topics::CATALOG)),
+        promotions: Promotions::new(
+            pool.clone(),
+            kafka.topic(events::topics::CATALOG),
+            kafka.topic(events::topics::ALLOCATIONS),
+        ),
         imports,
         stock: stock.clone(),
         schemas: Schemas::builtin(),
@@ -153,6 +161,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     service.spawn_worker("trending publisher", |stop| {
         crate::trending::publish(trending_pool, trending_topic, trending, stop)
     });
+    let allocations_topic = kafka.topic(events::topics::ALLOCATIONS);
     service.start_consumer("stock consumer", settings, |consumer| {
         consumer
             .on::<StockSold>(OnSold)
@@ -165,6 +174,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
                 schemas: Schemas::builtin(),
                 settings: stock,
             })
+            .on::<PromotionCapTopUpRequested>(OnCapTopUp {
+                schemas: Schemas::builtin(),
+                topic: allocations_topic,
+            })
+            .on::<PromotionCapReturned>(OnCapReturned)
     })?;
     Ok(service)
 }

@@ -10,7 +10,8 @@ use super::CartSettings;
 use super::pricing::{self, Priced};
 use super::repo;
 use super::shopper::Owner;
-use crate::promotions::{self, Rejection};
+use crate::promotions::caps::Caps;
+use crate::promotions::{self, Outcome, Rejection};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CartError {
@@ -61,17 +62,35 @@ pub struct Carts {
     pool: MySqlPool,
     settings: CartSettings,
     low_stock: u32,
-    /// This cell, whose share of a promotion's cap applies.
-    cell: String,
+    /// This cell's shares of promotions' caps.
+    caps: Caps,
 }
 
 impl Carts {
-    pub fn new(pool: MySqlPool, settings: CartSettings, low_stock: u32, cell: &str) -> Self {
+    pub fn new(pool: MySqlPool, settings: CartSettings, low_stock: u32, caps: Caps) -> Self {
         Self {
             pool,
             settings,
             low_stock,
-            cell: cell.to_owned(),
+            caps,
+        }
+    }
+
+    pub fn caps(&self) -> &Caps {
+        &self.caps
+    }
+
+    /// Asks for more of every cap `outcome` found spent here, in the
+    /// background: the caller may hold the rows the request updates, and a
+    /// shopper does not wait for it.
+    fn chase(&self, outcome: &Outcome) {
+        for promotion in outcome.ran_short() {
+            let caps = self.caps.clone();
+            tokio::spawn(async move {
+                if let Err(error) = caps.ran_short(promotion).await {
+                    tracing::warn!(promotion, error = %error, "could not ask for more of a promotion's cap");
+                }
+            });
         }
     }
 
@@ -114,11 +133,12 @@ impl Carts {
             conn,
             lines,
             coupon.as_deref(),
-            &self.cell,
+            self.caps.cell(),
             owner.user(),
             false,
         )
         .await?;
+        self.chase(&outcome);
         if let Some(discount) = &outcome.discount {
             view.total_minor = view.subtotal_minor - discount.amount_minor;
         }
@@ -162,11 +182,12 @@ impl Carts {
             conn,
             lines,
             coupon.as_deref(),
-            &self.cell,
+            self.caps.cell(),
             owner.user(),
             true,
         )
         .await?;
+        self.chase(&outcome);
         match outcome.problem {
             Some(rejection) => Err(CartError::Coupon(rejection)),
             None => Ok(outcome.discount),
@@ -186,12 +207,16 @@ impl Carts {
             &mut tx,
             &lines,
             Some(&code),
-            &self.cell,
+            self.caps.cell(),
             owner.user(),
             false,
         )
         .await?;
         if let Some(rejection) = outcome.problem {
+            self.chase(&Outcome {
+                problem: Some(rejection.clone()),
+                ..Outcome::default()
+            });
             return Err(CartError::Coupon(rejection));
         }
         repo::set_coupon(&mut tx, &cart, Some(&code)).await?;

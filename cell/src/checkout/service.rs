@@ -57,6 +57,9 @@ impl CheckoutSettings {
 
 /// SQLSTATE of InnoDB's deadlock victim (error 1213).
 const DEADLOCK_SQLSTATE: &str = "40001";
+/// MySQL's error number for a lock wait that ran out
+/// (`innodb_lock_wait_timeout`; its SQLSTATE is the generic HY000).
+const LOCK_WAIT_TIMEOUT: u16 = 1205;
 /// How often a transaction chosen as a deadlock's victim is run again.
 const LOCK_CONFLICT_ATTEMPTS: u32 = 4;
 
@@ -129,16 +132,15 @@ impl CheckoutError {
             return false;
         };
         error.chain().any(|cause| {
-            let by_state = cause
+            cause
                 .downcast_ref::<sqlx::Error>()
                 .and_then(sqlx::Error::as_database_error)
-                .is_some_and(|db| db.code().as_deref() == Some(DEADLOCK_SQLSTATE));
-            // Wrapped errors can hide the sqlx error's type; its message
-            // does not change.
-            let text = cause.to_string();
-            by_state
-                || text.contains("Deadlock found when trying to get lock")
-                || text.contains("Lock wait timeout exceeded")
+                .is_some_and(|db| {
+                    db.code().as_deref() == Some(DEADLOCK_SQLSTATE)
+                        || db
+                            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                            .is_some_and(|e| e.number() == LOCK_WAIT_TIMEOUT)
+                })
         })
     }
 
@@ -174,6 +176,9 @@ impl From<CartError> for CheckoutError {
     fn from(error: CartError) -> Self {
         match error {
             CartError::Coupon(rejection) => CheckoutError::Coupon(rejection),
+            // Passed on as it is, so a database error stays findable in
+            // the chain (see `is_lock_conflict`).
+            CartError::Unexpected(error) => CheckoutError::Unexpected(error),
             other => CheckoutError::Unexpected(other.into()),
         }
     }
@@ -183,6 +188,7 @@ impl From<StockError> for CheckoutError {
     fn from(error: StockError) -> Self {
         match error {
             StockError::NotEnough { sku, held } => CheckoutError::OutOfStock { sku, held },
+            StockError::Unexpected(error) => CheckoutError::Unexpected(error),
             other => CheckoutError::Unexpected(other.into()),
         }
     }
@@ -533,8 +539,7 @@ impl Checkouts {
         let lines = self
             .carts
             .lines(&mut tx, &Owner::User(user.sub.clone()))
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         if lines.is_empty() {
             return Err(CheckoutError::CartEmpty);
         }
@@ -615,7 +620,14 @@ impl Checkouts {
         }
         orders::insert(&mut tx, &order, &order_lines, &owner.key()).await?;
         if let Some(discount) = &discount {
-            promotions::redeem(&mut tx, &order.id, discount.promotion_id, &user.sub).await?;
+            promotions::redeem(
+                &mut tx,
+                self.carts.caps(),
+                &order.id,
+                discount.promotion_id,
+                &user.sub,
+            )
+            .await?;
         }
         sqlx::query("UPDATE checkouts SET order_id = ? WHERE id = ?")
             .bind(&order.id)

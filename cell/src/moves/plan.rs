@@ -76,7 +76,7 @@ pub const PLAN: [Part; 20] = [
 ];
 
 /// The cell's own tables: they never move with a shopper.
-pub const CELL_TABLES: [&str; 19] = [
+pub const CELL_TABLES: [&str; 20] = [
     "_sqlx_migrations",
     "_events_migrations",
     "shopper_fences",
@@ -87,6 +87,7 @@ pub const CELL_TABLES: [&str; 19] = [
     "catalog_categories",
     "catalog_embeddings",
     "cell_stock",
+    "promotion_allowances",
     "cell_stock_sales",
     "co_purchases",
     "cell_trending",

@@ -36,6 +36,12 @@ pub async fn upsert(
     .bind(snapshot)
     .execute(&mut *conn)
     .await?;
+    // Its allowance row exists from the start, so checkout locks a row,
+    // never a gap.
+    sqlx::query("INSERT IGNORE INTO promotion_allowances (promotion_id) VALUES (?)")
+        .bind(p.id)
+        .execute(&mut *conn)
+        .await?;
     Ok(true)
 }
 

@@ -3,12 +3,14 @@
 //! the shopper entered wins; without one the cart gets the best promotion
 //! that applies by itself (one promotion per order, never stacked).
 //!
-//! The per-shopper limit and this cell's share of a global cap count the
-//! orders placed with a promotion (`promotion_redemptions`), taken under a
-//! lock of the promotion's row when the order is placed, so two shoppers
-//! racing for the last use cannot both get it.
+//! The per-shopper limit counts the orders placed with a promotion
+//! (`promotion_redemptions`); this cell's share of a global cap is kept in
+//! [`caps`]. Both are checked under a lock of the promotion's row when the
+//! order is placed, so two shoppers racing for the last use cannot both get
+//! it.
 
 pub mod apply;
+pub mod caps;
 
 use sqlx::MySqlConnection;
 use time::OffsetDateTime;
@@ -42,8 +44,8 @@ pub enum Rejection {
     NotApplicable(String),
     #[error("You have already used the coupon {code} on {limit} order(s), its limit.")]
     LimitReached { code: String, limit: u32 },
-    #[error("The coupon {0} has been used up.")]
-    Exhausted(String),
+    #[error("The coupon {code} has been used up.")]
+    Exhausted { code: String, promotion: u64 },
 }
 
 impl Rejection {
@@ -58,7 +60,7 @@ impl Rejection {
             Rejection::MinSpend { .. } => "coupon_min_spend",
             Rejection::NotApplicable(_) => "coupon_not_applicable",
             Rejection::LimitReached { .. } => "coupon_limit_reached",
-            Rejection::Exhausted(_) => "coupon_exhausted",
+            Rejection::Exhausted { .. } => "coupon_exhausted",
         }
     }
 
@@ -177,11 +179,11 @@ pub fn evaluate(
     })
 }
 
-/// The per-shopper limit (for a signed-in shopper) and this cell's share
-/// of the cap, counting orders placed with `p`. `locking` counts with a
-/// locking read: under the promotion's row lock it sees every order
-/// committed before, where a plain read at REPEATABLE READ would see the
-/// transaction's older snapshot.
+/// The per-shopper limit (for a signed-in shopper), counting orders placed
+/// with `p`, and this cell's share of the cap. `locking` reads with locks:
+/// under the promotion's row lock it sees every order committed before,
+/// where a plain read at REPEATABLE READ would see the transaction's older
+/// snapshot.
 pub async fn check_limits(
     conn: &mut MySqlConnection,
     p: &PromotionSnapshot,
@@ -190,17 +192,11 @@ pub async fn check_limits(
     locking: bool,
 ) -> Result<Result<(), Rejection>, sqlx::Error> {
     let lock = if locking { " LOCK IN SHARE MODE" } else { "" };
-    if p.global_cap.is_some() {
-        let share = p.cell_caps.get(cell).copied().unwrap_or(0);
-        let used: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM promotion_redemptions WHERE promotion_id = ?{lock}"
-        )))
-        .bind(p.id)
-        .fetch_one(&mut *conn)
-        .await?;
-        if u64::try_from(used).unwrap_or(0) >= share {
-            return Ok(Err(Rejection::Exhausted(label(p))));
-        }
+    if p.global_cap.is_some() && caps::allowance(conn, p, cell, locking).await?.left() == 0 {
+        return Ok(Err(Rejection::Exhausted {
+            code: label(p),
+            promotion: p.id,
+        }));
     }
     if let (Some(limit), Some(user)) = (p.per_shopper_limit, user) {
         let used: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -274,6 +270,20 @@ async fn automatic(conn: &mut MySqlConnection) -> Result<Vec<PromotionSnapshot>,
 pub struct Outcome {
     pub discount: Option<Discount>,
     pub problem: Option<Rejection>,
+    /// Promotions that would apply by themselves but whose share here is
+    /// spent (the caller asks for more).
+    pub short: Vec<u64>,
+}
+
+impl Outcome {
+    /// Every promotion this cell ran short of, the coupon's included.
+    pub fn ran_short(&self) -> Vec<u64> {
+        let mut short = self.short.clone();
+        if let Some(Rejection::Exhausted { promotion, .. }) = &self.problem {
+            short.push(*promotion);
+        }
+        short
+    }
 }
 
 /// What `lines` get now: the coupon's discount (or why not), else the
@@ -292,8 +302,8 @@ pub async fn outcome(
     if let Some(code) = coupon {
         let Some(p) = by_code(conn, code, lock_it).await? else {
             return Ok(Outcome {
-                discount: None,
                 problem: Some(Rejection::Unknown(code.to_owned())),
+                ..Outcome::default()
             });
         };
         let checked = match evaluate(&p, lines, now) {
@@ -305,21 +315,27 @@ pub async fn outcome(
         return Ok(match checked {
             Ok(discount) => Outcome {
                 discount: Some(discount),
-                problem: None,
+                ..Outcome::default()
             },
             Err(rejection) => Outcome {
-                discount: None,
                 problem: Some(rejection),
+                ..Outcome::default()
             },
         });
     }
     let mut best: Option<Discount> = None;
+    let mut short = Vec::new();
     for p in automatic(conn).await? {
         let Ok(discount) = evaluate(&p, lines, now) else {
             continue;
         };
-        if check_limits(conn, &p, cell, user, false).await?.is_err() {
-            continue;
+        match check_limits(conn, &p, cell, user, false).await? {
+            Ok(()) => {}
+            Err(Rejection::Exhausted { promotion, .. }) => {
+                short.push(promotion);
+                continue;
+            }
+            Err(_) => continue,
         }
         let better = best.as_ref().is_none_or(|b| {
             (discount.amount_minor, discount.free_shipping) > (b.amount_minor, b.free_shipping)
@@ -341,17 +357,21 @@ pub async fn outcome(
     Ok(Outcome {
         discount: best,
         problem: None,
+        short,
     })
 }
 
 /// Counts order `order_id` against its promotion, in the caller's
-/// transaction (the one that places the order).
+/// transaction (the one that places the order, which holds the
+/// promotion's row lock). When that leaves a quarter or less of this
+/// cell's share of a cap, more is asked for in the same transaction.
 pub async fn redeem(
     conn: &mut MySqlConnection,
+    caps: &caps::Caps,
     order_id: &str,
     promotion_id: u64,
     user: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), anyhow::Error> {
     sqlx::query(
         "INSERT INTO promotion_redemptions (order_id, promotion_id, user_id) VALUES (?, ?, ?)",
     )
@@ -360,16 +380,33 @@ pub async fn redeem(
     .bind(user)
     .execute(&mut *conn)
     .await?;
+    caps::spend(conn, promotion_id).await?;
+    let p = lock(conn, promotion_id).await?;
+    if p.global_cap.is_some() {
+        let held = caps::allowance(conn, &p, caps.cell(), true).await?;
+        if held.low() {
+            caps.ask(conn, &p, held).await?;
+        }
+    }
     Ok(())
 }
 
 /// A cancelled order gives its use of the promotion back.
 pub async fn give_back(conn: &mut MySqlConnection, order_id: &str) -> Result<(), sqlx::Error> {
+    let promotion: Option<u64> = sqlx::query_scalar(
+        "SELECT promotion_id FROM promotion_redemptions WHERE order_id = ? FOR UPDATE",
+    )
+    .bind(order_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(promotion) = promotion else {
+        return Ok(());
+    };
     sqlx::query("DELETE FROM promotion_redemptions WHERE order_id = ?")
         .bind(order_id)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    caps::unspend(conn, promotion).await
 }
 
 #[cfg(test)]

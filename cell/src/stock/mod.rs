@@ -488,7 +488,8 @@ impl Handler for OnHint {
     }
 }
 
-/// A recall: give back what this cell holds (of the listed SKUs, or all).
+/// A recall: give back what this cell holds (of the listed SKUs, or all;
+/// all includes its shares of promotions' caps).
 #[derive(Debug, Clone)]
 pub struct OnRecalled {
     pub cell: String,
@@ -550,6 +551,18 @@ impl Handler for OnRecalled {
             .map_err(|e| HandlerError::Transient(anyhow::anyhow!("{e}")))?;
         }
         tracing::info!(skus = items.len(), "stock recalled and returned");
+        if event.skus.is_none() {
+            // A whole recall (a drained cell) gives back its shares of
+            // promotions' caps too.
+            let promotions = crate::promotions::caps::give_back_all(
+                conn,
+                &self.schemas,
+                (self.cell.as_str(), self.inventory_topic.as_str()),
+            )
+            .await
+            .map_err(HandlerError::Transient)?;
+            tracing::info!(promotions, "promotion caps returned");
+        }
         Ok(())
     }
 

@@ -286,6 +286,26 @@ async fn the_cells_share_of_the_cap_holds_under_racing_orders() {
         .await,
         3
     );
+    // The share is spent: the cell has asked the control plane for more.
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT CAST(used AS SIGNED) FROM promotion_allowances WHERE promotion_id = 9"
+        )
+        .await,
+        3
+    );
+    let started = std::time::Instant::now();
+    while scalar(
+        &app,
+        "SELECT COUNT(*) FROM event_outbox WHERE event_type = 'PromotionCapTopUpRequested'",
+    )
+    .await
+        == 0
+    {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]

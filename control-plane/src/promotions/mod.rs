@@ -2,13 +2,12 @@
 //! catalog (DESIGN.md §2): each change bumps the promotion's version and
 //! writes its whole snapshot (`PromotionUpserted`) to the outbox for the
 //! compacted `catalog` topic, so a new cell learns every promotion in its
-//! rebuild. A global cap is shared out to the cells like stock: each cell
-//! gets a share in the snapshot and never uses more than its share, so the
-//! cap holds without a call out of the cell at checkout.
+//! rebuild. A global cap is shared out to the cells like stock ([`caps`]):
+//! each cell never uses more than its share, so the cap holds without a
+//! call out of the cell at checkout, and busy cells ask for more.
 
+pub mod caps;
 pub mod routes;
-
-use std::collections::BTreeMap;
 
 use events::{Schemas, outbox};
 use sqlx::MySqlPool;
@@ -36,6 +35,8 @@ pub enum PromotionError {
     #[error("No promotion has this id.")]
     NotFound,
     #[error(transparent)]
+    Cap(#[from] caps::CapError),
+    #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
@@ -47,6 +48,8 @@ impl PromotionError {
             PromotionError::UnknownCategory(_) => "unknown_category",
             PromotionError::CodeTaken(_) => "code_taken",
             PromotionError::NotFound => "promotion_not_found",
+            PromotionError::Cap(caps::CapError::BelowShared { .. }) => "cap_below_shared",
+            PromotionError::Cap(_) => "internal",
             PromotionError::Unexpected(_) => "internal",
         }
     }
@@ -193,35 +196,23 @@ fn rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Splits `cap` evenly over `cells` (sorted by id); the first cells get
-/// one more each while a remainder lasts.
-pub fn share_cap(cap: u64, cells: &[String]) -> BTreeMap<String, u64> {
-    let Some(count) = u64::try_from(cells.len()).ok().filter(|n| *n > 0) else {
-        return BTreeMap::new();
-    };
-    let mut sorted: Vec<&String> = cells.iter().collect();
-    sorted.sort();
-    let (each, rest) = (cap / count, cap % count);
-    sorted
-        .into_iter()
-        .zip(0u64..)
-        .map(|(cell, i)| (cell.clone(), each + u64::from(i < rest)))
-        .collect()
-}
-
 #[derive(Debug, Clone)]
 pub struct Promotions {
     pool: MySqlPool,
     schemas: Schemas,
+    /// `catalog`, where snapshots go (prefixed).
     topic: String,
+    /// `allocations`, where shares of caps go (prefixed).
+    allocations: String,
 }
 
 impl Promotions {
-    pub fn new(pool: MySqlPool, topic: String) -> Self {
+    pub fn new(pool: MySqlPool, topic: String, allocations: String) -> Self {
         Self {
             pool,
             schemas: Schemas::builtin(),
             topic,
+            allocations,
         }
     }
 
@@ -296,17 +287,13 @@ impl Promotions {
         version: u64,
         input: PromotionInput,
     ) -> Result<PromotionSnapshot, PromotionError> {
-        let cell_caps = match input.global_cap {
-            Some(cap) => {
-                let cells: Vec<String> = sqlx::query_scalar(
-                    "SELECT id FROM cells WHERE state IN ('active', 'draining') ORDER BY id",
-                )
-                .fetch_all(&mut *conn)
-                .await?;
-                share_cap(cap, &cells)
-            }
-            None => BTreeMap::new(),
-        };
+        let cell_caps = caps::share_out(
+            &mut *conn,
+            (&self.schemas, &self.allocations),
+            id,
+            input.global_cap,
+        )
+        .await?;
         let promotion = PromotionSnapshot {
             id,
             version,
@@ -482,17 +469,5 @@ mod tests {
             let error = validate(promotion).unwrap_err();
             assert_eq!(error.code(), code, "{error}");
         }
-    }
-
-    #[test]
-    fn the_cap_is_shared_out_evenly_and_in_full() {
-        let cells = vec!["c".to_owned(), "a".to_owned(), "b".to_owned()];
-        let shares = share_cap(100, &cells);
-        assert_eq!(shares["a"], 34);
-        assert_eq!(shares["b"], 33);
-        assert_eq!(shares["c"], 33);
-        assert_eq!(shares.values().sum::<u64>(), 100);
-        assert_eq!(share_cap(2, &cells).values().sum::<u64>(), 2);
-        assert!(share_cap(5, &[]).is_empty());
     }
 }

@@ -15,9 +15,14 @@ impl From<PromotionError> for ApiError {
             PromotionError::Invalid { .. }
             | PromotionError::UnknownBrand(_)
             | PromotionError::UnknownCategory(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            PromotionError::CodeTaken(_) => StatusCode::CONFLICT,
+            PromotionError::CodeTaken(_)
+            | PromotionError::Cap(super::caps::CapError::BelowShared { .. }) => {
+                StatusCode::CONFLICT
+            }
             PromotionError::NotFound => StatusCode::NOT_FOUND,
-            PromotionError::Unexpected(_) => return ApiError::unexpected(error),
+            PromotionError::Unexpected(_) | PromotionError::Cap(_) => {
+                return ApiError::unexpected(error);
+            }
         };
         ApiError::new(status, error.code(), error.to_string())
     }
@@ -73,7 +78,7 @@ pub async fn get(
     responses(
         (status = 200, description = "Replaced (the version went up by one; `active: false` ends it)", body = PromotionSnapshot),
         (status = 404, description = "`promotion_not_found`", body = wire::ErrorBody),
-        (status = 409, description = "`code_taken`", body = wire::ErrorBody),
+        (status = 409, description = "`code_taken`, or `cap_below_shared` (the cells already hold more of the cap)", body = wire::ErrorBody),
         (status = 422, description = "As for create", body = wire::ErrorBody)))]
 pub async fn replace(
     State(state): State<AppState>,

@@ -423,6 +423,194 @@ async fn ten_units_across_two_cells_sell_exactly_ten_times() {
     platform.stop().await;
 }
 
+/// One order with promotion `code` placed in `cell`'s database the way
+/// checkout does it: the limits checked under the promotion's lock, then
+/// the use counted. `Ok(false)` when the cell's share is spent.
+async fn redeem_in(
+    cell: &TestCell,
+    caps: &cell::promotions::caps::Caps,
+    code: &str,
+) -> bool {
+    use sqlx::Connection;
+    let mut conn = sqlx::MySqlConnection::connect(&cell.mysql_url)
+        .await
+        .unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    let p = cell::promotions::by_code(&mut tx, code, true)
+        .await
+        .unwrap()
+        .expect("the promotion reached the cell");
+    match cell::promotions::check_limits(&mut tx, &p, &cell.id, None, true)
+        .await
+        .unwrap()
+    {
+        Ok(()) => {
+            let order = uuid::Uuid::now_v7().to_string();
+            let user = uuid::Uuid::new_v4().to_string();
+            cell::promotions::redeem(&mut tx, caps, &order, p.id, &user)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            true
+        }
+        Err(rejection) => {
+            assert_eq!(rejection.code(), "coupon_exhausted");
+            drop(tx);
+            caps.ran_short(p.id).await.unwrap();
+            false
+        }
+    }
+}
+
+/// Redeems `code` in cell `n` until its share is spent for good: the
+/// control plane has nothing left to grant and every grant it made reached
+/// the cell. Returns how many uses succeeded.
+async fn redeem_until_spent(platform: &Platform, n: usize, code: &str, id: u64, cap: u64) -> u32 {
+    let cell = &platform.cells[n];
+    let pool = sqlx::MySqlPool::connect(&cell.mysql_url).await.unwrap();
+    let caps = cell::promotions::caps::Caps::new(pool, &cell.id, &platform.prefix, Duration::ZERO);
+    let mut used = 0;
+    let started = Instant::now();
+    loop {
+        if redeem_in(cell, &caps, code).await {
+            used += 1;
+            continue;
+        }
+        let shares = cap_shares(platform, id).await;
+        let out: u64 = shares.iter().map(|(_, granted, returned)| granted - returned).sum();
+        let granted = shares
+            .iter()
+            .find(|(c, _, _)| *c == cell.id)
+            .map_or(0, |(_, granted, _)| *granted);
+        let held = count_in(
+            cell,
+            &format!("SELECT CAST(COALESCE(MAX(granted), 0) AS SIGNED) FROM promotion_allowances WHERE promotion_id = {id}"),
+        )
+        .await;
+        if out >= cap && u64::try_from(held).unwrap() >= granted {
+            return used;
+        }
+        assert!(started.elapsed() < WAIT, "cell {} never settled: {shares:?}", cell.id);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn cap_shares(platform: &Platform, id: u64) -> Vec<(String, u64, u64)> {
+    sqlx::query_as(
+        "SELECT cell_id, granted, returned FROM promotion_cap_shares WHERE promotion_id = ? ORDER BY cell_id",
+    )
+    .bind(id)
+    .fetch_all(&platform.control.pool().await)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_promotion_s_cap_follows_demand_between_cells_and_never_runs_over() {
+    let platform = Platform::start(2).await;
+    seed_refs(&platform.control).await;
+    let created = platform
+        .control
+        .admin(
+            Method::POST,
+            "/admin/api/promotions",
+            Some(&json!({
+                "code": "CAPPED8",
+                "name": "Eight in all",
+                "kind": "percentage",
+                "value": 10,
+                "currency": null,
+                "min_spend_minor": 0,
+                "categories": [],
+                "brands": [],
+                "starts_at": "2026-01-01T00:00:00Z",
+                "ends_at": null,
+                "per_shopper_limit": null,
+                "global_cap": 8
+            })),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let promotion: Value = created.json().await.unwrap();
+    let id = promotion["id"].as_u64().unwrap();
+    // Two each at first; four wait in the pool.
+    let first: serde_json::Map<String, Value> = platform
+        .cells
+        .iter()
+        .map(|cell| (cell.id.clone(), json!(2)))
+        .collect();
+    assert_eq!(promotion["cell_caps"], Value::Object(first));
+    for cell in &platform.cells {
+        let started = Instant::now();
+        while count_in(cell, &format!("SELECT COUNT(*) FROM promotions WHERE id = {id}")).await == 0 {
+            assert!(started.elapsed() < WAIT, "the promotion never reached {}", cell.id);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    // The busy cell asks as its share runs low and is given the pool.
+    let busy = redeem_until_spent(&platform, 0, "CAPPED8", id, 8).await;
+    assert_eq!(busy, 6, "its first two and the pool's four");
+    // The quiet cell still has its first share, and no more.
+    let quiet = redeem_until_spent(&platform, 1, "CAPPED8", id, 8).await;
+    assert_eq!(quiet, 2);
+    let (p0, p1) = (platform.cells[0].id.clone(), platform.cells[1].id.clone());
+    let sorted = |mut shares: Vec<(String, u64, u64)>| {
+        shares.sort();
+        shares
+    };
+    assert_eq!(
+        cap_shares(&platform, id).await,
+        sorted(vec![(p0.clone(), 6, 0), (p1.clone(), 2, 0)])
+    );
+
+    // An order in the quiet cell is cancelled, and the cell is recalled (as
+    // a drain does): it gives the unspent use back, and the busy cell is
+    // granted it.
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::MySqlConnection::connect(&platform.cells[1].mysql_url)
+            .await
+            .unwrap();
+        let order: String = sqlx::query_scalar(
+            "SELECT order_id FROM promotion_redemptions ORDER BY order_id LIMIT 1",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        cell::promotions::give_back(&mut tx, &order).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let recalled = platform
+        .control
+        .as_role(
+            &["sre"],
+            Method::POST,
+            &format!("/control/api/cells/{p1}/recall-stock"),
+            None,
+        )
+        .await;
+    assert_eq!(recalled.status(), 202);
+    let started = Instant::now();
+    while cap_shares(&platform, id).await != sorted(vec![(p0.clone(), 6, 0), (p1.clone(), 2, 1)]) {
+        assert!(
+            started.elapsed() < WAIT,
+            "the recalled cell never gave its use back: {:?}",
+            cap_shares(&platform, id).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(redeem_until_spent(&platform, 0, "CAPPED8", id, 8).await, 1);
+    let shares = cap_shares(&platform, id).await;
+    let out: u64 = shares.iter().map(|(_, granted, returned)| granted - returned).sum();
+    assert_eq!(out, 8, "{shares:?}");
+    let used = count_in(&platform.cells[0], "SELECT COUNT(*) FROM promotion_redemptions").await
+        + count_in(&platform.cells[1], "SELECT COUNT(*) FROM promotion_redemptions").await;
+    assert_eq!(used, 8, "eight uses in all, never nine");
+    platform.stop().await;
+}
+
 /// Total hits of `q` in the cell's search (`None` while it warms up).
 fn total(body: &Value) -> Option<u64> {
     body["total"].as_u64()

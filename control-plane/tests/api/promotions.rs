@@ -47,18 +47,38 @@ async fn a_promotion_is_validated_versioned_shared_out_announced_and_audited() {
     assert_eq!(promotion["ends_at"], "2029-12-31T23:00:00Z");
     let id = promotion["id"].as_u64().unwrap();
 
-    // The cap is shared out, in full, to the cells that hold shoppers.
+    // Each active cell gets a first share of the cap, half of it in all;
+    // the rest waits for the cells that ask.
     let cells: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM cells WHERE state IN ('active', 'draining') ORDER BY id")
+        sqlx::query_as("SELECT id FROM cells WHERE state = 'active' ORDER BY id")
             .fetch_all(&app.pool().await)
             .await
             .unwrap();
+    assert!(!cells.is_empty());
+    let first = 101 / (2 * cells.len() as u64);
     let shares = promotion["cell_caps"].as_object().unwrap();
     assert_eq!(shares.len(), cells.len());
-    assert_eq!(
-        shares.values().map(|v| v.as_u64().unwrap()).sum::<u64>(),
-        101
-    );
+    assert!(shares.values().all(|v| v.as_u64() == Some(first)), "{shares:?}");
+    let grants = app
+        .outbox()
+        .await
+        .into_iter()
+        .filter(|(kind, topic)| topic.ends_with(".allocations") && kind == "PromotionCapGranted")
+        .count();
+    assert_eq!(grants, cells.len());
+
+    // A cap below what the cells already hold is refused, and nothing is
+    // written.
+    let mut smaller = coupon("TEN");
+    smaller["global_cap"] = json!(first * cells.len() as u64 - 1);
+    let refused = app
+        .admin(
+            Method::PUT,
+            &format!("/admin/api/promotions/{id}"),
+            Some(&smaller),
+        )
+        .await;
+    assert_eq!(code_of(refused).await, (409, "cap_below_shared".into()));
 
     let taken = app
         .admin(Method::POST, "/admin/api/promotions", Some(&coupon("TEN")))

@@ -118,6 +118,21 @@ const SCHEMAS: &[(&str, u16, &str)] = &[
         1,
         include_str!("../schemas/StockReturned.v1.json"),
     ),
+    (
+        "PromotionCapGranted",
+        1,
+        include_str!("../schemas/PromotionCapGranted.v1.json"),
+    ),
+    (
+        "PromotionCapTopUpRequested",
+        1,
+        include_str!("../schemas/PromotionCapTopUpRequested.v1.json"),
+    ),
+    (
+        "PromotionCapReturned",
+        1,
+        include_str!("../schemas/PromotionCapReturned.v1.json"),
+    ),
 ];
 
 #[derive(Debug, Clone)]

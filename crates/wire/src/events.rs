@@ -475,3 +475,65 @@ impl EventPayload for OrderRefunded {
         self.order_id.clone()
     }
 }
+
+/// The control plane gave `cell` more uses of a promotion's global cap
+/// (`allocations`, keyed by cell). `granted` is everything the cell has
+/// been given of it so far, not the increment, so a redelivered or
+/// reordered grant changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionCapGranted {
+    pub promotion_id: u64,
+    pub cell: String,
+    pub granted: u64,
+}
+
+impl EventPayload for PromotionCapGranted {
+    const TYPE: &'static str = "PromotionCapGranted";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        self.cell.clone()
+    }
+}
+
+/// A cell's share of a promotion's cap ran low or out (`<cell>.inventory`,
+/// keyed by promotion): it has used `used` of the `granted` it was given
+/// (less what it gave back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionCapTopUpRequested {
+    pub promotion_id: u64,
+    pub cell: String,
+    pub used: u64,
+    pub granted: u64,
+}
+
+impl EventPayload for PromotionCapTopUpRequested {
+    const TYPE: &'static str = "PromotionCapTopUpRequested";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        format!("promotion-{}", self.promotion_id)
+    }
+}
+
+/// A recalled cell gave back the uses of a promotion's cap it had not
+/// spent (`<cell>.inventory`). `returned` is everything it has given back
+/// of this promotion so far, so a redelivery changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionCapReturned {
+    pub promotion_id: u64,
+    pub cell: String,
+    pub returned: u64,
+}
+
+impl EventPayload for PromotionCapReturned {
+    const TYPE: &'static str = "PromotionCapReturned";
+    const VERSION: u16 = 1;
+
+    fn key(&self) -> String {
+        format!("promotion-{}", self.promotion_id)
+    }
+}
