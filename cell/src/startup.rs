@@ -38,8 +38,8 @@ use events::consumer::ConsumerSettings;
 use secrecy::ExposeSecret;
 use wire::events::{
     OrderCancelled, OrderConfirmed, OrderPlaced, OrderRefunded, OrderStatusChanged, ProductDeleted,
-    ProductUpserted, PromotionCapGranted, PromotionUpserted, StockAllocated, StockHintUpdated, StockRecalled,
-    TrendingUpdated,
+    ProductUpserted, PromotionCapGranted, PromotionUpserted, StockAllocated, StockHintUpdated,
+    StockRecalled, TrendingUpdated,
 };
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

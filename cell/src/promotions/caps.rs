@@ -82,10 +82,12 @@ pub async fn spend(conn: &mut MySqlConnection, id: u64) -> Result<(), sqlx::Erro
 
 /// Gives one use of promotion `id` back (its order was cancelled).
 pub async fn unspend(conn: &mut MySqlConnection, id: u64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE promotion_allowances SET used = used - 1 WHERE promotion_id = ? AND used > 0")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE promotion_allowances SET used = used - 1 WHERE promotion_id = ? AND used > 0",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -152,7 +154,12 @@ impl Caps {
             },
         )
         .await?;
-        tracing::info!(promotion = p.id, used = held.used, granted = held.granted, "promotion cap top-up asked for");
+        tracing::info!(
+            promotion = p.id,
+            used = held.used,
+            granted = held.granted,
+            "promotion cap top-up asked for"
+        );
         Ok(())
     }
 
@@ -218,7 +225,11 @@ impl Handler for OnCapGranted {
         .bind(grant.granted)
         .execute(&mut *conn)
         .await?;
-        tracing::info!(promotion = grant.promotion_id, granted = grant.granted, "promotion cap granted");
+        tracing::info!(
+            promotion = grant.promotion_id,
+            granted = grant.granted,
+            "promotion cap granted"
+        );
         Ok(())
     }
 }
@@ -256,12 +267,14 @@ pub async fn give_back_all(
             continue;
         }
         let returned = held.returned + unspent;
-        sqlx::query("UPDATE promotion_allowances SET granted = ?, returned = ? WHERE promotion_id = ?")
-            .bind(held.granted)
-            .bind(returned)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "UPDATE promotion_allowances SET granted = ?, returned = ? WHERE promotion_id = ?",
+        )
+        .bind(held.granted)
+        .bind(returned)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
         outbox::enqueue_payload(
             &mut *conn,
             schemas,

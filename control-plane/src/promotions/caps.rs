@@ -174,10 +174,8 @@ pub async fn share_out(
         return Err(CapError::BelowShared { shared });
     }
     let active = active_cells(&mut *conn).await?;
-    let mut totals: BTreeMap<String, u64> = held
-        .iter()
-        .map(|s| (s.cell.clone(), s.granted))
-        .collect();
+    let mut totals: BTreeMap<String, u64> =
+        held.iter().map(|s| (s.cell.clone(), s.granted)).collect();
     for (cell, units) in plan_first_shares(cap, &held, &active) {
         let granted = grant(&mut *conn, out, id, &cell, units).await?;
         totals.insert(cell, granted);

@@ -426,11 +426,7 @@ async fn ten_units_across_two_cells_sell_exactly_ten_times() {
 /// One order with promotion `code` placed in `cell`'s database the way
 /// checkout does it: the limits checked under the promotion's lock, then
 /// the use counted. `Ok(false)` when the cell's share is spent.
-async fn redeem_in(
-    cell: &TestCell,
-    caps: &cell::promotions::caps::Caps,
-    code: &str,
-) -> bool {
+async fn redeem_in(cell: &TestCell, caps: &cell::promotions::caps::Caps, code: &str) -> bool {
     use sqlx::Connection;
     let mut conn = sqlx::MySqlConnection::connect(&cell.mysql_url)
         .await
@@ -477,7 +473,10 @@ async fn redeem_until_spent(platform: &Platform, n: usize, code: &str, id: u64, 
             continue;
         }
         let shares = cap_shares(platform, id).await;
-        let out: u64 = shares.iter().map(|(_, granted, returned)| granted - returned).sum();
+        let out: u64 = shares
+            .iter()
+            .map(|(_, granted, returned)| granted - returned)
+            .sum();
         let granted = shares
             .iter()
             .find(|(c, _, _)| *c == cell.id)
@@ -490,7 +489,11 @@ async fn redeem_until_spent(platform: &Platform, n: usize, code: &str, id: u64, 
         if out >= cap && u64::try_from(held).unwrap() >= granted {
             return used;
         }
-        assert!(started.elapsed() < WAIT, "cell {} never settled: {shares:?}", cell.id);
+        assert!(
+            started.elapsed() < WAIT,
+            "cell {} never settled: {shares:?}",
+            cell.id
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -542,8 +545,18 @@ async fn a_promotion_s_cap_follows_demand_between_cells_and_never_runs_over() {
     assert_eq!(promotion["cell_caps"], Value::Object(first));
     for cell in &platform.cells {
         let started = Instant::now();
-        while count_in(cell, &format!("SELECT COUNT(*) FROM promotions WHERE id = {id}")).await == 0 {
-            assert!(started.elapsed() < WAIT, "the promotion never reached {}", cell.id);
+        while count_in(
+            cell,
+            &format!("SELECT COUNT(*) FROM promotions WHERE id = {id}"),
+        )
+        .await
+            == 0
+        {
+            assert!(
+                started.elapsed() < WAIT,
+                "the promotion never reached {}",
+                cell.id
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -603,10 +616,21 @@ async fn a_promotion_s_cap_follows_demand_between_cells_and_never_runs_over() {
     }
     assert_eq!(redeem_until_spent(&platform, 0, "CAPPED8", id, 8).await, 1);
     let shares = cap_shares(&platform, id).await;
-    let out: u64 = shares.iter().map(|(_, granted, returned)| granted - returned).sum();
+    let out: u64 = shares
+        .iter()
+        .map(|(_, granted, returned)| granted - returned)
+        .sum();
     assert_eq!(out, 8, "{shares:?}");
-    let used = count_in(&platform.cells[0], "SELECT COUNT(*) FROM promotion_redemptions").await
-        + count_in(&platform.cells[1], "SELECT COUNT(*) FROM promotion_redemptions").await;
+    let used = count_in(
+        &platform.cells[0],
+        "SELECT COUNT(*) FROM promotion_redemptions",
+    )
+    .await
+        + count_in(
+            &platform.cells[1],
+            "SELECT COUNT(*) FROM promotion_redemptions",
+        )
+        .await;
     assert_eq!(used, 8, "eight uses in all, never nine");
     platform.stop().await;
 }

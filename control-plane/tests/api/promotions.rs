@@ -58,7 +58,10 @@ async fn a_promotion_is_validated_versioned_shared_out_announced_and_audited() {
     let first = 101 / (2 * cells.len() as u64);
     let shares = promotion["cell_caps"].as_object().unwrap();
     assert_eq!(shares.len(), cells.len());
-    assert!(shares.values().all(|v| v.as_u64() == Some(first)), "{shares:?}");
+    assert!(
+        shares.values().all(|v| v.as_u64() == Some(first)),
+        "{shares:?}"
+    );
     let grants = app
         .outbox()
         .await
