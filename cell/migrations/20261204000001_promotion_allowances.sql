@@ -17,5 +17,10 @@ CREATE TABLE promotion_allowances (
     CONSTRAINT promotion_allowances_returned CHECK (returned <= granted)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
+-- A row for every promotion held (checkout then locks a row, never a gap),
+-- and for any promotion only redemptions still name.
 INSERT INTO promotion_allowances (promotion_id, used)
+SELECT p.id, (SELECT COUNT(*) FROM promotion_redemptions r WHERE r.promotion_id = p.id)
+FROM promotions p;
+INSERT IGNORE INTO promotion_allowances (promotion_id, used)
 SELECT promotion_id, COUNT(*) FROM promotion_redemptions GROUP BY promotion_id;

@@ -85,6 +85,9 @@ impl Carts {
     /// shopper does not wait for it.
     fn chase(&self, outcome: &Outcome) {
         for promotion in outcome.ran_short() {
+            if !self.caps.worth_chasing(promotion) {
+                continue;
+            }
             let caps = self.caps.clone();
             tokio::spawn(async move {
                 if let Err(error) = caps.ran_short(promotion).await {

@@ -822,8 +822,9 @@ impl Checkouts {
         if order.status != Status::Pending {
             return Ok(());
         }
-        let skus = self.stock.release(&mut tx, order_id).await?;
+        // The promotion first, as placing an order locks it before stock.
         promotions::give_back(&mut tx, order_id).await?;
+        let skus = self.stock.release(&mut tx, order_id).await?;
         orders::transition(
             &mut tx,
             order_id,
@@ -903,12 +904,13 @@ impl Checkouts {
                 });
             }
         }
+        // The promotion first, as placing an order locks it before stock.
+        promotions::give_back(&mut tx, order_id).await?;
         let skus = self
             .stock
             .unsell(&mut tx, order_id)
             .await
             .map_err(|e| OrderError::Unexpected(e.into()))?;
-        promotions::give_back(&mut tx, order_id).await?;
         if owner.is_none() {
             super::refunds::audit(
                 &mut tx,

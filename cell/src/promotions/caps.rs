@@ -10,7 +10,9 @@
 //! was written, so a cell that has the snapshot but not yet the grant
 //! already holds its share.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use events::consumer::{Handler, HandlerError};
@@ -100,6 +102,9 @@ pub struct Caps {
     /// `<cell>.inventory`, with the platform's topic prefix.
     topic: String,
     cooldown: Duration,
+    /// When this process last chased each promotion: a spent cap is seen
+    /// by every cart read, and only one in a cool-down needs to ask.
+    chased: Arc<Mutex<HashMap<u64, Instant>>>,
 }
 
 impl Caps {
@@ -110,7 +115,30 @@ impl Caps {
             cell: cell.to_owned(),
             topic: format!("{topic_prefix}{}", topics::cell_topic(cell, "inventory")),
             cooldown,
+            chased: Arc::default(),
         }
+    }
+
+    /// Whether a read that found promotion `id` spent should ask for more:
+    /// once per cool-down per process, without touching the database.
+    pub fn worth_chasing(&self, id: u64) -> bool {
+        let now = Instant::now();
+        let mut chased = self
+            .chased
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if chased
+            .get(&id)
+            .is_some_and(|at| now.duration_since(*at) < self.cooldown)
+        {
+            return false;
+        }
+        if chased.len() >= 1024 {
+            let cooldown = self.cooldown;
+            chased.retain(|_, at| now.duration_since(*at) < cooldown);
+        }
+        chased.insert(id, now);
+        true
     }
 
     pub fn cell(&self) -> &str {
@@ -241,6 +269,13 @@ pub async fn give_back_all(
     schemas: &Schemas,
     (cell, topic): (&str, &str),
 ) -> Result<usize, anyhow::Error> {
+    // Promotions before allowances, in id order: the order checkout locks
+    // them in.
+    sqlx::query(
+        "SELECT id FROM promotions WHERE id IN (SELECT promotion_id FROM promotion_allowances) ORDER BY id FOR UPDATE",
+    )
+    .execute(&mut *conn)
+    .await?;
     let rows = sqlx::query(
         r#"SELECT a.promotion_id, a.granted, a.returned, a.used, CAST(p.snapshot AS CHAR) AS snapshot
            FROM promotion_allowances a LEFT JOIN promotions p ON p.id = a.promotion_id
@@ -318,5 +353,17 @@ mod tests {
         };
         assert_eq!(spent_more_than_held.left(), 0);
         assert!(Allowance::default().low());
+    }
+
+    #[tokio::test]
+    async fn a_spent_cap_is_chased_once_per_cool_down() {
+        let pool = sqlx::MySqlPool::connect_lazy("mysql://nobody@127.0.0.1:1/none").unwrap();
+        let caps = Caps::new(pool.clone(), "c1", "", Duration::from_secs(60));
+        assert!(caps.worth_chasing(7));
+        assert!(!caps.worth_chasing(7), "asked within the cool-down");
+        assert!(caps.worth_chasing(8), "another promotion is its own");
+        assert!(!caps.clone().worth_chasing(7), "clones share the record");
+        let eager = Caps::new(pool, "c1", "", Duration::ZERO);
+        assert!(eager.worth_chasing(7) && eager.worth_chasing(7));
     }
 }

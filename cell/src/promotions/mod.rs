@@ -391,7 +391,8 @@ pub async fn redeem(
     Ok(())
 }
 
-/// A cancelled order gives its use of the promotion back.
+/// A cancelled order gives its use of the promotion back. The promotion's
+/// row is locked before its allowance, in the order checkout takes them.
 pub async fn give_back(conn: &mut MySqlConnection, order_id: &str) -> Result<(), sqlx::Error> {
     let promotion: Option<u64> = sqlx::query_scalar(
         "SELECT promotion_id FROM promotion_redemptions WHERE order_id = ? FOR UPDATE",
@@ -402,6 +403,10 @@ pub async fn give_back(conn: &mut MySqlConnection, order_id: &str) -> Result<(),
     let Some(promotion) = promotion else {
         return Ok(());
     };
+    sqlx::query("SELECT id FROM promotions WHERE id = ? FOR UPDATE")
+        .bind(promotion)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM promotion_redemptions WHERE order_id = ?")
         .bind(order_id)
         .execute(&mut *conn)

@@ -510,6 +510,19 @@ impl Handler for OnRecalled {
         if event.cell != self.cell {
             return Ok(());
         }
+        if event.skus.is_none() {
+            // A whole recall (a drained cell) gives back its shares of
+            // promotions' caps too, first: checkout locks promotions before
+            // stock.
+            let promotions = crate::promotions::caps::give_back_all(
+                &mut *conn,
+                &self.schemas,
+                (self.cell.as_str(), self.inventory_topic.as_str()),
+            )
+            .await
+            .map_err(HandlerError::Transient)?;
+            tracing::info!(promotions, "promotion caps returned");
+        }
         let mut query =
             QueryBuilder::<MySql>::new("SELECT sku, held FROM cell_stock WHERE held > 0");
         if let Some(skus) = &event.skus {
@@ -551,18 +564,6 @@ impl Handler for OnRecalled {
             .map_err(|e| HandlerError::Transient(anyhow::anyhow!("{e}")))?;
         }
         tracing::info!(skus = items.len(), "stock recalled and returned");
-        if event.skus.is_none() {
-            // A whole recall (a drained cell) gives back its shares of
-            // promotions' caps too.
-            let promotions = crate::promotions::caps::give_back_all(
-                conn,
-                &self.schemas,
-                (self.cell.as_str(), self.inventory_topic.as_str()),
-            )
-            .await
-            .map_err(HandlerError::Transient)?;
-            tracing::info!(promotions, "promotion caps returned");
-        }
         Ok(())
     }
 

@@ -9,8 +9,9 @@
 //! busy cell keeps asking and a quiet one keeps its first share.
 //!
 //! Grants and returns carry running totals, so redelivered or reordered
-//! events change nothing. Every change happens under the promotion's row
-//! lock, so two top-ups cannot both spend the same part of the pool.
+//! events change nothing. Every grant happens under the promotion's row
+//! lock, so two top-ups cannot both spend the same part of the pool (a
+//! return only grows the pool, under its share's row lock).
 
 use std::collections::BTreeMap;
 
