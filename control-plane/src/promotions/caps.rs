@@ -159,17 +159,23 @@ async fn grant(
 /// Promotion `id` is being saved with `cap` (its row locked by the
 /// caller): refuses a cap below what cells already hold, gives each active
 /// cell without a share its first one, and returns every cell's granted
-/// total for the snapshot's `cell_caps`.
+/// total for the snapshot's `cell_caps`. A promotion created in this
+/// transaction (`created`) has no shares to read: not reading them keeps
+/// two admins creating promotions at once from gap-locking each other.
 pub async fn share_out(
     conn: &mut MySqlConnection,
     out: (&Schemas, &str),
-    id: u64,
+    (id, created): (u64, bool),
     cap: Option<u64>,
 ) -> Result<BTreeMap<String, u64>, CapError> {
     let Some(cap) = cap else {
         return Ok(BTreeMap::new());
     };
-    let held = shares(&mut *conn, id).await?;
+    let held = if created {
+        Vec::new()
+    } else {
+        shares(&mut *conn, id).await?
+    };
     let shared: u64 = held.iter().map(CapShare::out).sum();
     if cap < shared {
         return Err(CapError::BelowShared { shared });

@@ -290,7 +290,7 @@ impl Promotions {
         let cell_caps = caps::share_out(
             &mut *conn,
             (&self.schemas, &self.allocations),
-            id,
+            (id, version == 1),
             input.global_cap,
         )
         .await?;

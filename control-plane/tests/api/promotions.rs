@@ -156,3 +156,23 @@ async fn a_promotion_is_validated_versioned_shared_out_announced_and_audited() {
     assert_eq!(actions, ["promotion.create", "promotion.replace"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn capped_promotions_created_at_once_are_all_saved() {
+    let mut app = spawn_app().await;
+    seed_refs(&app).await;
+    let app_ref = &app;
+    let creates = (0..6).map(|n| async move {
+        let mut body = coupon(&format!("RUSH{n}"));
+        body["categories"] = json!([]);
+        body["brands"] = json!([]);
+        app_ref
+            .admin(Method::POST, "/admin/api/promotions", Some(&body))
+            .await
+            .status()
+            .as_u16()
+    });
+    let statuses = futures_util::future::join_all(creates).await;
+    assert_eq!(statuses, vec![201; 6]);
+    app.stop().await;
+}
