@@ -191,29 +191,34 @@ impl Caps {
         Ok(())
     }
 
+    /// Asks for more of `p`'s cap, in the caller's transaction (which
+    /// holds `p`'s row lock), when `p` is a running capped promotion and a
+    /// quarter of this cell's share or less is left.
+    pub async fn ask_if_low(
+        &self,
+        conn: &mut MySqlConnection,
+        p: &PromotionSnapshot,
+    ) -> Result<(), anyhow::Error> {
+        if p.global_cap.is_none() || !p.active {
+            return Ok(());
+        }
+        let held = allowance(conn, p, &self.cell, true).await?;
+        if held.low() {
+            self.ask(conn, p, held).await?;
+        }
+        Ok(())
+    }
+
     /// A shopper found promotion `id`'s share here spent: asks for more in
     /// a transaction of its own (the caller's was rolled back or only read).
     pub async fn ran_short(&self, id: u64) -> Result<(), anyhow::Error> {
         let mut tx = self.pool.begin().await?;
         // The promotion's row first, as checkout takes it: the two never
         // wait on each other's allowance rows the other way round.
-        let json: Option<String> = sqlx::query_scalar(
-            "SELECT CAST(snapshot AS CHAR) FROM promotions WHERE id = ? FOR UPDATE",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(json) = json else {
+        let Some(p) = super::locked(&mut tx, id).await? else {
             return Ok(());
         };
-        let p: PromotionSnapshot = serde_json::from_str(&json)?;
-        if p.global_cap.is_none() || !p.active {
-            return Ok(());
-        }
-        let held = allowance(&mut tx, &p, &self.cell, true).await?;
-        if held.low() {
-            self.ask(&mut tx, &p, held).await?;
-        }
+        self.ask_if_low(&mut tx, &p).await?;
         tx.commit().await?;
         Ok(())
     }

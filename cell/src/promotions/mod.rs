@@ -238,14 +238,22 @@ pub async fn by_code(
     json.as_deref().map(parse).transpose()
 }
 
-/// Promotion `id`, its row locked.
-async fn lock(conn: &mut MySqlConnection, id: u64) -> Result<PromotionSnapshot, sqlx::Error> {
-    let json: String =
+/// Promotion `id`, its row locked, if this cell holds it.
+pub async fn locked(
+    conn: &mut MySqlConnection,
+    id: u64,
+) -> Result<Option<PromotionSnapshot>, sqlx::Error> {
+    let json: Option<String> =
         sqlx::query_scalar("SELECT CAST(snapshot AS CHAR) FROM promotions WHERE id = ? FOR UPDATE")
             .bind(id)
-            .fetch_one(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await?;
-    parse(&json)
+    json.as_deref().map(parse).transpose()
+}
+
+/// Promotion `id`, its row locked; an error when this cell lacks it.
+async fn lock(conn: &mut MySqlConnection, id: u64) -> Result<PromotionSnapshot, sqlx::Error> {
+    locked(conn, id).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
 /// The promotions without a code that are switched on.
@@ -382,13 +390,7 @@ pub async fn redeem(
     .await?;
     caps::spend(conn, promotion_id).await?;
     let p = lock(conn, promotion_id).await?;
-    if p.global_cap.is_some() {
-        let held = caps::allowance(conn, &p, caps.cell(), true).await?;
-        if held.low() {
-            caps.ask(conn, &p, held).await?;
-        }
-    }
-    Ok(())
+    caps.ask_if_low(conn, &p).await
 }
 
 /// A cancelled order gives its use of the promotion back. The promotion's
