@@ -76,6 +76,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     )?;
     let cells = crate::cells::Cells::new(
         pool.clone(),
+        kafka.topic(events::topics::ALLOCATIONS),
         std::time::Duration::from_millis(config.orders.fanout_timeout_ms),
         verifier.clone(),
     )?;

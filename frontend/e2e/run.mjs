@@ -155,6 +155,8 @@ async function main() {
     });
 
     await step(page, 'checkout-payment', async () => {
+      // Places the order; the stack's emulator means the test-card form (no Stripe.js).
+      await page.getByRole('button', { name: 'Enter payment details' }).click();
       await page.getByLabel('Card number').fill('4242 4242 4242 4242');
       await page.getByLabel('Expiry (MM/YY)').fill('12/34');
       await page.getByLabel('Security code').fill('123');

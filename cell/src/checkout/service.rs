@@ -1005,6 +1005,7 @@ impl Checkouts {
                 intent: intent.clone(),
                 client_secret: order.client_secret.clone().unwrap_or_default(),
                 publishable_key: self.payments.publishable_key().to_owned(),
+                stripe_js: self.payments.stripe_js(),
                 status: order.payment_status.clone(),
                 error: order.payment_error.clone(),
             });

@@ -22,6 +22,9 @@ use stripe_core::payment_intent::{
 };
 use stripe_core::refund::CreateRefund;
 
+/// Stripe's own API, as `payments.api_base` names it.
+pub const STRIPE_API: &str = "https://api.stripe.com";
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentSettings {
@@ -136,6 +139,8 @@ fn key(value: &str) -> Result<RequestStrategy, PaymentError> {
 pub struct Payments {
     client: Option<Client>,
     publishable_key: String,
+    /// Talking to Stripe itself (not the emulator).
+    stripe_js: bool,
     timeout: Duration,
 }
 
@@ -163,12 +168,20 @@ impl Payments {
         Ok(Self {
             client,
             publishable_key: settings.publishable_key.clone(),
+            stripe_js: settings.api_base.trim_end_matches('/') == STRIPE_API,
             timeout: Duration::from_millis(settings.timeout_ms),
         })
     }
 
     pub fn publishable_key(&self) -> &str {
         &self.publishable_key
+    }
+
+    /// Whether browsers confirm payments with Stripe.js: only against
+    /// Stripe's own API. The emulator has no Stripe.js, so the shop's page
+    /// confirms there with a test PaymentMethod instead.
+    pub fn stripe_js(&self) -> bool {
+        self.stripe_js && self.enabled()
     }
 
     pub fn enabled(&self) -> bool {
@@ -271,5 +284,31 @@ impl Payments {
             .send(request, key(&format!("{intent}:refund:{refund}"))?)
             .await?;
         Ok(refunded.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(api_base: &str, secret_key: &str) -> PaymentSettings {
+        PaymentSettings {
+            api_base: api_base.into(),
+            secret_key: secret_key.to_owned().into(),
+            publishable_key: "pk_test_x".into(),
+            webhook_secret: "whsec_x".to_owned().into(),
+            webhook_tolerance_s: 300,
+            timeout_ms: 1000,
+        }
+    }
+
+    #[test]
+    fn browsers_use_stripe_js_only_against_stripe_itself() {
+        let stripe = Payments::new(&settings("https://api.stripe.com/", "sk_test_x")).unwrap();
+        assert!(stripe.stripe_js());
+        let emulator = Payments::new(&settings("http://127.0.0.1:8420", "sk_test_x")).unwrap();
+        assert!(!emulator.stripe_js());
+        let off = Payments::new(&settings("https://api.stripe.com", "")).unwrap();
+        assert!(!off.stripe_js(), "no payments, nothing to confirm");
     }
 }

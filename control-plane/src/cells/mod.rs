@@ -97,6 +97,9 @@ fn reason(text: &str) -> Result<&str, CellError> {
 #[derive(Debug, Clone)]
 pub struct Cells {
     pool: MySqlPool,
+    /// `allocations`, prefixed: where a cell that becomes active is given
+    /// its first share of capped promotions.
+    allocations_topic: String,
     client: reqwest::Client,
     /// Makes the service token the shopper counts are asked with.
     verifier: Arc<crate::staff::Verifier>,
@@ -105,12 +108,14 @@ pub struct Cells {
 impl Cells {
     pub fn new(
         pool: MySqlPool,
+        allocations_topic: String,
         probe_timeout: Duration,
         verifier: Arc<crate::staff::Verifier>,
     ) -> anyhow::Result<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         Ok(Self {
             pool,
+            allocations_topic,
             client: reqwest::Client::builder().timeout(probe_timeout).build()?,
             verifier,
         })
@@ -275,17 +280,38 @@ impl Cells {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        let promotions = self.first_cap_shares(&mut tx, id).await?;
         finish(
             &mut tx,
             actor,
             "cell.activate",
             id,
-            serde_json::json!({"listed_products": status.listed_products, "published": published}),
+            serde_json::json!({
+                "listed_products": status.listed_products,
+                "published": published,
+                "promotion_cap_shares": promotions,
+            }),
         )
         .await?;
         tx.commit().await?;
         tracing::info!(cell = id, actor, "cell active: taking shoppers");
         Ok(())
+    }
+
+    /// Gives cell `id`, active as of this transaction, its first share of
+    /// every capped promotion it holds none of.
+    async fn first_cap_shares(
+        &self,
+        conn: &mut sqlx::MySqlConnection,
+        id: &str,
+    ) -> Result<usize, CellError> {
+        let schemas = events::Schemas::builtin();
+        crate::promotions::caps::welcome(conn, (&schemas, &self.allocations_topic), id)
+            .await
+            .map_err(|e| match e {
+                crate::promotions::caps::CapError::Unexpected(e) => CellError::Unexpected(e),
+                other => CellError::Unexpected(other.into()),
+            })
     }
 
     /// Sets cell `id`'s share of new shoppers.
@@ -356,6 +382,10 @@ impl Cells {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if to == CellState::Active {
+            // Promotions created while it was down gave it no share.
+            self.first_cap_shares(&mut tx, id).await?;
+        }
         finish(
             &mut tx,
             actor,

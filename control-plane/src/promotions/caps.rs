@@ -190,6 +190,54 @@ pub async fn share_out(
     Ok(totals)
 }
 
+/// Cell `cell` has just become active (its row locked by the caller, the
+/// new state written): it gets its first share of every active, capped
+/// promotion, as an active cell does when a promotion is saved, so its
+/// first shopper with a coupon finds uses there instead of waiting for a
+/// top-up. Each promotion's row is locked, in id order, before its shares
+/// (the order saves and top-ups take them in). Returns how many promotions
+/// gave it a share.
+pub async fn welcome(
+    conn: &mut MySqlConnection,
+    out: (&Schemas, &str),
+    cell: &str,
+) -> Result<usize, CapError> {
+    // Which promotions have a cap, read without locks: a cap added after
+    // this read shares out to the cell itself (the cell is active now).
+    let capped: Vec<u64> = sqlx::query_scalar(
+        "SELECT id FROM promotions WHERE JSON_TYPE(JSON_EXTRACT(snapshot, '$.global_cap')) = 'INTEGER' ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut welcomed = 0;
+    for id in capped {
+        let json: Option<String> = sqlx::query_scalar(
+            "SELECT CAST(snapshot AS CHAR) FROM promotions WHERE id = ? FOR UPDATE",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(json) = json else { continue };
+        let p: PromotionSnapshot =
+            serde_json::from_str(&json).map_err(|e| CapError::Unexpected(e.into()))?;
+        let Some(cap) = p.global_cap.filter(|_| p.active) else {
+            continue;
+        };
+        let held = shares(&mut *conn, id).await?;
+        if held.iter().any(|s| s.cell == cell && s.out() > 0) {
+            continue;
+        }
+        let active = active_cells(&mut *conn).await?;
+        let units = first_share(cap, active.len()).min(pool(cap, &held));
+        if units == 0 {
+            continue;
+        }
+        grant(&mut *conn, out, id, cell, units).await?;
+        welcomed += 1;
+    }
+    Ok(welcomed)
+}
+
 /// `cell` has used `used` of the `granted` it knows of and asks for more:
 /// it gets at least its first share, or as much as it has used (a busy
 /// cell's share doubles), as far as the pool goes. A request older than

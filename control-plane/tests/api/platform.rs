@@ -483,11 +483,7 @@ async fn redeem_until_spent(platform: &Platform, n: usize, code: &str, id: u64, 
             .iter()
             .find(|(c, _, _)| *c == cell.id)
             .map_or(0, |(_, granted, _)| *granted);
-        let held = count_in(
-            cell,
-            &format!("SELECT CAST(COALESCE(MAX(granted), 0) AS SIGNED) FROM promotion_allowances WHERE promotion_id = {id}"),
-        )
-        .await;
+        let held = granted_in(cell, id).await;
         if out >= cap && u64::try_from(held).unwrap() >= granted {
             return used;
         }
@@ -498,6 +494,42 @@ async fn redeem_until_spent(platform: &Platform, n: usize, code: &str, id: u64, 
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Creates a 10% coupon `code` with `global_cap`; its saved snapshot.
+async fn create_capped(platform: &Platform, code: &str, global_cap: u64) -> Value {
+    let created = platform
+        .control
+        .admin(
+            Method::POST,
+            "/admin/api/promotions",
+            Some(&json!({
+                "code": code,
+                "name": format!("{global_cap} in all"),
+                "kind": "percentage",
+                "value": 10,
+                "currency": null,
+                "min_spend_minor": 0,
+                "categories": [],
+                "brands": [],
+                "starts_at": "2026-01-01T00:00:00Z",
+                "ends_at": null,
+                "per_shopper_limit": null,
+                "global_cap": global_cap
+            })),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    created.json().await.unwrap()
+}
+
+/// The uses of promotion `id` that `cell` knows it was granted.
+async fn granted_in(cell: &TestCell, id: u64) -> i64 {
+    count_in(
+        cell,
+        &format!("SELECT CAST(COALESCE(MAX(granted), 0) AS SIGNED) FROM promotion_allowances WHERE promotion_id = {id}"),
+    )
+    .await
 }
 
 async fn cap_shares(platform: &Platform, id: u64) -> Vec<(String, u64, u64)> {
@@ -514,29 +546,7 @@ async fn cap_shares(platform: &Platform, id: u64) -> Vec<(String, u64, u64)> {
 async fn a_promotion_s_cap_follows_demand_between_cells_and_never_runs_over() {
     let platform = Platform::start(2).await;
     seed_refs(&platform.control).await;
-    let created = platform
-        .control
-        .admin(
-            Method::POST,
-            "/admin/api/promotions",
-            Some(&json!({
-                "code": "CAPPED8",
-                "name": "Eight in all",
-                "kind": "percentage",
-                "value": 10,
-                "currency": null,
-                "min_spend_minor": 0,
-                "categories": [],
-                "brands": [],
-                "starts_at": "2026-01-01T00:00:00Z",
-                "ends_at": null,
-                "per_shopper_limit": null,
-                "global_cap": 8
-            })),
-        )
-        .await;
-    assert_eq!(created.status(), 201);
-    let promotion: Value = created.json().await.unwrap();
+    let promotion = create_capped(&platform, "CAPPED8", 8).await;
     let id = promotion["id"].as_u64().unwrap();
     // Two each at first; four wait in the pool.
     let first: serde_json::Map<String, Value> = platform
@@ -960,6 +970,10 @@ async fn a_new_cell_joins_and_takes_shoppers_only_once_its_catalog_has_caught_up
             .await;
         assert_eq!(created.status(), 201);
     }
+    // A coupon with a global cap: the one cell holds half of it at first.
+    let promotion = create_capped(&platform, "JOINER8", 8).await["id"]
+        .as_u64()
+        .unwrap();
     let id = testkit::unique("j-");
     let index = platform.start_cell(id.clone()).await;
     let address = platform.cells[index]
@@ -1038,6 +1052,20 @@ async fn a_new_cell_joins_and_takes_shoppers_only_once_its_catalog_has_caught_up
     }
     let (_, listed) = get(&platform.cells[index].address, "/api/products").await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    // Activation gave the new cell its first share of the cap (8 / (2 × 2)
+    // of the 4 left in the pool), and the grant reached it: its first
+    // shopper with the coupon does not wait for a top-up.
+    let mut expected = vec![(platform.cells[0].id.clone(), 4, 0), (id.clone(), 2, 0)];
+    expected.sort();
+    assert_eq!(cap_shares(&platform, promotion).await, expected);
+    let started = Instant::now();
+    while granted_in(&platform.cells[index], promotion).await != 2 {
+        assert!(
+            started.elapsed() < WAIT,
+            "the new cell never heard of its share"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let twice = sre(
         Method::POST,
         format!("/control/api/cells/{id}/activate"),

@@ -119,6 +119,10 @@ pub struct PaymentView {
     /// For Stripe.js in the browser.
     pub client_secret: String,
     pub publishable_key: String,
+    /// Whether the browser collects the card with Stripe.js (Stripe's own
+    /// servers); `false` with the local Stripe emulator, which Stripe.js
+    /// cannot talk to: the shop's page then sends a test PaymentMethod.
+    pub stripe_js: bool,
     /// As the provider reported it: `requires_payment_method`,
     /// `requires_action`, `processing`, `succeeded`, `failed`, …
     pub status: String,

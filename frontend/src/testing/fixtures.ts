@@ -9,6 +9,7 @@ import type { DrainView } from '@/api/wire/DrainView';
 import type { EmailChangePending } from '@/api/wire/EmailChangePending';
 import type { Facets } from '@/api/wire/Facets';
 import type { OrderDetail } from '@/api/wire/OrderDetail';
+import type { PaymentView } from '@/api/wire/PaymentView';
 import type { ProductDetail } from '@/api/wire/ProductDetail';
 import type { ProductSnapshot } from '@/api/wire/ProductSnapshot';
 import type { ProductSummary } from '@/api/wire/ProductSummary';
@@ -145,6 +146,20 @@ export function aCheckout(overrides: Partial<CheckoutView> = {}): CheckoutView {
     currency: 'GBP',
     order: null,
     payment: null,
+    ...overrides,
+  };
+}
+
+/** A checkout's PaymentIntent as the cell shows it: just made, for the emulator (test cards). */
+export function aPayment(overrides: Partial<PaymentView> = {}): PaymentView {
+  return {
+    provider: 'stripe',
+    intent: 'pi_1',
+    client_secret: 'pi_1_secret_abc',
+    publishable_key: 'pk_test_cellwear',
+    stripe_js: false,
+    status: 'requires_payment_method',
+    error: null,
     ...overrides,
   };
 }

@@ -14,6 +14,12 @@ intent: string,
  */
 client_secret: string, publishable_key: string, 
 /**
+ * Whether the browser collects the card with Stripe.js (Stripe's own
+ * servers); `false` with the local Stripe emulator, which Stripe.js
+ * cannot talk to: the shop's page then sends a test PaymentMethod.
+ */
+stripe_js: boolean, 
+/**
  * As the provider reported it: `requires_payment_method`,
  * `requires_action`, `processing`, `succeeded`, `failed`, …
  */

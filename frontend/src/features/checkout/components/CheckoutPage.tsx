@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 
 import type { CheckoutView } from '@/api/wire/CheckoutView';
 import { AddressLines } from '@/components/AddressFields';
@@ -9,6 +9,7 @@ import { Spinner } from '@/components/ui/Spinner';
 import { formatMoney } from '@/lib/format';
 
 import { useCheckout } from '../api/checkout';
+import { stripeReturnOf, type StripeReturn } from '../api/stripe';
 
 import { AddressStep } from './AddressStep';
 import { PaymentStep } from './PaymentStep';
@@ -25,6 +26,27 @@ type StepName = (typeof STEPS)[number][0];
 function stepIndex(step: string): number {
   const normalised = step === 'paying' ? 'payment' : step === 'cancelled' ? 'completed' : step;
   return Math.max(0, STEPS.findIndex(([name]) => name === normalised));
+}
+
+/** Intent statuses in which the shopper still has to give a (new) way to pay. */
+const NEEDS_PAYMENT_METHOD = new Set(['requires_payment_method', 'failed']);
+
+/**
+ * What a `paying` checkout (its order placed, its stock held) shows: the
+ * payment form while the shopper still has to pay, or the wait for the
+ * provider's confirmation. The cell learns of a payment made with Stripe.js
+ * only from Stripe's webhook, so until then its view still says
+ * `requires_payment_method`; the page knows better when Stripe.js confirmed
+ * here (`confirmed`) or Stripe sent the shopper back from a redirect
+ * (`returned`, from the query string).
+ */
+function payingShows(view: CheckoutView, confirmed: string | null, returned: StripeReturn | null): 'payment' | 'paying' {
+  const payment = view.payment;
+  // Placed, but making its intent failed: asking again makes it.
+  if (!payment) return 'payment';
+  if (confirmed === payment.intent) return 'paying';
+  if (returned?.intent === payment.intent) return returned.status === 'failed' ? 'payment' : 'paying';
+  return NEEDS_PAYMENT_METHOD.has(payment.status) ? 'payment' : 'paying';
 }
 
 function Progress({ current }: { current: number }) {
@@ -119,13 +141,19 @@ function Confirmation({ view }: { view: CheckoutView }) {
 export function CheckoutPage({ checkoutId }: { checkoutId: string }) {
   const query = useCheckout(checkoutId);
   const [editing, setEditing] = useState<StepName | null>(null);
+  // The intent Stripe.js confirmed on this page, waiting for its webhook.
+  const [confirmed, setConfirmed] = useState<string | null>(null);
+  const [params] = useSearchParams();
+  const returned = stripeReturnOf(params);
   return (
     <div>
       <h1 className="mb-4 text-2xl font-semibold">Checkout</h1>
       <Async query={query} loadingLabel="Loading your checkout…" errorTitle="Could not load this checkout">
         {(view) => {
           const serverStep = view.step;
-          const step: string = editing && (serverStep === 'shipping' || serverStep === 'payment') ? editing : serverStep;
+          const shown: string = serverStep === 'paying' ? payingShows(view, confirmed, returned) : serverStep;
+          const step: string = editing && (serverStep === 'shipping' || serverStep === 'payment') ? editing : shown;
+          const redirectFailed = shown === 'payment' && returned?.status === 'failed' && returned.intent === view.payment?.intent;
           const done = () => setEditing(null);
           return (
             <>
@@ -134,7 +162,7 @@ export function CheckoutPage({ checkoutId }: { checkoutId: string }) {
                 <section aria-live="polite">
                   {step === 'address' ? <AddressStep checkoutId={view.id} onDone={done} /> : null}
                   {step === 'shipping' ? <ShippingStep view={view} onDone={done} /> : null}
-                  {step === 'payment' ? <PaymentStep view={view} /> : null}
+                  {step === 'payment' ? <PaymentStep view={view} redirectFailed={redirectFailed} onConfirmed={setConfirmed} /> : null}
                   {step === 'paying' ? <Spinner label="Waiting for the payment to be confirmed…" /> : null}
                   {step === 'completed' || step === 'cancelled' ? <Confirmation view={view} /> : null}
                   {(serverStep === 'shipping' || serverStep === 'payment') && editing === null ? (
