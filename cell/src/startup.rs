@@ -15,6 +15,7 @@ use crate::auth::tokens::SigningKeys;
 use crate::auth::{Auth, AuthSettings, Limits, Sessions};
 use crate::carriers::Tracking;
 use crate::cart::Carts;
+use crate::cart::cache::CartCache;
 use crate::cart::takeover::Takeovers;
 use crate::catalog::Products;
 use crate::catalog::apply::{OnDeleted, OnUpserted};
@@ -91,11 +92,16 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         &config.kafka.topic_prefix,
         Duration::from_millis(config.stock.top_up_cooldown_ms),
     );
+    let cart_cache = CartCache::new(
+        backends.redis.clone(),
+        &config.redis.key_prefix,
+        Duration::from_secs(config.cart.cache_ttl_s),
+    );
     let carts = Arc::new(Carts::new(
         backends.mysql.clone(),
         config.cart.clone(),
         config.stock.low_stock,
-        caps,
+        (caps, cart_cache.clone()),
     ));
     let stock = Stock::new(
         backends.mysql.clone(),
@@ -150,9 +156,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let fences = crate::moves::Fences::load(backends.mysql.clone())
         .await
         .context("reading the shopper fences")?;
-    let moves = crate::moves::Moves::new(backends.mysql.clone(), auth.clone(), fences)
-        .await
-        .context("reading the schema of the shopper tables")?;
+    let moves =
+        crate::moves::Moves::new(backends.mysql.clone(), auth.clone(), (fences, cart_cache))
+            .await
+            .context("reading the schema of the shopper tables")?;
     let identity = Identity {
         service: format!("cell {cell}"),
         cell: Some(cell.clone()),

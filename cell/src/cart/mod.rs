@@ -2,10 +2,12 @@
 //! by, and a signed-in shopper's, keyed by account; merged at sign-in.
 //!
 //! `shopper` says whose cart a request is about; `repo` holds the `carts`
-//! and `cart_items` tables; `pricing` prices lines against the catalog read
-//! model and this cell's stock on every read; `service` the rules (limits,
-//! one currency, stock); `routes` the HTTP.
+//! and `cart_items` tables and `cache` what they say in Redis, for reads;
+//! `pricing` prices lines against the catalog read model and this cell's
+//! stock on every read; `service` the rules (limits, one currency, stock);
+//! `routes` the HTTP.
 
+pub mod cache;
 pub mod pricing;
 mod repo;
 pub mod routes;
@@ -34,6 +36,8 @@ pub struct CartSettings {
     /// First wait before asking an unreachable cell for a guest cart again
     /// (doubling, up to five minutes); also how often that is looked at.
     pub takeover_retry_ms: u64,
+    /// How long Redis keeps what a cart holds (`cache`); 0 turns it off.
+    pub cache_ttl_s: u64,
 }
 
 impl CartSettings {
@@ -41,9 +45,10 @@ impl CartSettings {
         if self.max_lines == 0
             || !(1..=100).contains(&self.max_quantity)
             || self.takeover_retry_ms < 100
+            || self.cache_ttl_s > 86_400
         {
             return Err(
-                "cart.max_lines above 0; cart.max_quantity 1-100; cart.takeover_retry_ms at least 100"
+                "cart.max_lines above 0; cart.max_quantity 1-100; cart.takeover_retry_ms at least 100; cart.cache_ttl_s 0-86400"
                     .into(),
             );
         }

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 use sqlx::MySqlConnection;
-use wire::cart::{CartLine, CartView};
+use wire::cart::{CartLine, CartView, HandedLine};
 
 use crate::stock::availability;
 
@@ -66,8 +66,6 @@ impl Priced {
 #[derive(Debug, sqlx::FromRow)]
 struct Row {
     sku: String,
-    quantity: u32,
-    price_seen_minor: i64,
     product_id: Option<u64>,
     slug: Option<String>,
     title: Option<String>,
@@ -94,25 +92,52 @@ struct Slugged {
 
 /// The lines of cart `cart_id`, oldest first, priced now.
 pub async fn lines(conn: &mut MySqlConnection, cart_id: &str) -> Result<Vec<Priced>, sqlx::Error> {
+    let held = super::repo::handed(conn, cart_id).await?;
+    price(conn, &held).await
+}
+
+/// `lines` (as a cart holds them, perhaps from the cart cache) priced now,
+/// in the same order: one look-up of all their SKUs.
+pub async fn price(
+    conn: &mut MySqlConnection,
+    lines: &[HandedLine],
+) -> Result<Vec<Priced>, sqlx::Error> {
+    if lines.is_empty() {
+        return Ok(Vec::new());
+    }
+    let skus: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
+    let skus = serde_json::to_string(&skus).map_err(|e| sqlx::Error::Encode(e.into()))?;
     let rows: Vec<Row> = sqlx::query_as(
-        r#"SELECT i.sku, i.quantity, i.price_seen_minor,
+        r#"SELECT j.sku,
                   v.product_id, p.slug, p.title, v.size, v.colour, v.price_minor, v.currency,
                   CAST(p.images AS CHAR) AS images, p.brand_slug,
                   CAST(p.categories AS CHAR) AS categories, s.held, s.global_hint
-           FROM cart_items i
-           LEFT JOIN catalog_variants v ON v.sku = i.sku
+           FROM JSON_TABLE(?, '$[*]' COLUMNS (
+                    ord FOR ORDINALITY,
+                    sku VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin PATH '$')) j
+           LEFT JOIN catalog_variants v ON v.sku = j.sku
            LEFT JOIN catalog_products p ON p.id = v.product_id AND p.listed
-           LEFT JOIN cell_stock s ON s.sku = i.sku
-           WHERE i.cart_id = ?
-           ORDER BY i.added_at, i.sku"#,
+           LEFT JOIN cell_stock s ON s.sku = j.sku
+           ORDER BY j.ord"#,
     )
-    .bind(cart_id)
+    .bind(skus)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(priced).collect())
+    if rows.len() != lines.len() || rows.iter().zip(lines).any(|(r, l)| r.sku != l.sku) {
+        return Err(sqlx::Error::Protocol(format!(
+            "pricing {} cart lines read back {} rows",
+            lines.len(),
+            rows.len()
+        )));
+    }
+    Ok(rows
+        .into_iter()
+        .zip(lines)
+        .map(|(row, line)| priced(row, line))
+        .collect())
 }
 
-fn priced(row: Row) -> Priced {
+fn priced(row: Row, line: &HandedLine) -> Priced {
     let item = match (
         row.product_id,
         row.title,
@@ -146,8 +171,8 @@ fn priced(row: Row) -> Priced {
     };
     Priced {
         sku: row.sku,
-        quantity: row.quantity,
-        price_seen_minor: row.price_seen_minor,
+        quantity: line.quantity,
+        price_seen_minor: line.price_seen_minor,
         item,
         held: row.held.unwrap_or(0),
         global_hint: row.global_hint.unwrap_or(0),

@@ -4,6 +4,8 @@
 use sqlx::MySqlConnection;
 use wire::cart::HandedLine;
 
+use super::cache::Contents;
+
 /// The id of `owner`'s cart, made if it has none, locked.
 pub async fn lock_or_create(
     conn: &mut MySqlConnection,
@@ -34,6 +36,23 @@ pub async fn find(conn: &mut MySqlConnection, owner: &str) -> Result<Option<Stri
         .bind(owner)
         .fetch_optional(&mut *conn)
         .await
+}
+
+/// What `owner`'s cart holds, if they have one.
+pub async fn contents(
+    conn: &mut MySqlConnection,
+    owner: &str,
+) -> Result<Option<Contents>, sqlx::Error> {
+    let cart: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT id, coupon FROM carts WHERE owner = ?")
+            .bind(owner)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((id, coupon)) = cart else {
+        return Ok(None);
+    };
+    let lines = handed(conn, &id).await?;
+    Ok(Some(Contents { id, coupon, lines }))
 }
 
 /// `(sku, quantity)` of every line.

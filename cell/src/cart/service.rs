@@ -7,6 +7,7 @@ use sqlx::{MySqlConnection, MySqlPool};
 use wire::cart::{CartView, Handover};
 
 use super::CartSettings;
+use super::cache::{Cached, CartCache};
 use super::pricing::{self, Priced};
 use super::repo;
 use super::shopper::Owner;
@@ -64,16 +65,29 @@ pub struct Carts {
     low_stock: u32,
     /// This cell's shares of promotions' caps.
     caps: Caps,
+    cache: CartCache,
 }
 
 impl Carts {
-    pub fn new(pool: MySqlPool, settings: CartSettings, low_stock: u32, caps: Caps) -> Self {
+    pub fn new(
+        pool: MySqlPool,
+        settings: CartSettings,
+        low_stock: u32,
+        (caps, cache): (Caps, CartCache),
+    ) -> Self {
         Self {
             pool,
             settings,
             low_stock,
             caps,
+            cache,
         }
+    }
+
+    /// `owner`'s cart changed in a transaction just committed (checkout,
+    /// a takeover): cached reads of it stop counting.
+    pub async fn changed(&self, owner: &Owner) {
+        self.cache.changed(&owner.key()).await;
     }
 
     pub fn caps(&self) -> &Caps {
@@ -101,22 +115,35 @@ impl Carts {
         self.low_stock
     }
 
-    /// The cart priced now. Reading it shows each changed price once: the
-    /// shopper has seen the new one.
+    /// The cart priced now, what it holds read through the cart cache.
+    /// Reading it shows each changed price once: the shopper has seen the
+    /// new one.
     pub async fn get(&self, owner: &Owner) -> Result<CartView, CartError> {
+        let key = owner.key();
         let mut conn = self.pool.acquire().await?;
-        let Some(cart) = repo::find(&mut conn, &owner.key()).await? else {
+        let cart = match self.cache.read(&key).await {
+            Cached::Hit(cart) => cart,
+            Cached::Miss(generation) => {
+                let cart = repo::contents(&mut conn, &key).await?;
+                self.cache.store(&key, generation, cart.as_ref()).await;
+                cart
+            }
+        };
+        let Some(cart) = cart else {
             return Ok(pricing::view(&[], self.low_stock));
         };
-        let lines = pricing::lines(&mut conn, &cart).await?;
-        let view = self.discounted(&mut conn, &cart, &lines, owner).await?;
+        let lines = pricing::price(&mut conn, &cart.lines).await?;
+        let view = self
+            .discounted(&mut conn, cart.coupon, &lines, owner)
+            .await?;
         let changed: Vec<(String, i64)> = lines
             .iter()
             .filter(|l| l.price_changed())
             .filter_map(|l| l.item.as_ref().map(|i| (l.sku.clone(), i.price_minor)))
             .collect();
         if !changed.is_empty() {
-            repo::acknowledge_prices(&mut conn, &cart, &changed).await?;
+            repo::acknowledge_prices(&mut conn, &cart.id, &changed).await?;
+            self.cache.changed(&key).await;
         }
         Ok(view)
     }
@@ -126,12 +153,11 @@ impl Carts {
     async fn discounted(
         &self,
         conn: &mut MySqlConnection,
-        cart: &str,
+        coupon: Option<String>,
         lines: &[Priced],
         owner: &Owner,
     ) -> Result<CartView, CartError> {
         let mut view = pricing::view(lines, self.low_stock);
-        let coupon = repo::coupon(conn, cart).await?;
         let outcome = promotions::outcome(
             conn,
             lines,
@@ -160,10 +186,10 @@ impl Carts {
         conn: &mut MySqlConnection,
         owner: &Owner,
     ) -> Result<CartView, CartError> {
-        match repo::find(conn, &owner.key()).await? {
+        match repo::contents(conn, &owner.key()).await? {
             Some(cart) => {
-                let lines = pricing::lines(conn, &cart).await?;
-                self.discounted(conn, &cart, &lines, owner).await
+                let lines = pricing::price(conn, &cart.lines).await?;
+                self.discounted(conn, cart.coupon, &lines, owner).await
             }
             None => Ok(pricing::view(&[], self.low_stock)),
         }
@@ -223,8 +249,9 @@ impl Carts {
             return Err(CartError::Coupon(rejection));
         }
         repo::set_coupon(&mut tx, &cart, Some(&code)).await?;
-        let view = self.discounted(&mut tx, &cart, &lines, owner).await?;
+        let view = self.discounted(&mut tx, Some(code), &lines, owner).await?;
         tx.commit().await?;
+        self.changed(owner).await;
         Ok(view)
     }
 
@@ -235,11 +262,12 @@ impl Carts {
             Some(cart) => {
                 repo::set_coupon(&mut tx, &cart, None).await?;
                 let lines = pricing::lines(&mut tx, &cart).await?;
-                self.discounted(&mut tx, &cart, &lines, owner).await?
+                self.discounted(&mut tx, None, &lines, owner).await?
             }
             None => pricing::view(&[], self.low_stock),
         };
         tx.commit().await?;
+        self.changed(owner).await;
         Ok(view)
     }
 
@@ -300,6 +328,7 @@ impl Carts {
         }
         let view = self.priced(&mut tx, cart.as_deref(), owner).await?;
         tx.commit().await?;
+        self.changed(owner).await;
         Ok(view)
     }
 
@@ -309,6 +338,7 @@ impl Carts {
             repo::clear(&mut tx, &cart).await?;
         }
         tx.commit().await?;
+        self.changed(owner).await;
         Ok(pricing::view(&[], self.low_stock))
     }
 
@@ -357,6 +387,7 @@ impl Carts {
         repo::put(&mut tx, &cart, sku, wanted, price).await?;
         let view = self.priced(&mut tx, Some(&cart), owner).await?;
         tx.commit().await?;
+        self.changed(owner).await;
         Ok(view)
     }
 
@@ -369,7 +400,8 @@ impl Carts {
         match cart {
             Some(cart) => {
                 let lines = pricing::lines(conn, cart).await?;
-                self.discounted(conn, cart, &lines, owner).await
+                let coupon = repo::coupon(conn, cart).await?;
+                self.discounted(conn, coupon, &lines, owner).await
             }
             None => Ok(pricing::view(&[], self.low_stock)),
         }
@@ -393,6 +425,8 @@ impl Carts {
         repo::delete(&mut tx, &guest_cart).await?;
         let merged = self.absorb(&mut tx, user, &handed).await?;
         tx.commit().await?;
+        self.changed(guest).await;
+        self.changed(user).await;
         Ok(merged)
     }
 
@@ -400,7 +434,8 @@ impl Carts {
     /// `user`'s cart, in the caller's transaction: quantities summed, capped
     /// by this cell's stock and the per-item limit; lines this cell cannot
     /// sell are dropped; the guest's coupon comes along unless the shopper
-    /// entered one.
+    /// entered one. The caller calls [`changed`](Self::changed) for `user`
+    /// after its commit.
     pub async fn absorb(
         &self,
         conn: &mut MySqlConnection,
@@ -479,6 +514,7 @@ impl Carts {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.cache.changed(&owner).await;
         Ok(handover)
     }
 
@@ -495,7 +531,8 @@ impl Carts {
     }
 
     /// Takes bought units out of `owner`'s cart, in the caller's
-    /// transaction (the order is confirmed).
+    /// transaction (the order is confirmed). The caller calls
+    /// [`changed`](Self::changed) after its commit.
     pub async fn bought(
         conn: &mut MySqlConnection,
         owner: &Owner,

@@ -185,6 +185,7 @@ impl Takeovers {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.carts.changed(&user).await;
         Ok(merged)
     }
 

@@ -765,6 +765,9 @@ impl Checkouts {
         // Last: the series stays locked only until the commit just after.
         let invoice = invoices::issue(&mut tx, &self.invoices, &self.cell, &order, &lines).await?;
         tx.commit().await?;
+        self.carts
+            .changed(&Owner::User(order.user_id.clone()))
+            .await;
         self.stock.changed(skus);
         self.kpis.confirmed(&order.currency, order.total_minor);
         tracing::info!(order = order_id, total = order.total_minor, currency = %order.currency, invoice = %invoice.number, "order confirmed");

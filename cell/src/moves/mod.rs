@@ -23,6 +23,8 @@ use sqlx::MySqlPool;
 use wire::moves::{SessionCopy, ShopperBundle, ShopperChecksum, ShopperCount, ShopperPage};
 
 use crate::auth::Auth;
+use crate::cart::Owner;
+use crate::cart::cache::CartCache;
 pub use fence::Fences;
 use fence::{FenceError, FenceState};
 use plan::{ImportError, Plan};
@@ -71,13 +73,15 @@ pub struct Moves {
     plan: Arc<Plan>,
     auth: Arc<Auth>,
     fences: Arc<Fences>,
+    /// Told when a shopper's carts arrive or leave.
+    carts: CartCache,
 }
 
 impl Moves {
     pub async fn new(
         pool: MySqlPool,
         auth: Arc<Auth>,
-        fences: Arc<Fences>,
+        (fences, carts): (Arc<Fences>, CartCache),
     ) -> anyhow::Result<Self> {
         let mut conn = pool.acquire().await?;
         let plan = Plan::load(&mut conn).await?;
@@ -87,7 +91,31 @@ impl Moves {
             plan: Arc::new(plan),
             auth,
             fences,
+            carts,
         })
+    }
+
+    /// Whose carts shopper `key`'s are here: their guest cart's owner and
+    /// their accounts'.
+    async fn cart_owners(
+        conn: &mut sqlx::MySqlConnection,
+        key: &str,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let accounts: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM users WHERE shopper_key = ?")
+                .bind(key)
+                .fetch_all(&mut *conn)
+                .await?;
+        Ok(std::iter::once(Owner::Guest(key.to_owned()).key())
+            .chain(accounts.into_iter().map(|id| Owner::User(id).key()))
+            .collect())
+    }
+
+    /// Cached reads of these carts stop counting (after the commit).
+    async fn carts_changed(&self, owners: &[String]) {
+        for owner in owners {
+            self.carts.changed(owner).await;
+        }
     }
 
     pub fn fences(&self) -> &Arc<Fences> {
@@ -269,7 +297,9 @@ impl Moves {
             .bind(key)
             .execute(&mut *tx)
             .await?;
+        let owners = Self::cart_owners(&mut tx, key).await?;
         tx.commit().await?;
+        self.carts_changed(&owners).await;
         self.fences.forget(key);
         self.auth.session_store().import(&bundle.sessions).await?;
         tracing::info!(
@@ -298,9 +328,11 @@ impl Moves {
         if plan::checksum(&now, &sessions) != checksum {
             return Err(MoveError::ChangedSinceCopy);
         }
+        let owners = Self::cart_owners(&mut tx, key).await?;
         let deleted = self.plan.delete(&mut tx, key).await?;
         Fences::record_moved(&mut tx, key, epoch).await?;
         tx.commit().await?;
+        self.carts_changed(&owners).await;
         self.fences.moved(key, epoch);
         self.auth.session_store().forget(&sessions).await?;
         tracing::info!(shopper = key, epoch, rows = deleted, "shopper moved away");

@@ -1,8 +1,10 @@
 //! Carts: a guest's by shopper key, a shopper's by account, priced and
 //! checked on every read, merged at sign-in.
 
+use cell::cart::cache::{Cached, CartCache, Contents};
 use reqwest::Method;
 use serde_json::json;
+use wire::cart::HandedLine;
 
 use crate::catalog::{apply, product};
 use crate::helpers::code_of;
@@ -215,4 +217,99 @@ async fn signing_in_merges_the_guest_cart_capped_by_stock() {
         json!([]),
         "the guest cart moved"
     );
+}
+
+#[tokio::test]
+async fn cart_reads_come_from_redis_until_the_cart_changes() {
+    let shop = shop(5).await;
+    let app = &shop.app;
+    let guest = As::Guest("guest-cached");
+    assert_eq!(app.cart(guest).await["items"], json!([]), "no cart yet");
+    expect(app.add_to_cart(guest, "P1-0", 1).await, 200).await;
+    assert_eq!(
+        app.cart(guest).await["items"][0]["quantity"],
+        1,
+        "the cached \"no cart\" went with the change"
+    );
+
+    // Changed behind the cell's back: reads keep what Redis holds…
+    let pool = sqlx::MySqlPool::connect(&app.mysql_url).await.unwrap();
+    let changed = sqlx::query(
+        "UPDATE cart_items SET quantity = 3 WHERE sku = 'P1-0' AND cart_id IN (SELECT id FROM carts WHERE owner LIKE '%guest-cached')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(changed.rows_affected(), 1);
+    let cart = app.cart(guest).await;
+    assert_eq!(cart["items"][0]["quantity"], 1, "served from the cache");
+    // …while prices and stock are read afresh every time.
+    set_stock(app, "P1-0", 0).await;
+    let cart = app.cart(guest).await;
+    assert_eq!(cart["items"][0]["problems"], json!(["out_of_stock"]));
+    set_stock(app, "P1-0", 5).await;
+
+    // Any change through the cell makes the entry stale at once.
+    expect(app.add_to_cart(guest, "P2-1", 1).await, 200).await;
+    let cart = app.cart(guest).await;
+    assert_eq!(
+        cart["items"][0]["quantity"], 3,
+        "read from the tables again"
+    );
+    assert_eq!(cart["items"][1]["sku"], "P2-1");
+    expect(
+        app.call(Method::DELETE, "/api/cart", guest, None).await,
+        200,
+    )
+    .await;
+    assert_eq!(app.cart(guest).await["items"], json!([]));
+}
+
+async fn cart_cache(ttl: std::time::Duration) -> CartCache {
+    let redis = redis::Client::open(testkit::redis_url())
+        .unwrap()
+        .get_connection_manager()
+        .await
+        .unwrap();
+    CartCache::new(redis, &format!("{}:", testkit::unique("carts")), ttl)
+}
+
+#[tokio::test]
+async fn a_cart_read_that_raced_a_change_is_never_served() {
+    let cache = cart_cache(std::time::Duration::from_secs(60)).await;
+    let owner = "guest:raced";
+    let read = Contents {
+        id: "c-1".into(),
+        coupon: None,
+        lines: vec![HandedLine {
+            sku: "P1-0".into(),
+            quantity: 1,
+            price_seen_minor: 2500,
+        }],
+    };
+    let Cached::Miss(generation) = cache.read(owner).await else {
+        panic!("nothing is cached yet");
+    };
+    // The read's rows were old: a change committed and was announced
+    // before the read stored them.
+    cache.changed(owner).await;
+    cache.store(owner, generation, Some(&read)).await;
+    let Cached::Miss(now) = cache.read(owner).await else {
+        panic!("a read from before the change was served");
+    };
+    assert!(now > generation);
+    // A read made after the change is served, "no cart" included.
+    cache.store(owner, now, Some(&read)).await;
+    assert_eq!(cache.read(owner).await, Cached::Hit(Some(read)));
+    cache.changed(owner).await;
+    let Cached::Miss(now) = cache.read(owner).await else {
+        panic!("a changed cart was served");
+    };
+    cache.store(owner, now, None).await;
+    assert_eq!(cache.read(owner).await, Cached::Hit(None));
+
+    // Off: nothing is kept.
+    let off = cart_cache(std::time::Duration::ZERO).await;
+    off.store(owner, 0, None).await;
+    assert_eq!(off.read(owner).await, Cached::Miss(0));
 }

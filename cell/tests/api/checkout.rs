@@ -240,6 +240,8 @@ async fn a_shopper_checks_out_step_by_step_and_pays_at_once() {
     .await;
     assert_eq!(view["step"], "payment");
     assert_eq!(view["total_minor"], 5000 + 895);
+    // Read (and cached) before paying: the confirmation must make it stale.
+    assert_eq!(app.cart(As::User(&token)).await["items"][0]["quantity"], 2);
 
     let paid = expect(
         app.checkout_post(
