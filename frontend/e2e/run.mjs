@@ -100,8 +100,12 @@ async function main() {
       await box.press('Enter');
       await page.waitForURL(/\/search\?q=shirt/);
       await page.getByRole('heading', { name: /Results for/ }).waitFor();
-      await page.getByRole('group', { name: 'Filters' }).getByRole('checkbox', { name: /In stock only/ }).check();
+      // The box follows the URL, which the click changes: click and wait for
+      // the URL (check() would give up if React had not re-rendered yet).
+      const inStock = page.getByRole('group', { name: 'Filters' }).getByRole('checkbox', { name: /In stock only/ });
+      await inStock.click();
       await page.waitForURL(/in_stock=true/);
+      await page.waitForFunction((box) => box.checked, await inStock.elementHandle());
       await page.getByRole('list', { name: 'Products' }).getByRole('listitem').first().waitFor();
     });
 
@@ -212,6 +216,9 @@ async function main() {
 /** On a product page: the first colour with a size in stock, that size, into the cart. */
 async function addInStockVariant(page) {
   const colours = page.locator('input[name=colour]');
+  // Right after a navigation the product may still be loading: count its
+  // colours once they are there.
+  await colours.first().waitFor({ state: 'attached' });
   const count = await colours.count();
   let chosen = false;
   for (let i = 0; i < count && !chosen; i += 1) {
@@ -278,9 +285,15 @@ async function staffJourneys(browser, shopper) {
 
   await step(page, 'admin-edit-product', async () => {
     // The shop's product id is the control plane's.
-    const response = await page.request.get(`/api/products/${encodeURIComponent(slug)}`);
-    if (!response.ok()) throw new Error(`GET /api/products/${slug}: ${response.status()}`);
-    const { id } = await response.json();
+    // Asked from the page, so the request carries the browser's own cookies:
+    // Playwright's request context leaves the Secure `sk` cookie off over
+    // plain http, and the edge would then hand the staff member a new guest
+    // key on another cell (and their session would refresh there, and fail).
+    const { status, id } = await page.evaluate(async (path) => {
+      const response = await fetch(path);
+      return { status: response.status, id: response.ok ? (await response.json()).id : null };
+    }, `/api/products/${encodeURIComponent(slug)}`);
+    if (id === null) throw new Error(`GET /api/products/${slug}: ${status}`);
     await page.goto('/admin');
     await page.getByRole('heading', { name: 'Products' }).waitFor();
     await page.goto(`/admin/products/${id}`);

@@ -159,15 +159,20 @@ fn oversell(shoppers: usize, units: u64) -> anyhow::Result<()> {
     }
     let _ = response.body_mut().read_to_vec();
 
-    step("waiting for every cell to sell it");
+    step("waiting for every cell to list it and for the stock to reach the cells");
     let cells = stack::running_cells()?;
     if cells.len() < 2 {
         bail!("the drill needs at least two cells: `cargo xtask up --cells 2 --detach`");
     }
     let agent = http::agent(Duration::from_secs(30));
     let waited = Instant::now();
-    for (cell, base) in &cells {
-        loop {
+    // Shares are sized per cell with a floor, so a few units may all go to
+    // some cells (10 over three cells: 5, 5 and 0): the race needs every
+    // cell to list the product and at least two to hold some of it.
+    loop {
+        let mut listed = 0;
+        let mut stocked = Vec::new();
+        for (cell, base) in &cells {
             let page = shopper::call(
                 &agent,
                 "GET",
@@ -175,19 +180,29 @@ fn oversell(shoppers: usize, units: u64) -> anyhow::Result<()> {
                 None,
                 None,
             );
-            if let Ok((page, _)) = page
-                && page["variants"][0]["availability"]["quantity"]
+            if let Ok((page, _)) = page {
+                listed += 1;
+                let held = page["variants"][0]["availability"]["quantity"]
                     .as_u64()
-                    .unwrap_or(0)
-                    > 0
-            {
-                break;
+                    .unwrap_or(0);
+                if held > 0 {
+                    stocked.push(format!("{cell} {held}"));
+                }
             }
-            if waited.elapsed() > Duration::from_secs(60) {
-                bail!("{cell} did not get {slug} and its stock within 60 s");
-            }
-            thread::sleep(Duration::from_millis(250));
         }
+        if listed == cells.len() && stocked.len() >= 2 {
+            eprintln!("    units per cell: {}", stocked.join(", "));
+            break;
+        }
+        if waited.elapsed() > Duration::from_secs(60) {
+            bail!(
+                "after 60 s {listed} of {} cells list {slug} and {} hold some of it ({}); the race needs every cell to list it and two to hold it",
+                cells.len(),
+                stocked.len(),
+                stocked.join(", ")
+            );
+        }
+        thread::sleep(Duration::from_millis(250));
     }
 
     // Signing up costs a bcrypt hash each: done a few at a time, before
