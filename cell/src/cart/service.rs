@@ -38,6 +38,14 @@ pub enum CartError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl CartError {
+    /// MySQL gave the change up to break a deadlock (a drain deleting moved
+    /// shoppers' rows, say): nothing of it was written.
+    fn is_lock_conflict(&self) -> bool {
+        matches!(self, CartError::Unexpected(error) if chassis::db::is_lock_conflict(error))
+    }
+}
+
 impl From<sqlx::Error> for CartError {
     fn from(error: sqlx::Error) -> Self {
         CartError::Unexpected(error.into())
@@ -229,6 +237,13 @@ impl Carts {
             let shown: String = typed.trim().chars().take(32).collect();
             return Err(CartError::Coupon(Rejection::Unknown(shown)));
         };
+        chassis::db::retrying_lock_conflicts(CartError::is_lock_conflict, || {
+            self.apply_coupon_once(owner, code.clone())
+        })
+        .await
+    }
+
+    async fn apply_coupon_once(&self, owner: &Owner, code: String) -> Result<CartView, CartError> {
         let mut tx = self.pool.begin().await?;
         let cart = repo::lock_or_create(&mut tx, &owner.key()).await?;
         let lines = pricing::lines(&mut tx, &cart).await?;
@@ -257,6 +272,13 @@ impl Carts {
 
     /// Takes the coupon off (having none is not an error).
     pub async fn remove_coupon(&self, owner: &Owner) -> Result<CartView, CartError> {
+        chassis::db::retrying_lock_conflicts(CartError::is_lock_conflict, || {
+            self.remove_coupon_once(owner)
+        })
+        .await
+    }
+
+    async fn remove_coupon_once(&self, owner: &Owner) -> Result<CartView, CartError> {
         let mut tx = self.pool.begin().await?;
         let view = match repo::lock(&mut tx, &owner.key()).await? {
             Some(cart) => {
@@ -317,6 +339,18 @@ impl Carts {
         must_exist: bool,
     ) -> Result<CartView, CartError> {
         check_sku(sku)?;
+        chassis::db::retrying_lock_conflicts(CartError::is_lock_conflict, || {
+            self.remove_once(owner, sku, must_exist)
+        })
+        .await
+    }
+
+    async fn remove_once(
+        &self,
+        owner: &Owner,
+        sku: &str,
+        must_exist: bool,
+    ) -> Result<CartView, CartError> {
         let mut tx = self.pool.begin().await?;
         let cart = repo::lock(&mut tx, &owner.key()).await?;
         let removed = match &cart {
@@ -333,6 +367,11 @@ impl Carts {
     }
 
     pub async fn clear(&self, owner: &Owner) -> Result<CartView, CartError> {
+        chassis::db::retrying_lock_conflicts(CartError::is_lock_conflict, || self.clear_once(owner))
+            .await
+    }
+
+    async fn clear_once(&self, owner: &Owner) -> Result<CartView, CartError> {
         let mut tx = self.pool.begin().await?;
         if let Some(cart) = repo::lock(&mut tx, &owner.key()).await? {
             repo::clear(&mut tx, &cart).await?;
@@ -346,7 +385,20 @@ impl Carts {
         &self,
         owner: &Owner,
         sku: &str,
-        quantity: impl FnOnce(Option<u32>) -> u32,
+        quantity: impl Fn(Option<u32>) -> u32,
+        must_exist: bool,
+    ) -> Result<CartView, CartError> {
+        chassis::db::retrying_lock_conflicts(CartError::is_lock_conflict, || {
+            self.change_once(owner, sku, &quantity, must_exist)
+        })
+        .await
+    }
+
+    async fn change_once(
+        &self,
+        owner: &Owner,
+        sku: &str,
+        quantity: &impl Fn(Option<u32>) -> u32,
         must_exist: bool,
     ) -> Result<CartView, CartError> {
         let mut tx = self.pool.begin().await?;
@@ -414,6 +466,13 @@ impl Carts {
         if guest == user {
             return Ok(0);
         }
+        chassis::db::retrying_lock_conflicts(CartError::is_lock_conflict, || {
+            self.merge_once(guest, user)
+        })
+        .await
+    }
+
+    async fn merge_once(&self, guest: &Owner, user: &Owner) -> Result<u32, CartError> {
         let mut tx = self.pool.begin().await?;
         let Some(guest_cart) = repo::lock(&mut tx, &guest.key()).await? else {
             return Ok(0);

@@ -55,38 +55,6 @@ impl CheckoutSettings {
     }
 }
 
-/// SQLSTATE of InnoDB's deadlock victim (error 1213).
-const DEADLOCK_SQLSTATE: &str = "40001";
-/// MySQL's error number for a lock wait that ran out
-/// (`innodb_lock_wait_timeout`; its SQLSTATE is the generic HY000).
-const LOCK_WAIT_TIMEOUT: u16 = 1205;
-/// How often a transaction chosen as a deadlock's victim is run again.
-const LOCK_CONFLICT_ATTEMPTS: u32 = 4;
-
-/// Runs `attempt` again (after a short pause) while MySQL picks it as a
-/// deadlock's victim: under a rush on one SKU, reservations, sales and
-/// top-up claims lock the same rows from different transactions.
-async fn retrying_lock_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, CheckoutError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, CheckoutError>>,
-{
-    let mut tries = 1;
-    loop {
-        match attempt().await {
-            Err(error) if error.is_lock_conflict() && tries < LOCK_CONFLICT_ATTEMPTS => {
-                tracing::info!(
-                    attempt = tries,
-                    "deadlock victim; running the transaction again"
-                );
-                tokio::time::sleep(Duration::from_millis(5 * u64::from(tries))).await;
-                tries += 1;
-            }
-            outcome => return outcome,
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum CheckoutError {
     #[error("You have no checkout with this id.")]
@@ -131,17 +99,7 @@ impl CheckoutError {
         let CheckoutError::Unexpected(error) = self else {
             return false;
         };
-        error.chain().any(|cause| {
-            cause
-                .downcast_ref::<sqlx::Error>()
-                .and_then(sqlx::Error::as_database_error)
-                .is_some_and(|db| {
-                    db.code().as_deref() == Some(DEADLOCK_SQLSTATE)
-                        || db
-                            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-                            .is_some_and(|e| e.number() == LOCK_WAIT_TIMEOUT)
-                })
-        })
+        chassis::db::is_lock_conflict(error)
     }
 
     /// Why a payment could not be made, as the checkout-failure KPI
@@ -460,7 +418,11 @@ impl Checkouts {
         if !self.payments.enabled() {
             return Err(CheckoutError::PaymentsOff);
         }
-        let order_id = retrying_lock_conflicts(|| self.place(user, id)).await?;
+        let order_id =
+            chassis::db::retrying_lock_conflicts(CheckoutError::is_lock_conflict, || {
+                self.place(user, id)
+            })
+            .await?;
         // No connection is held across a call to the provider: those take
         // long enough to drain the pool under load.
         let order = orders::get(&mut *self.pool.acquire().await?, &order_id)
@@ -683,7 +645,10 @@ impl Checkouts {
         intent: &Intent,
         actor: &str,
     ) -> Result<(), CheckoutError> {
-        retrying_lock_conflicts(|| self.confirm_once(order_id, intent, actor)).await
+        chassis::db::retrying_lock_conflicts(CheckoutError::is_lock_conflict, || {
+            self.confirm_once(order_id, intent, actor)
+        })
+        .await
     }
 
     async fn confirm_once(

@@ -7,6 +7,8 @@
 //! * [`config`] — layered, typed configuration: the binary's `config/base.toml`,
 //!   then `config/$APP_ENV.toml`, then `PREFIX__SECTION__KEY` environment
 //!   variables, checked at boot with errors that name the setting;
+//! * [`db`] — transactions run again when MySQL picks them as a deadlock's
+//!   victim;
 //! * [`deps`] — connections to MySQL and Redis that fail at start-up with one
 //!   line naming the dependency, its address and how to start it;
 //! * [`health`] — `/livez`, `/readyz` (probing each dependency) and `/metrics`;
@@ -20,6 +22,7 @@
 
 pub mod backends;
 pub mod config;
+pub mod db;
 pub mod deps;
 pub mod health;
 pub mod http;
