@@ -25,6 +25,8 @@ const BY_OWNER: &str = "(owner = CONCAT('guest:', ?) OR owner IN (SELECT CONCAT(
 const BY_SCOPE: &str = "(scope = CONCAT('guest:', ?) OR scope IN (SELECT CONCAT('user:', id) FROM users WHERE shopper_key = ?))";
 const BY_CART: &str = "cart_id IN (SELECT id FROM carts WHERE owner = CONCAT('guest:', ?) OR owner IN (SELECT CONCAT('user:', id) FROM users WHERE shopper_key = ?))";
 const BY_ORDER: &str = "order_id IN (SELECT id FROM orders WHERE shopper_key = ? OR user_id IN (SELECT id FROM users WHERE shopper_key = ?))";
+const OWN_ORDERS: &str =
+    "(shopper_key = ? OR user_id IN (SELECT id FROM users WHERE shopper_key = ?))";
 
 /// One table of a shopper's data.
 #[derive(Debug, Clone, Copy)]
@@ -56,10 +58,7 @@ pub const PLAN: [Part; 20] = [
     part("cart_takeovers", BY_ACCOUNT),
     part("checkouts", BY_ACCOUNT),
     part("idempotency_keys", BY_SCOPE),
-    part(
-        "orders",
-        "(shopper_key = ? OR user_id IN (SELECT id FROM users WHERE shopper_key = ?))",
-    ),
+    part("orders", OWN_ORDERS),
     part("order_lines", BY_ORDER),
     part("order_transitions", BY_ORDER),
     part("stock_reservations", BY_ORDER),
@@ -202,16 +201,49 @@ impl Plan {
         Ok(out)
     }
 
-    /// Deletes every row the shopper `key` owns, children first.
+    /// Deletes every row the shopper `key` owns, children first. The
+    /// filters' subqueries are answered first, by plain reads, and each
+    /// table's rows are deleted by the listed values of an indexed column:
+    /// MariaDB 10.11 runs a single-table DELETE's `IN (SELECT …)` for every
+    /// row of the table, locking each one it looks at, so a drain's deletes
+    /// locked other shoppers' carts, orders and idempotency keys and their
+    /// own writes deadlocked with it.
     pub async fn delete(&self, conn: &mut MySqlConnection, key: &str) -> Result<u64, sqlx::Error> {
+        let owned = Owned::read(conn, key).await?;
         let mut deleted = 0;
         for (part, _, _) in self.tables.iter().rev() {
-            let sql = format!("DELETE FROM `{}` WHERE {}", part.table, part.filter);
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for _ in 0..placeholders(part.filter) {
-                query = query.bind(key);
+            let listed = match part.filter {
+                BY_ACCOUNT => Some(("user_id", &owned.users)),
+                BY_OWNER => Some(("owner", &owned.owners)),
+                BY_SCOPE => Some(("scope", &owned.owners)),
+                BY_CART => Some(("cart_id", &owned.carts)),
+                BY_ORDER => Some(("order_id", &owned.orders)),
+                OWN_ORDERS => Some(("id", &owned.orders)),
+                _ => None,
+            };
+            let Some((column, values)) = listed else {
+                // An indexed column against the key itself.
+                let sql = format!("DELETE FROM `{}` WHERE {}", part.table, part.filter);
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for _ in 0..placeholders(part.filter) {
+                    query = query.bind(key);
+                }
+                deleted += query.execute(&mut *conn).await?.rows_affected();
+                continue;
+            };
+            if values.is_empty() {
+                continue;
             }
-            deleted += query.execute(&mut *conn).await?.rows_affected();
+            let mut query = QueryBuilder::<MySql>::new(format!(
+                "DELETE FROM `{}` WHERE `{column}` IN (",
+                part.table
+            ));
+            let mut list = query.separated(", ");
+            for value in values {
+                list.push_bind(value.as_str());
+            }
+            query.push(")");
+            deleted += query.build().execute(&mut *conn).await?.rows_affected();
         }
         Ok(deleted)
     }
@@ -286,6 +318,52 @@ pub enum ImportError {
 }
 
 /// How many `?` a filter has (each is the shopper key).
+/// What the plan's subqueries name for one shopper, read without locks
+/// (the shopper is fenced while moving: none of it changes meanwhile).
+struct Owned {
+    users: Vec<String>,
+    /// Cart and idempotency owners: the guest's and each account's.
+    owners: Vec<String>,
+    carts: Vec<String>,
+    orders: Vec<String>,
+}
+
+impl Owned {
+    async fn read(conn: &mut MySqlConnection, key: &str) -> Result<Self, sqlx::Error> {
+        let users: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE shopper_key = ?")
+            .bind(key)
+            .fetch_all(&mut *conn)
+            .await?;
+        let owners: Vec<String> = std::iter::once(format!("guest:{key}"))
+            .chain(users.iter().map(|id| format!("user:{id}")))
+            .collect();
+        let mut carts = QueryBuilder::<MySql>::new("SELECT id FROM carts WHERE owner IN (");
+        let mut list = carts.separated(", ");
+        for owner in &owners {
+            list.push_bind(owner.as_str());
+        }
+        carts.push(")");
+        let carts: Vec<String> = carts.build_query_scalar().fetch_all(&mut *conn).await?;
+        let mut orders = QueryBuilder::<MySql>::new("SELECT id FROM orders WHERE shopper_key = ");
+        orders.push_bind(key);
+        if !users.is_empty() {
+            orders.push(" OR user_id IN (");
+            let mut list = orders.separated(", ");
+            for id in &users {
+                list.push_bind(id.as_str());
+            }
+            orders.push(")");
+        }
+        let orders: Vec<String> = orders.build_query_scalar().fetch_all(&mut *conn).await?;
+        Ok(Self {
+            users,
+            owners,
+            carts,
+            orders,
+        })
+    }
+}
+
 fn placeholders(filter: &str) -> usize {
     filter.matches('?').count()
 }
