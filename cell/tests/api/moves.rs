@@ -326,3 +326,58 @@ async fn an_accounts_key_column_is_the_key_the_edge_routes_by() {
     let sql = format!("SELECT COUNT(*) FROM users WHERE shopper_key = '{key}'");
     assert_eq!(scalar(&app, &sql).await, 1);
 }
+
+#[tokio::test]
+async fn deleting_a_moved_shopper_never_waits_on_another_shopper_s_locks() {
+    use sqlx::Connection;
+    let shop = shop_with(5, Figment::new()).await;
+    let app = &shop.app;
+    expect(app.add_to_cart(As::Guest("mover-1"), "P1-0", 1).await, 200).await;
+    expect(app.add_to_cart(As::Guest("stayer-1"), "P2-1", 1).await, 200).await;
+
+    // Another shopper's cart is being changed: its rows are locked.
+    let mut stayer = sqlx::MySqlConnection::connect(&app.mysql_url)
+        .await
+        .unwrap();
+    let mut changing = stayer.begin().await.unwrap();
+    let locked: Vec<(String,)> = sqlx::query_as(
+        "SELECT i.sku FROM carts c JOIN cart_items i ON i.cart_id = c.id WHERE c.owner = 'guest:stayer-1' FOR UPDATE",
+    )
+    .fetch_all(&mut *changing)
+    .await
+    .unwrap();
+    assert_eq!(locked.len(), 1);
+
+    // The moved shopper's rows go without waiting for it (a scan of every
+    // cart would wait here until the lock wait ran out).
+    let mut conn = sqlx::MySqlConnection::connect(&app.mysql_url)
+        .await
+        .unwrap();
+    sqlx::query("SET SESSION innodb_lock_wait_timeout = 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let plan = cell::moves::plan::Plan::load(&mut conn).await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    let deleted = plan.delete(&mut tx, "mover-1").await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(deleted >= 2, "the cart and its line, at least: {deleted}");
+    assert_eq!(
+        scalar(
+            app,
+            "SELECT COUNT(*) FROM carts WHERE owner = 'guest:mover-1'"
+        )
+        .await,
+        0
+    );
+    changing.rollback().await.unwrap();
+    assert_eq!(
+        scalar(
+            app,
+            "SELECT COUNT(*) FROM cart_items i JOIN carts c ON c.id = i.cart_id WHERE c.owner = 'guest:stayer-1'"
+        )
+        .await,
+        1,
+        "the other shopper's cart is untouched"
+    );
+}
