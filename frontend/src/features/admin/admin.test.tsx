@@ -108,6 +108,52 @@ describe('admin', () => {
     await waitFor(() => expect(panel).toHaveTextContent(/On hand\s*15/));
   });
 
+  it('corrects a count with a reason, and shows a refused loss', async () => {
+    signIn(['user', 'admin']);
+    let onHand = 10;
+    const sent: unknown[] = [];
+    server.use(
+      http.get('*/admin/api/products/1', () => HttpResponse.json(aProductSnapshot())),
+      http.get('*/admin/api/stock/OXF-WHT-M', () =>
+        HttpResponse.json({ sku: 'OXF-WHT-M', on_hand: onHand, unallocated: onHand - 6, allocated: 4, sold: 2, cells: [] }),
+      ),
+      http.post('*/admin/api/stock/OXF-WHT-M/adjust', async ({ request }) => {
+        const body = (await request.json()) as { delta: number; reason: string };
+        sent.push(body);
+        if (onHand - 6 + body.delta < 0) {
+          return HttpResponse.json(
+            { code: 'insufficient_stock', message: 'Only 4 units are unallocated; a loss comes out of those.' },
+            { status: 409 },
+          );
+        }
+        onHand += body.delta;
+        return HttpResponse.json({ sku: 'OXF-WHT-M', on_hand: onHand, unallocated: onHand - 6, allocated: 4, sold: 2, cells: [] });
+      }),
+    );
+    const { user } = renderWithProviders(<ProductEditPage productId="1" />);
+    await user.click(await screen.findByRole('button', { name: 'OXF-WHT-M (white, M)' }));
+    const panel = await screen.findByRole('region', { name: 'Stock of OXF-WHT-M' });
+    await waitFor(() => expect(panel).toHaveTextContent(/On hand\s*10/));
+    const units = screen.getByLabelText('Units found (+) or lost (−) for OXF-WHT-M');
+
+    // No reason: nothing is sent.
+    await user.type(units, '-2');
+    await user.click(screen.getByRole('button', { name: 'Correct count' }));
+    expect(await screen.findByText('Say why the count changed.')).toBeInTheDocument();
+    expect(sent).toEqual([]);
+
+    await user.type(screen.getByLabelText('Reason'), 'Stocktake');
+    await user.click(screen.getByRole('button', { name: 'Correct count' }));
+    await waitFor(() => expect(panel).toHaveTextContent(/On hand\s*8/));
+    expect(sent).toEqual([{ delta: -2, reason: 'Stocktake' }]);
+
+    await user.type(units, '-9');
+    await user.type(screen.getByLabelText('Reason'), 'Damaged');
+    await user.click(screen.getByRole('button', { name: 'Correct count' }));
+    expect(await screen.findByText(/Only 4 units are unallocated/)).toBeInTheDocument();
+    expect(panel).toHaveTextContent(/On hand\s*8/);
+  });
+
   it('creates a coupon and lists it', async () => {
     signIn(['user', 'admin']);
     const items: PromotionSnapshot[] = [];

@@ -1,6 +1,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
 import type { Restock } from '@/api/wire/Restock';
+import type { StockAdjustment } from '@/api/wire/StockAdjustment';
 import type { StockLedger } from '@/api/wire/StockLedger';
 import { api } from '@/lib/api-client';
 
@@ -26,6 +27,20 @@ export function useRestock(sku: string) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (quantity: number) => restock(sku, { quantity }),
+    onSuccess: (ledger) => queryClient.setQueryData(stockKey(sku), ledger),
+  });
+}
+
+/** A count correction: units found (+) or lost (−, from unallocated stock only), with why. */
+export async function adjustStock(sku: string, body: StockAdjustment): Promise<StockLedger> {
+  const { data } = await api.post<StockLedger>(`/admin/api/stock/${encodeURIComponent(sku)}/adjust`, body);
+  return data;
+}
+
+export function useAdjustStock(sku: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: StockAdjustment) => adjustStock(sku, body),
     onSuccess: (ledger) => queryClient.setQueryData(stockKey(sku), ledger),
   });
 }

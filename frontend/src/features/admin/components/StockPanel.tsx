@@ -5,9 +5,12 @@ import { Button } from '@/components/ui/Button';
 import { ErrorMessage } from '@/components/ui/ErrorMessage';
 import { TextField } from '@/components/ui/Field';
 
-import { useRestock, useStock } from '../api/stock';
+import { useAdjustStock, useRestock, useStock } from '../api/stock';
 
-/** One SKU's ledger (on hand = unallocated + allocated + sold) and a restock form. */
+/**
+ * One SKU's ledger (on hand = unallocated + allocated + sold), a restock
+ * form and a count correction (units found or lost, with the reason).
+ */
 export function StockPanel({ sku }: { sku: string }) {
   const stock = useStock(sku);
   const restock = useRestock(sku);
@@ -54,6 +57,54 @@ export function StockPanel({ sku }: { sku: string }) {
         </Button>
       </form>
       {restock.isError ? <ErrorMessage error={restock.error} title="Could not restock" /> : null}
+      <AdjustForm sku={sku} />
     </div>
+  );
+}
+
+/** Corrects the count after a stocktake: +found or −lost (a loss comes out of unallocated units only). */
+function AdjustForm({ sku }: { sku: string }) {
+  const adjust = useAdjustStock(sku);
+  const [delta, setDelta] = useState('');
+  const [reason, setReason] = useState('');
+  const [problem, setProblem] = useState<string | undefined>();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const units = Number(delta);
+    if (!Number.isInteger(units) || units === 0) {
+      setProblem('A whole number of units, not 0: + for units found, − for units lost.');
+      return;
+    }
+    if (reason.trim() === '') {
+      setProblem('Say why the count changed.');
+      return;
+    }
+    setProblem(undefined);
+    adjust.mutate(
+      { delta: units, reason: reason.trim() },
+      {
+        onSuccess: () => {
+          setDelta('');
+          setReason('');
+        },
+      },
+    );
+  };
+  return (
+    <form onSubmit={submit} className="mt-2 flex flex-wrap items-end gap-2" aria-label={`Correct the count of ${sku}`}>
+      <TextField
+        label={`Units found (+) or lost (−) for ${sku}`}
+        type="number"
+        step={1}
+        value={delta}
+        onChange={(e) => setDelta(e.target.value)}
+        error={problem}
+      />
+      <TextField label="Reason" maxLength={200} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="Stocktake, damaged, found…" />
+      <Button type="submit" variant="secondary" busy={adjust.isPending} disabled={delta === ''}>
+        Correct count
+      </Button>
+      {adjust.isError ? <ErrorMessage error={adjust.error} title="Could not correct the count" /> : null}
+    </form>
   );
 }
