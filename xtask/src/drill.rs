@@ -160,9 +160,21 @@ fn oversell(shoppers: usize, units: u64) -> anyhow::Result<()> {
     let _ = response.body_mut().read_to_vec();
 
     step("waiting for every cell to list it and for the stock to reach the cells");
-    let cells = stack::running_cells()?;
+    // The stack's cells the control plane has active: a drained cell (an
+    // earlier `drill drain`) is still running but sells nothing.
+    let table: wire::PublishedRoutingTable = admin.get_json("/control/api/routing-table")?;
+    let mut cells = stack::running_cells()?;
+    cells.retain(|(id, _)| {
+        table
+            .table
+            .cells
+            .iter()
+            .any(|c| c.id == *id && c.state == wire::CellState::Active)
+    });
     if cells.len() < 2 {
-        bail!("the drill needs at least two cells: `cargo xtask up --cells 2 --detach`");
+        bail!(
+            "the drill needs at least two active cells: `cargo xtask up --detach` (after a drain: `cargo xtask down`, then `cargo xtask up --fresh --detach`)"
+        );
     }
     let agent = http::agent(Duration::from_secs(30));
     let waited = Instant::now();
