@@ -71,6 +71,11 @@ pub fn first_share(cap: u64, active_cells: usize) -> u64 {
     (cap / cells.saturating_mul(2)).max(1)
 }
 
+/// Whether `cell` has uses of its own out (a returned share is none).
+fn holds_share(shares: &[CapShare], cell: &str) -> bool {
+    shares.iter().any(|s| s.cell == cell && s.out() > 0)
+}
+
 /// Uses not out with any cell.
 pub fn pool(cap: u64, shares: &[CapShare]) -> u64 {
     cap.saturating_sub(shares.iter().map(CapShare::out).sum())
@@ -83,9 +88,8 @@ pub fn plan_first_shares(cap: u64, shares: &[CapShare], active: &[String]) -> Ve
     let mut left = pool(cap, shares);
     let mut plan = Vec::new();
     for cell in active {
-        let holds = shares.iter().any(|s| s.cell == *cell && s.out() > 0);
         let grant = each.min(left);
-        if !holds && grant > 0 {
+        if !holds_share(shares, cell) && grant > 0 {
             plan.push((cell.clone(), grant));
             left -= grant;
         }
@@ -109,6 +113,21 @@ async fn shares(conn: &mut MySqlConnection, id: u64) -> Result<Vec<CapShare>, sq
             returned,
         })
         .collect())
+}
+
+/// Promotion `id`'s cap, its row locked, when it is active and has one.
+async fn running_cap(conn: &mut MySqlConnection, id: u64) -> Result<Option<u64>, CapError> {
+    let json: Option<String> =
+        sqlx::query_scalar("SELECT CAST(snapshot AS CHAR) FROM promotions WHERE id = ? FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(json) = json else {
+        return Ok(None);
+    };
+    let p: PromotionSnapshot =
+        serde_json::from_str(&json).map_err(|e| CapError::Unexpected(e.into()))?;
+    Ok(p.global_cap.filter(|_| p.active))
 }
 
 async fn active_cells(conn: &mut MySqlConnection) -> Result<Vec<String>, sqlx::Error> {
@@ -209,26 +228,17 @@ pub async fn welcome(
     )
     .fetch_all(&mut *conn)
     .await?;
+    let active = active_cells(&mut *conn).await?.len();
     let mut welcomed = 0;
     for id in capped {
-        let json: Option<String> = sqlx::query_scalar(
-            "SELECT CAST(snapshot AS CHAR) FROM promotions WHERE id = ? FOR UPDATE",
-        )
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(json) = json else { continue };
-        let p: PromotionSnapshot =
-            serde_json::from_str(&json).map_err(|e| CapError::Unexpected(e.into()))?;
-        let Some(cap) = p.global_cap.filter(|_| p.active) else {
+        let Some(cap) = running_cap(&mut *conn, id).await? else {
             continue;
         };
         let held = shares(&mut *conn, id).await?;
-        if held.iter().any(|s| s.cell == cell && s.out() > 0) {
+        if holds_share(&held, cell) {
             continue;
         }
-        let active = active_cells(&mut *conn).await?;
-        let units = first_share(cap, active.len()).min(pool(cap, &held));
+        let units = first_share(cap, active).min(pool(cap, &held));
         if units == 0 {
             continue;
         }
@@ -250,17 +260,7 @@ pub async fn top_up(
     (used, granted_seen): (u64, u64),
 ) -> Result<u64, CapError> {
     let (id, cell) = request;
-    let json: Option<String> =
-        sqlx::query_scalar("SELECT CAST(snapshot AS CHAR) FROM promotions WHERE id = ? FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(json) = json else {
-        return Ok(0);
-    };
-    let p: PromotionSnapshot =
-        serde_json::from_str(&json).map_err(|e| CapError::Unexpected(e.into()))?;
-    let Some(cap) = p.global_cap.filter(|_| p.active) else {
+    let Some(cap) = running_cap(&mut *conn, id).await? else {
         return Ok(0);
     };
     let active = active_cells(&mut *conn).await?;
