@@ -23,7 +23,6 @@ use sqlx::MySqlPool;
 use wire::moves::{SessionCopy, ShopperBundle, ShopperChecksum, ShopperCount, ShopperPage};
 
 use crate::auth::Auth;
-use crate::cart::Owner;
 use crate::cart::cache::CartCache;
 pub use fence::Fences;
 use fence::{FenceError, FenceState};
@@ -93,22 +92,6 @@ impl Moves {
             fences,
             carts,
         })
-    }
-
-    /// Whose carts shopper `key`'s are here: their guest cart's owner and
-    /// their accounts'.
-    async fn cart_owners(
-        conn: &mut sqlx::MySqlConnection,
-        key: &str,
-    ) -> Result<Vec<String>, sqlx::Error> {
-        let accounts: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM users WHERE shopper_key = ?")
-                .bind(key)
-                .fetch_all(&mut *conn)
-                .await?;
-        Ok(std::iter::once(Owner::Guest(key.to_owned()).key())
-            .chain(accounts.into_iter().map(|id| Owner::User(id).key()))
-            .collect())
     }
 
     /// Cached reads of these carts stop counting (after the commit).
@@ -273,7 +256,8 @@ impl Moves {
             .into());
         }
         let mut tx = self.pool.begin().await?;
-        self.plan.delete(&mut tx, key).await?;
+        let earlier = plan::Owned::read(&mut tx, key).await?;
+        self.plan.delete(&mut tx, key, &earlier).await?;
         self.plan
             .import(&mut tx, &bundle.tables)
             .await
@@ -297,7 +281,7 @@ impl Moves {
             .bind(key)
             .execute(&mut *tx)
             .await?;
-        let owners = Self::cart_owners(&mut tx, key).await?;
+        let owners = plan::cart_owners(&mut tx, key).await?;
         tx.commit().await?;
         self.carts_changed(&owners).await;
         self.fences.forget(key);
@@ -328,11 +312,11 @@ impl Moves {
         if plan::checksum(&now, &sessions) != checksum {
             return Err(MoveError::ChangedSinceCopy);
         }
-        let owners = Self::cart_owners(&mut tx, key).await?;
-        let deleted = self.plan.delete(&mut tx, key).await?;
+        let owned = plan::Owned::read(&mut tx, key).await?;
+        let deleted = self.plan.delete(&mut tx, key, &owned).await?;
         Fences::record_moved(&mut tx, key, epoch).await?;
         tx.commit().await?;
-        self.carts_changed(&owners).await;
+        self.carts_changed(&owned.owners).await;
         self.fences.moved(key, epoch);
         self.auth.session_store().forget(&sessions).await?;
         tracing::info!(shopper = key, epoch, rows = deleted, "shopper moved away");

@@ -20,6 +20,8 @@ use sha2::{Digest, Sha256};
 use sqlx::{MySql, MySqlConnection, QueryBuilder};
 use wire::moves::{SessionCopy, TableRows};
 
+use crate::cart::Owner;
+
 const BY_ACCOUNT: &str = "user_id IN (SELECT id FROM users WHERE shopper_key = ?)";
 const BY_OWNER: &str = "(owner = CONCAT('guest:', ?) OR owner IN (SELECT CONCAT('user:', id) FROM users WHERE shopper_key = ?))";
 const BY_SCOPE: &str = "(scope = CONCAT('guest:', ?) OR scope IN (SELECT CONCAT('user:', id) FROM users WHERE shopper_key = ?))";
@@ -207,9 +209,14 @@ impl Plan {
     /// MariaDB 10.11 runs a single-table DELETE's `IN (SELECT …)` for every
     /// row of the table, locking each one it looks at, so a drain's deletes
     /// locked other shoppers' carts, orders and idempotency keys and their
-    /// own writes deadlocked with it.
-    pub async fn delete(&self, conn: &mut MySqlConnection, key: &str) -> Result<u64, sqlx::Error> {
-        let owned = Owned::read(conn, key).await?;
+    /// own writes deadlocked with it. `owned` is [`Owned::read`] for `key`
+    /// in the same transaction.
+    pub async fn delete(
+        &self,
+        conn: &mut MySqlConnection,
+        key: &str,
+        owned: &Owned,
+    ) -> Result<u64, sqlx::Error> {
         let mut deleted = 0;
         for (part, _, _) in self.tables.iter().rev() {
             let listed = match part.filter {
@@ -319,24 +326,44 @@ pub enum ImportError {
 
 /// How many `?` a filter has (each is the shopper key).
 /// What the plan's subqueries name for one shopper, read without locks
-/// (the shopper is fenced while moving: none of it changes meanwhile).
-struct Owned {
+/// (the shopper is fenced while moving: none of it changes meanwhile), for
+/// [`Plan::delete`].
+#[derive(Debug)]
+pub struct Owned {
     users: Vec<String>,
     /// Cart and idempotency owners: the guest's and each account's.
-    owners: Vec<String>,
+    pub owners: Vec<String>,
     carts: Vec<String>,
     orders: Vec<String>,
 }
 
+/// The accounts of shopper `key` here.
+async fn accounts(conn: &mut MySqlConnection, key: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM users WHERE shopper_key = ?")
+        .bind(key)
+        .fetch_all(&mut *conn)
+        .await
+}
+
+fn owners_of(key: &str, users: &[String]) -> Vec<String> {
+    std::iter::once(Owner::Guest(key.to_owned()).key())
+        .chain(users.iter().map(|id| Owner::User(id.clone()).key()))
+        .collect()
+}
+
+/// Whose carts shopper `key`'s are here: their guest cart's owner and
+/// their accounts'.
+pub async fn cart_owners(
+    conn: &mut MySqlConnection,
+    key: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    Ok(owners_of(key, &accounts(conn, key).await?))
+}
+
 impl Owned {
-    async fn read(conn: &mut MySqlConnection, key: &str) -> Result<Self, sqlx::Error> {
-        let users: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE shopper_key = ?")
-            .bind(key)
-            .fetch_all(&mut *conn)
-            .await?;
-        let owners: Vec<String> = std::iter::once(format!("guest:{key}"))
-            .chain(users.iter().map(|id| format!("user:{id}")))
-            .collect();
+    pub async fn read(conn: &mut MySqlConnection, key: &str) -> Result<Self, sqlx::Error> {
+        let users = accounts(conn, key).await?;
+        let owners = owners_of(key, &users);
         let mut carts = QueryBuilder::<MySql>::new("SELECT id FROM carts WHERE owner IN (");
         let mut list = carts.separated(", ");
         for owner in &owners {

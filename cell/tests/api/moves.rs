@@ -359,7 +359,10 @@ async fn deleting_a_moved_shopper_never_waits_on_another_shopper_s_locks() {
         .unwrap();
     let plan = cell::moves::plan::Plan::load(&mut conn).await.unwrap();
     let mut tx = conn.begin().await.unwrap();
-    let deleted = plan.delete(&mut tx, "mover-1").await.unwrap();
+    let owned = cell::moves::plan::Owned::read(&mut tx, "mover-1")
+        .await
+        .unwrap();
+    let deleted = plan.delete(&mut tx, "mover-1", &owned).await.unwrap();
     tx.commit().await.unwrap();
     assert!(deleted >= 2, "the cart and its line, at least: {deleted}");
     assert_eq!(
