@@ -18,29 +18,27 @@ export function useStock(sku: string) {
   return useQuery(stockQuery(sku));
 }
 
-export async function restock(sku: string, body: Restock): Promise<StockLedger> {
-  const { data } = await api.post<StockLedger>(`/admin/api/stock/${encodeURIComponent(sku)}/restock`, body);
+/** POSTs a change of `sku`'s ledger (`restock`, `adjust`); the answer is the ledger after it. */
+async function changeLedger(sku: string, change: 'restock' | 'adjust', body: Restock | StockAdjustment): Promise<StockLedger> {
+  const { data } = await api.post<StockLedger>(`/admin/api/stock/${encodeURIComponent(sku)}/${change}`, body);
   return data;
 }
 
-export function useRestock(sku: string) {
+/** A ledger change whose answer replaces the cached ledger. */
+function useLedgerChange<B extends Restock | StockAdjustment>(sku: string, change: 'restock' | 'adjust') {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (quantity: number) => restock(sku, { quantity }),
+    mutationFn: (body: B) => changeLedger(sku, change, body),
     onSuccess: (ledger) => queryClient.setQueryData(stockKey(sku), ledger),
   });
+}
+
+/** Units arrived: they join the unallocated stock. */
+export function useRestock(sku: string) {
+  return useLedgerChange<Restock>(sku, 'restock');
 }
 
 /** A count correction: units found (+) or lost (−, from unallocated stock only), with why. */
-export async function adjustStock(sku: string, body: StockAdjustment): Promise<StockLedger> {
-  const { data } = await api.post<StockLedger>(`/admin/api/stock/${encodeURIComponent(sku)}/adjust`, body);
-  return data;
-}
-
 export function useAdjustStock(sku: string) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (body: StockAdjustment) => adjustStock(sku, body),
-    onSuccess: (ledger) => queryClient.setQueryData(stockKey(sku), ledger),
-  });
+  return useLedgerChange<StockAdjustment>(sku, 'adjust');
 }

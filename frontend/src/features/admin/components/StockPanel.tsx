@@ -18,7 +18,7 @@ export function StockPanel({ sku }: { sku: string }) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const units = Number(quantity);
-    if (Number.isInteger(units) && units > 0) restock.mutate(units, { onSuccess: () => setQuantity('') });
+    if (Number.isInteger(units) && units > 0) restock.mutate({ quantity: units }, { onSuccess: () => setQuantity('') });
   };
   return (
     <div className="rounded border border-stone-200 bg-stone-50 p-3 text-sm" aria-label={`Stock of ${sku}`} role="region">
