@@ -470,10 +470,8 @@ async fn redeem_until_spent(platform: &Platform, n: usize, code: &str, id: u64, 
     let mut used = 0;
     let started = Instant::now();
     loop {
-        if redeem_in(cell, &caps, code).await {
-            used += 1;
-            continue;
-        }
+        // Read before the attempt: a grant that lands between a refused
+        // attempt and this reading must get its own attempt.
         let shares = cap_shares(platform, id).await;
         let out: u64 = shares
             .iter()
@@ -484,7 +482,12 @@ async fn redeem_until_spent(platform: &Platform, n: usize, code: &str, id: u64, 
             .find(|(c, _, _)| *c == cell.id)
             .map_or(0, |(_, granted, _)| *granted);
         let held = granted_in(cell, id).await;
-        if out >= cap && u64::try_from(held).unwrap() >= granted {
+        let settled = out >= cap && u64::try_from(held).unwrap() >= granted;
+        if redeem_in(cell, &caps, code).await {
+            used += 1;
+            continue;
+        }
+        if settled {
             return used;
         }
         assert!(
