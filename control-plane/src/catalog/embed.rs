@@ -34,10 +34,13 @@ const MAX_SENTENCES: usize = 6;
 /// Part vectors kept in memory (about 1.6 KB each).
 const PART_CACHE: u64 = 60_000;
 
+/// A product's parts: each text with its weight.
+pub type Parts = Vec<(String, f32)>;
+
 /// What a product's vector is made of — what a shopper would say about it —
 /// as texts with their weights. The title says what the thing is, so it
 /// counts twice.
-pub fn parts_of(p: &ProductSnapshot) -> Vec<(String, f32)> {
+pub fn parts_of(p: &ProductSnapshot) -> Parts {
     let mut parts = vec![(p.title.trim().to_owned(), 2.0)];
     let path: Vec<&str> = p.categories.iter().map(|c| c.name.as_str()).collect();
     parts.push((format!("{} {}", p.brand.name, path.join(" ")), 1.0));
@@ -161,7 +164,7 @@ impl ProductEmbedder {
     /// The vector of each product, given as its parts: the parts not seen
     /// before are embedded, shortest first so a run of the model pads
     /// little, then each product's parts are averaged by weight.
-    async fn vectors(&self, products: Vec<Vec<(String, f32)>>) -> anyhow::Result<Vec<Vec<f32>>> {
+    async fn vectors(&self, products: Vec<Parts>) -> anyhow::Result<Vec<Vec<f32>>> {
         let model = self.model().await?;
         let parts = self.parts.clone();
         let counter = Arc::clone(&self.parts_embedded);
@@ -215,7 +218,7 @@ impl ProductEmbedder {
         conn: &mut MySqlConnection,
         snapshots: &[ProductSnapshot],
     ) -> anyhow::Result<()> {
-        let mut texts: Vec<(Vec<u8>, Vec<(String, f32)>)> = snapshots
+        let mut texts: Vec<(Vec<u8>, Parts)> = snapshots
             .iter()
             .map(|s| {
                 let parts = parts_of(s);
@@ -240,7 +243,7 @@ impl ProductEmbedder {
         for row in q.build().fetch_all(&mut *conn).await? {
             stored.insert(row.try_get::<Vec<u8>, _>(0)?);
         }
-        let (hashes, missing): (Vec<Vec<u8>>, Vec<Vec<(String, f32)>>) = texts
+        let (hashes, missing): (Vec<Vec<u8>>, Vec<Parts>) = texts
             .into_iter()
             .filter(|(h, _)| !stored.contains(h))
             .unzip();
