@@ -24,6 +24,12 @@ const GATHER: Duration = Duration::from_millis(25);
 const REBUILD_PAGE: u32 = 2_000;
 /// Most products replaced in one commit.
 const MAX_BATCH: usize = 5_000;
+/// Vector points changed since the store was last optimised, past which the
+/// indexer optimises it again. Qdrant Edge builds its HNSW graph only when
+/// asked: until then, points that arrived as changes are compared one by one
+/// with every query. About Qdrant's default indexing threshold (10 MB of
+/// 384-dimension vectors is some 6,500 points).
+const OPTIMIZE_AFTER: usize = 10_000;
 
 #[derive(Debug)]
 pub enum Change {
@@ -78,6 +84,18 @@ impl Changes {
 struct Writer {
     live: Arc<Live>,
     writer: IndexWriter,
+    /// Vector points written or deleted since the store was last optimised.
+    unoptimized: usize,
+    /// Points the store held when it was last optimised (roughly).
+    optimized: usize,
+}
+
+/// Whether changes since the last optimisation call for another: at least
+/// [`OPTIMIZE_AFTER`], and at least half what was there then, so a catalog
+/// arriving as a stream of changes is indexed a handful of times, not once
+/// per [`OPTIMIZE_AFTER`] points.
+fn optimize_due(unoptimized: usize, optimized: usize) -> bool {
+    unoptimized >= OPTIMIZE_AFTER.max(optimized / 2)
 }
 
 /// Runs until `stop` turns true or every sender is gone.
@@ -167,6 +185,8 @@ async fn rebuild(search: &Search) -> anyhow::Result<(Writer, u64)> {
     let mut w = Writer {
         live: Arc::new(live),
         writer,
+        unoptimized: 0,
+        optimized: 0,
     };
     search
         .vectors
@@ -188,6 +208,8 @@ async fn rebuild(search: &Search) -> anyhow::Result<(Writer, u64)> {
         let mut w = w;
         w.live.commit(&mut w.writer)?;
         search.vectors.optimize()?;
+        w.unoptimized = 0;
+        w.optimized = usize::try_from(count).unwrap_or(usize::MAX);
         Ok(w)
     })
     .await??;
@@ -249,7 +271,47 @@ async fn write(
                 })
                 .collect(),
         )?;
+        w.unoptimized += ids.len();
+        // A rebuild optimises once, at its end.
+        if commit && optimize_due(w.unoptimized, w.optimized) {
+            let started = Instant::now();
+            search.vectors.optimize()?;
+            tracing::info!(
+                changed = w.unoptimized,
+                ms = started.elapsed().as_millis() as u64,
+                "vector store optimised"
+            );
+            w.optimized += w.unoptimized;
+            w.unoptimized = 0;
+        }
         Ok(w)
     })
     .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_is_optimised_after_enough_changes_growing_with_it() {
+        assert!(!optimize_due(0, 0));
+        assert!(!optimize_due(OPTIMIZE_AFTER - 1, 0));
+        assert!(optimize_due(OPTIMIZE_AFTER, 0));
+        // A big store waits for half its size in changes.
+        assert!(!optimize_due(OPTIMIZE_AFTER, 100_000));
+        assert!(optimize_due(50_000, 100_000));
+        // A catalog of 100,000 arriving as changes, 1,000 at a time: a
+        // handful of optimisations.
+        let (mut unoptimized, mut optimized, mut runs) = (0, 0, 0);
+        for _ in 0..100 {
+            unoptimized += 1_000;
+            if optimize_due(unoptimized, optimized) {
+                optimized += unoptimized;
+                unoptimized = 0;
+                runs += 1;
+            }
+        }
+        assert!((3..=6).contains(&runs), "{runs} optimisations");
+    }
 }

@@ -294,4 +294,53 @@ mod tests {
         drop(store);
         assert!(!dir.exists());
     }
+
+    /// A point on the unit sphere from a seed (xorshift).
+    fn scattered(seed: u64) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let v: Vec<f32> = (0..embeddings::DIMS)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % 2_000) as f32 / 1_000.0 - 1.0
+            })
+            .collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.into_iter().map(|x| x / n).collect()
+    }
+
+    #[test]
+    fn points_are_graph_indexed_only_once_optimised() {
+        let dir =
+            std::env::temp_dir().join(format!("cellwear-vectors-test-{}", uuid::Uuid::new_v4()));
+        let store = EdgeStore::create(dir).unwrap();
+        let indexed = |store: &EdgeStore| {
+            store
+                .with(|shard| Ok(shard.info().indexed_vectors_count))
+                .unwrap()
+        };
+        for chunk in (1..=8_000u64).collect::<Vec<_>>().chunks(1_000) {
+            store
+                .upsert(
+                    chunk
+                        .iter()
+                        .map(|&id| Point {
+                            id,
+                            vector: scattered(id),
+                            in_stock: true,
+                        })
+                        .collect(),
+                )
+                .unwrap();
+        }
+        // Upserts alone leave every point to be scanned one by one.
+        assert_eq!(indexed(&store), 0);
+        store.optimize().unwrap();
+        assert!(indexed(&store) >= 6_000, "{} indexed", indexed(&store));
+        let hits = store
+            .search(&scattered(4_321), 1, &VectorFilter::default())
+            .unwrap();
+        assert_eq!(hits[0].0, 4_321);
+    }
 }
