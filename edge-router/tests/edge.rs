@@ -165,12 +165,29 @@ fn routed_cells(cells: &[&TestCell]) -> Vec<RoutedCell> {
         .collect()
 }
 
+/// A GET through the edge. A process that has only just bound its port can
+/// still refuse or reset the first connections while its listener comes up
+/// (a reset seen once in CI), so a GET that got no answer is retried for a
+/// few seconds; any answer, and a time-out, is final.
 async fn get(edge: &Edge, path: &str, key: Option<ShopperKey>) -> reqwest::Response {
-    let mut request = testkit::http_client().get(format!("http://{}{path}", edge.address));
-    if let Some(key) = key {
-        request = request.header("cookie", format!("sk={key}"));
+    let started = Instant::now();
+    loop {
+        let mut request = testkit::http_client().get(format!("http://{}{path}", edge.address));
+        if let Some(key) = key {
+            request = request.header("cookie", format!("sk={key}"));
+        }
+        match request.send().await {
+            Ok(response) => return response,
+            Err(error)
+                if (error.is_connect() || error.is_request())
+                    && !error.is_timeout()
+                    && started.elapsed() < Duration::from_secs(5) =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("GET {path} through the edge: {error}"),
+        }
     }
-    request.send().await.unwrap()
 }
 
 fn cell_of(response: &reqwest::Response) -> String {
