@@ -103,8 +103,10 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         pool: pool.clone(),
         drainer: drainer.clone(),
     };
+    let catalog = state.catalog.clone();
     let routes = crate::http::router(state)?;
     let metrics = Metrics::new("control-plane")?;
+    let registry = metrics.registry().clone();
     let identity = Identity {
         service: "control-plane".into(),
         cell: None,
@@ -119,6 +121,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     )
     .await?;
     service.spawn_worker("drainer", move |stop| drainer.run(stop));
+    service.spawn_worker("vector backlog", move |stop| {
+        crate::catalog::backlog::work(catalog, registry, stop)
+    });
     // The cells' inventory topics are created here too, so the consumer can
     // subscribe before the cells first start.
     let cells = crate::routing::cell_ids(&pool).await?;

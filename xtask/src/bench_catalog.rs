@@ -158,7 +158,7 @@ pub(crate) fn seeded_shop(cell: &str, products: usize) -> anyhow::Result<Shop> {
     let shop = Shop::new(products, DEFAULT_SEED);
     if published_in(cell) < shop.published.len() as u64 {
         step(&format!(
-            "seeding the catalog to {} products (the control plane embeds each one)",
+            "seeding the catalog to {} products",
             thousands(products as u64)
         ));
         seed_products(&control, &default_key_file(), products, DEFAULT_SEED)?;
@@ -166,6 +166,8 @@ pub(crate) fn seeded_shop(cell: &str, products: usize) -> anyhow::Result<Shop> {
     if shop.published.is_empty() {
         bail!("the catalog has no published products to read; ask for more --products");
     }
+    // Vectors landing later would bump the cell's cache under the load.
+    crate::seed::wait_for_vectors(&control)?;
     step(&format!(
         "waiting for {cell}'s read model to hold the catalog"
     ));

@@ -28,6 +28,9 @@ pub struct UpOptions {
 
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// `up` waits for the vectors of a catalog this size or smaller (2,000
+/// products take well under a minute).
+const WAIT_FOR_VECTORS_UP_TO: usize = 10_000;
 
 /// The processes started so far, in start order.
 #[derive(Debug, Default)]
@@ -156,6 +159,18 @@ pub fn up(options: &UpOptions) -> anyhow::Result<()> {
             options.products,
             crate::seed::catalog::DEFAULT_SEED,
         );
+        // A demo-sized catalog gets its vectors before `up` returns, so the
+        // shop is whole (similar products, semantic search) and nothing
+        // embeds behind a benchmark or drill started next; a large one is
+        // left to embed in the background.
+        let seeded = seeded.and_then(|()| {
+            if options.products <= WAIT_FOR_VECTORS_UP_TO {
+                step("waiting for the control plane to embed the demo catalog");
+                crate::seed::wait_for_vectors(&control)
+            } else {
+                Ok(())
+            }
+        });
         if let Err(error) = seeded {
             eprintln!("xtask: seeding failed; stopping everything");
             stack.stop_all();

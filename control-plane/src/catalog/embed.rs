@@ -262,6 +262,29 @@ impl ProductEmbedder {
         conn: &mut MySqlConnection,
         snapshot: &ProductSnapshot,
     ) -> Result<Option<ProductEmbedding>, sqlx::Error> {
+        Ok(self.resolve(conn, snapshot, true).await?.embedding())
+    }
+
+    /// The vector of `snapshot` if one is at hand — stored for this text, or
+    /// computed ahead — without running the model.
+    pub async fn at_hand(
+        &self,
+        conn: &mut MySqlConnection,
+        snapshot: &ProductSnapshot,
+    ) -> Result<Option<ProductEmbedding>, sqlx::Error> {
+        Ok(self.resolve(conn, snapshot, false).await?.embedding())
+    }
+
+    /// Where the vector of `snapshot` comes from: the product's own stored
+    /// row for this text; another product's row for the same text, a vector
+    /// computed ahead, or (when `compute`) the model, each stored as the
+    /// product's own; or nowhere.
+    pub async fn resolve(
+        &self,
+        conn: &mut MySqlConnection,
+        snapshot: &ProductSnapshot,
+        compute: bool,
+    ) -> Result<Resolved, sqlx::Error> {
         let parts = parts_of(snapshot);
         let key = hash_of(&parts);
         // This product's own row, else any product with the same text.
@@ -279,41 +302,60 @@ impl ProductEmbedder {
             let bytes: Vec<u8> = row.try_get("vector")?;
             found = embeddings::from_le_bytes(&bytes).map(|v| (own, v));
         }
-        let vector: Vec<f32> = match found {
-            Some((true, vector)) => vector,
-            found => {
-                let vector = match (found, self.ready.get(&key)) {
-                    (Some((_, vector)), _) => vector,
-                    (None, Some(ready)) => ready.as_ref().clone(),
-                    (None, None) => match self.vectors(vec![parts]).await.map(|mut v| v.pop()) {
-                        Ok(Some(vector)) => vector,
-                        Ok(None) | Err(_) => {
-                            tracing::error!(
-                                product = snapshot.id,
-                                "embedding the product failed; it goes out without a vector"
-                            );
-                            return Ok(None);
-                        }
-                    },
-                };
-                let bytes = embeddings::to_le_bytes(&vector);
-                sqlx::query(
-                    "INSERT INTO product_embeddings (product_id, text_hash, model, vector) VALUES (?, ?, ?, ?) \
-                     ON DUPLICATE KEY UPDATE text_hash = VALUES(text_hash), model = VALUES(model), vector = VALUES(vector)",
-                )
-                .bind(snapshot.id)
-                .bind(key.as_slice())
-                .bind(embeddings::MODEL)
-                .bind(bytes)
-                .execute(&mut *conn)
-                .await?;
-                vector
-            }
+        let vector = match (found, self.ready.get(&key)) {
+            (Some((true, vector)), _) => return Ok(Resolved::Own(encoded(&vector))),
+            (Some((false, vector)), _) => vector,
+            (None, Some(ready)) => ready.as_ref().clone(),
+            (None, None) if !compute => return Ok(Resolved::Missing),
+            (None, None) => match self.vectors(vec![parts]).await.map(|mut v| v.pop()) {
+                Ok(Some(vector)) => vector,
+                Ok(None) | Err(_) => {
+                    tracing::error!(
+                        product = snapshot.id,
+                        "embedding the product failed; it goes out without a vector, and the vector backlog gets it"
+                    );
+                    return Ok(Resolved::Missing);
+                }
+            },
         };
-        Ok(Some(ProductEmbedding {
-            model: embeddings::MODEL.to_owned(),
-            vector: embeddings::encode(&vector),
-        }))
+        sqlx::query(
+            "INSERT INTO product_embeddings (product_id, text_hash, model, vector) VALUES (?, ?, ?, ?) \
+             ON DUPLICATE KEY UPDATE text_hash = VALUES(text_hash), model = VALUES(model), vector = VALUES(vector)",
+        )
+        .bind(snapshot.id)
+        .bind(key.as_slice())
+        .bind(embeddings::MODEL)
+        .bind(embeddings::to_le_bytes(&vector))
+        .execute(&mut *conn)
+        .await?;
+        Ok(Resolved::Stored(encoded(&vector)))
+    }
+}
+
+/// Where a product's vector came from ([`ProductEmbedder::resolve`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// The product's own row already held it for this text.
+    Own(ProductEmbedding),
+    /// Stored as the product's own just now.
+    Stored(ProductEmbedding),
+    /// None at hand, or the model failed.
+    Missing,
+}
+
+impl Resolved {
+    pub fn embedding(self) -> Option<ProductEmbedding> {
+        match self {
+            Resolved::Own(embedding) | Resolved::Stored(embedding) => Some(embedding),
+            Resolved::Missing => None,
+        }
+    }
+}
+
+fn encoded(vector: &[f32]) -> ProductEmbedding {
+    ProductEmbedding {
+        model: embeddings::MODEL.to_owned(),
+        vector: embeddings::encode(vector),
     }
 }
 

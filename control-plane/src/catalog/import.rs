@@ -2,7 +2,8 @@
 //! upserted by slug in batches. Each product is written under its own
 //! savepoint, so a bad row is reported and skipped while its neighbours land;
 //! progress and the rejected rows are kept in `import_jobs` for the admin to
-//! poll.
+//! poll. With [`Vectors::Later`] the products go out without waiting for the
+//! embedding model, and the vector backlog gives them their vectors after.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use anyhow::Context;
 use sqlx::{Connection, MySqlPool};
 use wire::catalog::{ImageInput, ImportJob, ImportRowError, ProductInput, VariantInput};
 
-use super::{Catalog, CatalogError, Refs, Upserted};
+use super::{Catalog, CatalogError, Refs, Upserted, Vectors};
 use crate::{audit, stock};
 
 /// Products written per transaction.
@@ -226,6 +227,7 @@ impl Imports {
         catalog: &Catalog,
         actor: &str,
         format: ImportFormat,
+        vectors: Vectors,
         body: &[u8],
     ) -> Result<ImportJob, CatalogError> {
         let parsed = match format {
@@ -248,14 +250,20 @@ impl Imports {
             actor,
             "catalog.import",
             &format!("import:{id}"),
-            &serde_json::json!({ "products": total, "format": format!("{format:?}").to_lowercase() }),
+            &serde_json::json!({
+                "products": total,
+                "format": format!("{format:?}").to_lowercase(),
+                "vectors": format!("{vectors:?}").to_lowercase(),
+            }),
         )
         .await?;
         tx.commit().await?;
         let (job, catalog) = (id.clone(), catalog.clone());
         let pool = self.pool.clone();
+        let running = catalog.imports.begin();
         tokio::spawn(async move {
-            if let Err(error) = run(&pool, &catalog, &job, parsed).await {
+            let _running = running;
+            if let Err(error) = run(&pool, &catalog, &job, parsed, vectors).await {
                 tracing::error!(import = %job, error = format!("{error:#}"), "import failed");
                 let _ = sqlx::query!("UPDATE import_jobs SET state = 'failed' WHERE id = ?", job)
                     .execute(&pool)
@@ -294,17 +302,20 @@ async fn run(
     catalog: &Catalog,
     job: &str,
     parsed: Vec<Parsed>,
+    vectors: Vectors,
 ) -> anyhow::Result<()> {
     let mut errors: Vec<ImportRowError> = Vec::new();
     let started = std::time::Instant::now();
     for batch in parsed.chunks(BATCH) {
         // The batch's vectors first, outside the transaction: the model takes
         // a while, the rows' locks should not.
-        let inputs: Vec<&ProductInput> = batch
-            .iter()
-            .filter_map(|(_, item)| item.as_ref().ok())
-            .collect();
-        catalog.prepare_embeddings(pool, &inputs).await;
+        if vectors == Vectors::Now {
+            let inputs: Vec<&ProductInput> = batch
+                .iter()
+                .filter_map(|(_, item)| item.as_ref().ok())
+                .collect();
+            catalog.prepare_embeddings(pool, &inputs).await;
+        }
         let mut tx = pool.begin().await?;
         let refs = Refs::load(&mut tx).await?;
         let (mut created, mut updated, mut unchanged, mut failed) = (0u64, 0u64, 0u64, 0u64);
@@ -319,7 +330,10 @@ async fn run(
                 }
             };
             let mut savepoint = tx.begin().await?;
-            match catalog.upsert_by_slug(&mut savepoint, &refs, input).await {
+            match catalog
+                .upsert_by_slug(&mut savepoint, &refs, input, vectors)
+                .await
+            {
                 Ok((outcome, stock)) => {
                     savepoint.commit().await?;
                     new_stock.extend(stock);

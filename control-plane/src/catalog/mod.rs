@@ -5,8 +5,10 @@
 //! writes the whole snapshot (`ProductUpserted`) or a tombstone
 //! (`ProductDeleted`) to the outbox for the compacted `catalog` topic, and
 //! appends an audit record. `validate` holds the rules, `repo` the SQL,
-//! `import` the bulk path, `routes` the admin API.
+//! `import` the bulk path, `embed` the product vectors, `backlog` the
+//! products waiting for theirs, `routes` the admin API.
 
+pub mod backlog;
 pub mod embed;
 pub mod import;
 mod repo;
@@ -14,13 +16,14 @@ pub mod routes;
 pub mod validate;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use events::{Schemas, outbox};
 use sqlx::MySqlPool;
 use sqlx::mysql::MySqlConnection;
 use wire::catalog::{
-    AdminProductPage, BrandInput, Category, CategoryInput, Image, Named, PriceChange, ProductInput,
-    ProductSnapshot, Rating, Variant,
+    AdminProductPage, BrandInput, Category, CategoryInput, Image, Named, PriceChange,
+    ProductEmbedding, ProductInput, ProductSnapshot, Rating, Variant,
 };
 use wire::events::{EventPayload, ProductDeleted, ProductUpserted};
 
@@ -158,6 +161,20 @@ pub enum Upserted {
 /// What a write did to stock: SKUs that are new and came with units on hand.
 pub type NewStock = Vec<(String, u64)>;
 
+/// When the products a write announces get their vectors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vectors {
+    /// Before the write commits: the product goes out with its vector.
+    #[default]
+    Now,
+    /// After it: a product whose vector is not at hand goes out without one
+    /// and joins the vector backlog, which gives it its vector as a new
+    /// version once no import is running ([`backlog`]). A large import then
+    /// takes minutes, not the model's hour.
+    Later,
+}
+
 /// The catalog service.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -167,6 +184,8 @@ pub struct Catalog {
     /// The `catalog` topic, with the platform's prefix.
     topic: String,
     embedder: ProductEmbedder,
+    /// Imports under way, which the vector backlog waits for.
+    imports: Arc<backlog::ImportActivity>,
 }
 
 impl Catalog {
@@ -182,6 +201,7 @@ impl Catalog {
             stock,
             topic,
             embedder,
+            imports: Arc::default(),
         }
     }
 
@@ -226,7 +246,9 @@ impl Catalog {
         validate::product(input)?;
         let mut tx = self.pool.begin().await?;
         let refs = Refs::load(&mut tx).await?;
-        let (snapshot, new_stock) = self.write(&mut tx, &refs, None, input).await?;
+        let (snapshot, new_stock) = self
+            .write(&mut tx, &refs, None, input, Vectors::Now)
+            .await?;
         stock::receive_new(&mut tx, &self.schemas, &self.stock, &new_stock).await?;
         audit::record(
             &mut tx,
@@ -259,7 +281,9 @@ impl Catalog {
             });
         }
         let refs = Refs::load(&mut tx).await?;
-        let (snapshot, new_stock) = self.write(&mut tx, &refs, Some(current), input).await?;
+        let (snapshot, new_stock) = self
+            .write(&mut tx, &refs, Some(current), input, Vectors::Now)
+            .await?;
         stock::receive_new(&mut tx, &self.schemas, &self.stock, &new_stock).await?;
         audit::record(
             &mut tx,
@@ -282,10 +306,11 @@ impl Catalog {
         conn: &mut MySqlConnection,
         refs: &Refs,
         input: &ProductInput,
+        vectors: Vectors,
     ) -> Result<(Upserted, NewStock), CatalogError> {
         validate::product(input)?;
         let Some(existing) = repo::lock_product_by_slug(&mut *conn, &input.slug).await? else {
-            let (_, new_stock) = self.write(conn, refs, None, input).await?;
+            let (_, new_stock) = self.write(conn, refs, None, input, vectors).await?;
             return Ok((Upserted::Created, new_stock));
         };
         if let (Some(stored), Some((_, brand)), Some((_, categories))) = (
@@ -306,7 +331,9 @@ impl Catalog {
                 return Ok((Upserted::Unchanged, Vec::new()));
             }
         }
-        let (_, new_stock) = self.write(conn, refs, Some(existing), input).await?;
+        let (_, new_stock) = self
+            .write(conn, refs, Some(existing), input, vectors)
+            .await?;
         Ok((Upserted::Updated, new_stock))
     }
 
@@ -317,6 +344,7 @@ impl Catalog {
         refs: &Refs,
         existing: Option<repo::ProductHead>,
         input: &ProductInput,
+        vectors: Vectors,
     ) -> Result<(ProductSnapshot, NewStock), CatalogError> {
         let (brand_id, brand) = refs
             .brands
@@ -368,7 +396,7 @@ impl Catalog {
             .filter(|(sku, _)| !known.contains(sku))
             .collect();
         let snapshot = snapshot_of(id, version, rating, brand, categories, input);
-        let embedding = self.embedder.for_snapshot(&mut *conn, &snapshot).await?;
+        let embedding = self.embedding(&mut *conn, &snapshot, vectors).await?;
         self.announce(
             &mut *conn,
             &ProductUpserted {
@@ -378,6 +406,24 @@ impl Catalog {
         )
         .await?;
         Ok((snapshot, new_stock))
+    }
+
+    /// The vector `snapshot` goes out with. Without one (asked for later,
+    /// or the model failed) the product joins the vector backlog.
+    async fn embedding(
+        &self,
+        conn: &mut MySqlConnection,
+        snapshot: &ProductSnapshot,
+        vectors: Vectors,
+    ) -> Result<Option<ProductEmbedding>, CatalogError> {
+        let embedding = match vectors {
+            Vectors::Now => self.embedder.for_snapshot(&mut *conn, snapshot).await?,
+            Vectors::Later => self.embedder.at_hand(&mut *conn, snapshot).await?,
+        };
+        if embedding.is_none() {
+            backlog::queue(&mut *conn, snapshot.id).await?;
+        }
+        Ok(embedding)
     }
 
     async fn announce<P: EventPayload>(
@@ -488,7 +534,7 @@ impl Catalog {
         let snapshot = repo::snapshot(&mut *conn, &refs, id)
             .await?
             .ok_or(CatalogError::NotFound)?;
-        let embedding = self.embedder.for_snapshot(&mut *conn, &snapshot).await?;
+        let embedding = self.embedding(&mut *conn, &snapshot, Vectors::Now).await?;
         self.announce(
             conn,
             &ProductUpserted {

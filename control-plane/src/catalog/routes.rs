@@ -10,8 +10,8 @@ use wire::catalog::{
     ProductInput, ProductSnapshot, ProductUpdate,
 };
 
-use super::CatalogError;
 use super::import::ImportFormat;
+use super::{CatalogError, Vectors};
 use crate::http::AppState;
 use crate::staff::{Admin, Staff};
 
@@ -252,15 +252,29 @@ pub async fn create_category(
     Ok((StatusCode::CREATED, Json(category)))
 }
 
-#[utoipa::path(post, path = "/admin/api/imports", tag = "catalog",
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// `now` (default): each product goes out with its vector, so the import
+    /// runs at the embedding model's pace. `later`: the products go out at
+    /// once, those without a stored vector without one; the control plane
+    /// then embeds them in the background and sends each again with its
+    /// vector (the gauge `cellwear_catalog_vectors_pending` counts what is
+    /// left). For large catalogs.
+    #[param(value_type = Option<String>)]
+    pub vectors: Option<Vectors>,
+}
+
+#[utoipa::path(post, path = "/admin/api/imports", tag = "catalog", params(ImportQuery),
     request_body(content = String, description = "A JSON array of products (`application/json`, each as for create) or CSV (`text/csv`, one line per variant: slug,title,description,brand,category,tags,image_url,image_alt,published,sku,size,colour,price_minor,currency,compare_at_minor,stock; tags separated by `|`)"),
     responses(
         (status = 202, description = "Started: poll the job for progress and per-row errors", body = ImportJob),
-        (status = 400, description = "`unreadable_import`: not a JSON array or CSV with the expected header", body = wire::ErrorBody),
+        (status = 400, description = "`unreadable_import`: not a JSON array or CSV with the expected header; `invalid_query`: `vectors` is not `now` or `later`", body = wire::ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = wire::ErrorBody)))]
 pub async fn start_import(
     State(state): State<AppState>,
     caller: Staff<Admin>,
+    Query(query): Query<ImportQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImportJob>), ApiError> {
@@ -282,7 +296,13 @@ pub async fn start_import(
     };
     let job = state
         .imports
-        .start(&state.catalog, &caller.actor(), format, &body)
+        .start(
+            &state.catalog,
+            &caller.actor(),
+            format,
+            query.vectors.unwrap_or_default(),
+            &body,
+        )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }

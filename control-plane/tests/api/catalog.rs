@@ -363,6 +363,135 @@ async fn an_import_lands_good_rows_and_reports_bad_ones() {
     app.stop().await;
 }
 
+/// Each `ProductUpserted` for product `id` in the outbox: (version, whether
+/// it carried a vector).
+async fn upserts_of(app: &crate::helpers::TestApp, id: u64) -> Vec<(u64, bool)> {
+    let envelopes: Vec<(String,)> = sqlx::query_as(
+        "SELECT envelope FROM event_outbox WHERE event_type = 'ProductUpserted' AND event_key = ? ORDER BY seq",
+    )
+    .bind(id.to_string())
+    .fetch_all(&app.pool().await)
+    .await
+    .unwrap();
+    envelopes
+        .iter()
+        .map(|(text,)| {
+            let envelope: Value = serde_json::from_str(text).unwrap();
+            let data = &envelope["data"];
+            (
+                data["product"]["version"].as_u64().unwrap(),
+                data["embedding"].is_object(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_import_with_vectors_later_goes_out_at_once_and_the_vectors_follow() {
+    let mut app = spawn_app().await;
+    seed_refs(&app).await;
+    let products: Vec<Value> = (0..3)
+        .map(|i| {
+            let mut product = shirt(&format!("later-{i}"), &format!("L{i}"), 2);
+            product["title"] = json!(format!("Brushed flannel shirt number {i}"));
+            product
+        })
+        .collect();
+    let bad = app
+        .admin(
+            Method::POST,
+            "/admin/api/imports?vectors=soon",
+            Some(&Value::Array(products.clone())),
+        )
+        .await;
+    assert_eq!(code_of(bad).await, (400, "invalid_query".into()));
+
+    let started = app
+        .admin(
+            Method::POST,
+            "/admin/api/imports?vectors=later",
+            Some(&Value::Array(products)),
+        )
+        .await;
+    assert_eq!(started.status(), 202);
+    let job = wait_for_import(&app, &started.json().await.unwrap()).await;
+    assert_eq!(job["created"], 3, "{job}");
+    let pool = app.pool().await;
+    let (id, updated_at): (u64, String) =
+        sqlx::query_as("SELECT id, CAST(updated_at AS CHAR) FROM products WHERE slug = 'later-0'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+
+    // The backlog waits a few seconds after the import, then gives each
+    // product its vector as a new version.
+    let mut upserts = upserts_of(&app, id).await;
+    assert_eq!(upserts[0], (1, false), "out at once, without a vector");
+    for _ in 0..300 {
+        if upserts.len() > 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        upserts = upserts_of(&app, id).await;
+    }
+    assert_eq!(upserts, [(1, false), (2, true)]);
+    let (version, after): (u64, String) =
+        sqlx::query_as("SELECT version, CAST(updated_at AS CHAR) FROM products WHERE id = ?")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(version, 2);
+    assert_eq!(after, updated_at, "a vector is not an edit");
+    for _ in 0..100 {
+        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vector_backlog")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if waiting == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (stored, waiting): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM product_embeddings), (SELECT COUNT(*) FROM vector_backlog)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((stored, waiting), (3, 0));
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("cellwear_catalog_vectors_pending 0"),
+        "{metrics}"
+    );
+
+    // Imported again, unchanged: nothing goes out; the same text under a new
+    // slug finds the stored vector and goes out with it, so waits for nothing.
+    let mut twin = shirt("later-twin", "LT", 1);
+    twin["title"] = json!("Brushed flannel shirt number 0");
+    let started = app
+        .admin(
+            Method::POST,
+            "/admin/api/imports?vectors=later",
+            Some(&Value::Array(vec![twin])),
+        )
+        .await;
+    let job = wait_for_import(&app, &started.json().await.unwrap()).await;
+    assert_eq!(job["created"], 1, "{job}");
+    let (twin_id,): (u64,) = sqlx::query_as("SELECT id FROM products WHERE slug = 'later-twin'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(upserts_of(&app, twin_id).await, [(1, true)]);
+    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vector_backlog")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(waiting, 0);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn new_stock_is_shared_out_and_the_ledger_balances() {
     let mut app = spawn_app().await;

@@ -1,7 +1,9 @@
 //! `cargo xtask seed`: loads the generated catalog ([`catalog`]) into the
 //! control plane through its admin API, as an admin would — brands and
 //! categories one by one, three demo coupons, products as bulk imports of
-//! 1,000 — with a token signed by the stack's own key. Imports upsert by slug, so running it again
+//! 1,000 — with a token signed by the stack's own key. The imports ask for
+//! vectors later: the products are in the shop within minutes, and the
+//! control plane embeds them in the background ([`wait_for_vectors`]). Imports upsert by slug, so running it again
 //! updates what is there, and seeding more products later adds only the new
 //! ones.
 
@@ -119,7 +121,96 @@ pub fn seed_products(
             .collect();
         import(&mut admin, &chunk, start, &mut load)?;
     }
-    load.finish()
+    load.finish()?;
+    match vectors_pending(control) {
+        Some(0) | None => {}
+        Some(pending) => eprintln!(
+            "seed: {} products wait for their vectors; the control plane embeds them in the background \
+             (`cellwear_catalog_vectors_pending` on {control}/metrics). Browsing and text search work now; \
+             similar products and semantic search fill in as the vectors land.",
+            thousands(pending)
+        ),
+    }
+    Ok(())
+}
+
+/// Products the control plane at `control` has yet to embed (`None` when
+/// it cannot say).
+pub(crate) fn vectors_pending(control: &str) -> Option<u64> {
+    let url = format!("{}/metrics", control.trim_end_matches('/'));
+    let text = http::agent(REQUEST_TIMEOUT)
+        .get(url.as_str())
+        .call()
+        .ok()?
+        .body_mut()
+        .read_to_string()
+        .ok()?;
+    text.lines()
+        .find(|line| line.starts_with("cellwear_catalog_vectors_pending "))
+        .and_then(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|value| value as u64)
+}
+
+/// How long [`wait_for_vectors`] waits (100,000 products take about half
+/// an hour on two cores).
+const VECTORS_LIMIT: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// How long the backlog must read 0 before it is taken for empty.
+const ZERO_HOLDS: Duration = Duration::from_secs(2);
+
+/// Waits until the control plane has embedded every product an import sent
+/// out without a vector, showing progress every few seconds.
+pub(crate) fn wait_for_vectors(control: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut first: Option<u64> = None;
+    let mut shown: Option<Instant> = None;
+    let mut zero_since: Option<Instant> = None;
+    loop {
+        let Some(pending) = vectors_pending(control) else {
+            bail!(
+                "the control plane at {control} does not report `cellwear_catalog_vectors_pending` on /metrics"
+            );
+        };
+        if pending == 0 {
+            // The gauge may be a second old: 0 counts once it has held.
+            let since = *zero_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= ZERO_HOLDS {
+                if first.is_some() {
+                    eprintln!(
+                        "seed: every product has its vector ({:.0} s)",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                return Ok(());
+            }
+        } else {
+            zero_since = None;
+            let from = *first.get_or_insert(pending);
+            if shown.is_none_or(|at| at.elapsed() >= Duration::from_secs(10)) {
+                shown = Some(Instant::now());
+                let done = from.saturating_sub(pending);
+                let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+                let eta = if rate > 0.0 {
+                    format!(", about {:.0} s to go", pending as f64 / rate)
+                } else {
+                    String::new()
+                };
+                eprintln!(
+                    "seed: waiting for vectors: {} products left ({}/s{eta})",
+                    thousands(pending),
+                    thousands(rate as u64)
+                );
+            }
+        }
+        if started.elapsed() > VECTORS_LIMIT {
+            bail!(
+                "{} products still wait for their vectors after {} minutes; see the control plane's log",
+                thousands(pending),
+                VECTORS_LIMIT.as_secs() / 60
+            );
+        }
+        sleep(Duration::from_millis(500));
+    }
 }
 
 /// Coupons a newcomer can try in the local shop.
@@ -295,7 +386,7 @@ fn import(
     load: &mut Load,
 ) -> anyhow::Result<()> {
     let json = serde_json::to_vec(chunk)?;
-    let mut response = admin.post("/admin/api/imports", &json)?;
+    let mut response = admin.post("/admin/api/imports?vectors=later", &json)?;
     if !response.status().is_success() {
         return Err(refused(
             "POST /admin/api/imports",
