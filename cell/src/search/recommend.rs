@@ -194,7 +194,7 @@ async fn taste(
             *s += weight * v;
         }
     }
-    let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let norm = embeddings::norm(&sum);
     if weight_total <= 0.0 || norm <= f32::EPSILON {
         return Ok(None);
     }

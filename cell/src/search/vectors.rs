@@ -241,11 +241,11 @@ mod tests {
     use super::*;
 
     fn unit(seed: usize) -> Vec<f32> {
-        let v: Vec<f32> = (0..embeddings::DIMS)
-            .map(|i| (((i * 7 + seed * 13) % 17) as f32) - 8.0)
-            .collect();
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.into_iter().map(|x| x / n).collect()
+        embeddings::unit_length(
+            (0..embeddings::DIMS)
+                .map(|i| (((i * 7 + seed * 13) % 17) as f32) - 8.0)
+                .collect(),
+        )
     }
 
     #[test]
@@ -298,16 +298,16 @@ mod tests {
     /// A point on the unit sphere from a seed (xorshift).
     fn scattered(seed: u64) -> Vec<f32> {
         let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let v: Vec<f32> = (0..embeddings::DIMS)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x % 2_000) as f32 / 1_000.0 - 1.0
-            })
-            .collect();
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        v.into_iter().map(|x| x / n).collect()
+        embeddings::unit_length(
+            (0..embeddings::DIMS)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % 2_000) as f32 / 1_000.0 - 1.0
+                })
+                .collect(),
+        )
     }
 
     #[test]

@@ -183,9 +183,9 @@ impl ProductEmbedder {
                 std::collections::HashMap::with_capacity(missing.len());
             for chunk in missing.chunks(BATCH) {
                 for (text, vector) in chunk.iter().zip(model.embed(chunk)?) {
-                    let vector = Arc::new(vector);
-                    parts.insert(part_key(text), Arc::clone(&vector));
-                    fresh.insert(part_key(text), vector);
+                    let (key, vector) = (part_key(text), Arc::new(vector));
+                    parts.insert(key, Arc::clone(&vector));
+                    fresh.insert(key, vector);
                 }
                 counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             }
@@ -204,7 +204,7 @@ impl ProductEmbedder {
                             *s += weight * x;
                         }
                     }
-                    Ok(unit(sum))
+                    Ok(embeddings::unit_length(sum))
                 })
                 .collect()
         })
@@ -359,17 +359,6 @@ fn encoded(vector: &[f32]) -> ProductEmbedding {
     }
 }
 
-/// `v` scaled to unit length (a zero vector stays zero).
-fn unit(mut v: Vec<f32>) -> Vec<f32> {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 1e-12 {
-        for x in &mut v {
-            *x /= norm;
-        }
-    }
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,7 +492,7 @@ mod tests {
         assert_eq!(embedder.parts_embedded(), distinct);
         for v in &vectors {
             assert_eq!(v.len(), embeddings::DIMS);
-            let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let norm = embeddings::norm(v);
             assert!((norm - 1.0).abs() < 1e-4, "unit length, not {norm}");
         }
         // Again: nothing new to run through the model, the same vector.

@@ -160,6 +160,22 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Euclidean length.
+pub fn norm(v: &[f32]) -> f32 {
+    cosine(v, v).sqrt()
+}
+
+/// `v` scaled to unit length (a zero vector stays zero).
+pub fn unit_length(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = norm(&v);
+    if norm > 1e-12 {
+        for x in &mut v {
+            *x /= norm;
+        }
+    }
+    v
+}
+
 /// A vector as its little-endian `f32`s (how MySQL keeps it).
 pub fn to_le_bytes(vector: &[f32]) -> Vec<u8> {
     vector.iter().flat_map(|x| x.to_le_bytes()).collect()

@@ -26,7 +26,7 @@ fn related_sentences_are_closer_than_unrelated_ones() {
     assert_eq!(vectors.len(), 3);
     for v in &vectors {
         assert_eq!(v.len(), DIMS);
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let norm = embeddings::norm(v);
         assert!((norm - 1.0).abs() < 1e-3, "unit length, got {norm}");
     }
     let related = cosine(&vectors[0], &vectors[1]);
