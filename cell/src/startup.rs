@@ -20,6 +20,7 @@ use crate::cart::takeover::Takeovers;
 use crate::catalog::Products;
 use crate::catalog::apply::{OnDeleted, OnUpserted};
 use crate::catalog::cache::Cache;
+use crate::catalog::shelf::Shelf;
 use crate::checkout::{self, Checkouts};
 use crate::config::Config;
 use crate::notifications::{
@@ -75,14 +76,17 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     );
     let read = read_pool(&config).await?;
     let (activity, views) = Activity::new();
-    let products =
-        Products::new(read.clone(), cache.clone(), config.stock.low_stock).with_activity(activity);
     let (changes, change_feed) = Changes::channel();
+    let shelf = Shelf::new(changes.clone(), cache.clone());
+    let products = Products::new(read.clone(), cache.clone(), config.stock.low_stock)
+        .with_activity(activity)
+        .with_shelf(shelf.clone(), metrics.registry())?;
     let embedder = QueryEmbedder::new(config.search.model_dir.clone(), config.search.query_cache);
     let search = Search::new(
         vectors::open(&config.search.vector_dir, &cell)?,
         embedder.clone(),
         changes.clone(),
+        shelf,
         read,
         backends.mysql.clone(),
     );

@@ -62,17 +62,23 @@ impl Cache {
         {
             return generation;
         }
-        let mut redis = self.redis.clone();
-        let generation = redis
-            .get::<_, Option<u64>>(self.generation_key())
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(0);
+        let generation = self.generation_now().await;
         if let Ok(mut seen) = self.seen.lock() {
             *seen = (generation, Some(std::time::Instant::now()));
         }
         generation
+    }
+
+    /// The current generation, asked of Redis whatever the replica last
+    /// read (0 when Redis cannot say).
+    pub async fn generation_now(&self) -> u64 {
+        let mut redis = self.redis.clone();
+        redis
+            .get::<_, Option<u64>>(self.generation_key())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0)
     }
 
     /// Makes every cached entry stale (called when a change is applied).

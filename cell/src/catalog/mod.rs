@@ -8,6 +8,7 @@ pub mod apply;
 pub mod cache;
 pub mod query;
 pub mod routes;
+pub mod shelf;
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,7 @@ use crate::search::activity::Activity;
 use crate::stock;
 use cache::Cache;
 use query::{Cursor, List, Sort};
+use shelf::Shelf;
 
 pub fn router(products: Products) -> Router {
     Router::new()
@@ -92,6 +94,24 @@ pub fn summary_of(row: &sqlx::mysql::MySqlRow) -> Result<ProductSummary, Product
     })
 }
 
+/// Where the page after the one ending at `last` starts, when `more` follow.
+fn next_cursor(list: &List, more: bool, last: Option<&ProductSummary>) -> Option<String> {
+    let last = last.filter(|_| more)?;
+    Some(
+        Cursor {
+            s: list.sort,
+            v: match list.sort {
+                Sort::Newest => serde_json::Value::Null,
+                Sort::PriceAsc | Sort::PriceDesc => last.price_minor.into(),
+                Sort::Rating => last.rating.average.into(),
+                Sort::Title => last.title.clone().into(),
+            },
+            i: last.id,
+        }
+        .encode(),
+    )
+}
+
 /// How old the availability on a product page may be: a popular page reads
 /// the cell's stock once a second, not once a view. Checkout checks the
 /// share itself.
@@ -109,6 +129,10 @@ pub struct Products {
     levels: moka::sync::Cache<u64, Levels>,
     /// Where product views go, for recommendations.
     activity: Option<Activity>,
+    /// The list in memory, when the indexer keeps one.
+    shelf: Option<Shelf>,
+    /// Lists answered, by what answered them (`shelf` or `database`).
+    lists: Option<prometheus::IntCounterVec>,
 }
 
 impl std::fmt::Debug for Products {
@@ -130,7 +154,29 @@ impl Products {
                 .time_to_live(AVAILABILITY_FRESH)
                 .build(),
             activity: None,
+            shelf: None,
+            lists: None,
         }
+    }
+
+    /// Answers lists from `shelf` whenever it is up to date, counting on
+    /// `registry` which answered.
+    pub fn with_shelf(
+        mut self,
+        shelf: Shelf,
+        registry: &prometheus::Registry,
+    ) -> Result<Self, prometheus::Error> {
+        let lists = prometheus::IntCounterVec::new(
+            prometheus::Opts::new(
+                "catalog_lists_total",
+                "Product list pages answered, by what answered them: the shelf in memory or the read model",
+            ),
+            &["answered_by"],
+        )?;
+        registry.register(Box::new(lists.clone()))?;
+        self.lists = Some(lists);
+        self.shelf = Some(shelf);
+        Ok(self)
     }
 
     /// Records product views in `activity`.
@@ -146,8 +192,23 @@ impl Products {
         }
     }
 
-    /// A page of the list, as JSON bytes (cached).
+    fn counted(&self, answered_by: &str) {
+        if let Some(lists) = &self.lists {
+            lists.with_label_values(&[answered_by]).inc();
+        }
+    }
+
+    /// A page of the list, as JSON bytes: from the shelf when it is up to
+    /// date, else from the read model (cached).
     pub async fn list(&self, list: &List) -> Result<Vec<u8>, ProductsError> {
+        if let Some(shelf) = &self.shelf {
+            let generation = self.cache.generation().await;
+            if let Some(page) = shelf.page(list, generation)? {
+                self.counted("shelf");
+                return Ok(serde_json::to_vec(&page)?);
+            }
+        }
+        self.counted("database");
         let bytes = self
             .cache
             .get_or_load(&list.cache_key(), async || {
@@ -165,22 +226,7 @@ impl Products {
         for row in rows.iter().take(list.limit as usize) {
             items.push(summary_of(row)?);
         }
-        let next_cursor = match (more, items.last()) {
-            (true, Some(last)) => Some(
-                Cursor {
-                    s: list.sort,
-                    v: match list.sort {
-                        Sort::Newest => serde_json::Value::Null,
-                        Sort::PriceAsc | Sort::PriceDesc => last.price_minor.into(),
-                        Sort::Rating => last.rating.average.into(),
-                        Sort::Title => last.title.clone().into(),
-                    },
-                    i: last.id,
-                }
-                .encode(),
-            ),
-            _ => None,
-        };
+        let next_cursor = next_cursor(list, more, items.last());
         Ok(ProductPage { items, next_cursor })
     }
 

@@ -3,6 +3,8 @@
 //! the category path and the product vector that came with the catalog
 //! event.
 
+use std::collections::HashMap;
+
 use sqlx::{MySql, MySqlPool, QueryBuilder, Row};
 use wire::catalog::{Named, ProductSummary};
 
@@ -14,6 +16,8 @@ pub struct ProductDoc {
     pub tags: Vec<String>,
     /// From the top-level category down to the product's own.
     pub categories: Vec<Named>,
+    /// Each variant's (size, colour).
+    pub variants: Vec<(String, String)>,
     pub embedding: Option<Vec<f32>>,
 }
 
@@ -76,16 +80,48 @@ pub async fn products_of_skus(pool: &MySqlPool, skus: &[String]) -> anyhow::Resu
 
 async fn rows(mut q: QueryBuilder<MySql>, pool: &MySqlPool) -> anyhow::Result<Vec<ProductDoc>> {
     let rows = q.build().fetch_all(pool).await?;
-    let mut docs = Vec::with_capacity(rows.len());
+    let mut ids = Vec::with_capacity(rows.len());
     for row in &rows {
+        ids.push(row.try_get::<u64, _>("id")?);
+    }
+    let mut variants = variants_of(pool, &ids).await?;
+    let mut docs = Vec::with_capacity(rows.len());
+    for (row, id) in rows.iter().zip(&ids) {
         let vector: Option<Vec<u8>> = row.try_get("vector")?;
         docs.push(ProductDoc {
             summary: crate::catalog::summary_of(row)?,
             description: row.try_get("description")?,
             tags: serde_json::from_str(row.try_get::<&str, _>("tags")?)?,
             categories: serde_json::from_str(row.try_get::<&str, _>("categories")?)?,
+            variants: variants.remove(id).unwrap_or_default(),
             embedding: vector.and_then(|bytes| embeddings::from_le_bytes(&bytes)),
         });
     }
     Ok(docs)
+}
+
+/// Each product's variants' (size, colour), in position order.
+async fn variants_of(
+    pool: &MySqlPool,
+    ids: &[u64],
+) -> anyhow::Result<HashMap<u64, Vec<(String, String)>>> {
+    let mut by_product: HashMap<u64, Vec<(String, String)>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_product);
+    }
+    let mut q = QueryBuilder::<MySql>::new(
+        "SELECT product_id, size, colour FROM catalog_variants WHERE product_id IN (",
+    );
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(") ORDER BY product_id, position");
+    for row in q.build().fetch_all(pool).await? {
+        by_product
+            .entry(row.try_get("product_id")?)
+            .or_default()
+            .push((row.try_get("size")?, row.try_get("colour")?));
+    }
+    Ok(by_product)
 }

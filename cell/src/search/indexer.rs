@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -17,6 +18,7 @@ use super::Search;
 use super::document::{self, ProductDoc};
 use super::index::Live;
 use super::vectors::Point;
+use crate::catalog::shelf::Stock;
 
 /// How long changes are gathered into one commit.
 const GATHER: Duration = Duration::from_millis(25);
@@ -41,39 +43,58 @@ pub enum Change {
 /// Where changes are sent. Sending never blocks and never fails the
 /// sender's work: if the indexer is gone the process is shutting down.
 #[derive(Debug, Clone)]
-pub struct Changes(mpsc::UnboundedSender<Change>);
+pub struct Changes {
+    tx: mpsc::UnboundedSender<Change>,
+    /// How many changes were sent: the shelf answers only once the indexer
+    /// has taken and applied as many.
+    sent: Arc<AtomicU64>,
+}
 
 impl Changes {
     pub fn channel() -> (Self, mpsc::UnboundedReceiver<Change>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Self(tx), rx)
+        let sent = Arc::new(AtomicU64::new(0));
+        (Self { tx, sent }, rx)
+    }
+
+    /// How many changes have been sent so far.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Acquire)
+    }
+
+    fn send(&self, change: Change) -> Result<(), Change> {
+        // Counted first, so a reader never sees a change taken but not sent.
+        self.sent.fetch_add(1, Ordering::AcqRel);
+        self.tx.send(change).map_err(|e| {
+            self.sent.fetch_sub(1, Ordering::AcqRel);
+            e.0
+        })
     }
 
     pub fn products(&self, ids: impl IntoIterator<Item = u64>) {
         let ids: Vec<u64> = ids.into_iter().collect();
         if !ids.is_empty() {
-            let _ = self.0.send(Change::Products(ids));
+            let _ = self.send(Change::Products(ids));
         }
     }
 
     pub fn skus(&self, skus: impl IntoIterator<Item = String>) {
         let skus: Vec<String> = skus.into_iter().collect();
         if !skus.is_empty() {
-            let _ = self.0.send(Change::Skus(skus));
+            let _ = self.send(Change::Skus(skus));
         }
     }
 
     /// Everything may have changed: rebuild, in the background.
     pub fn everything(&self) {
-        let _ = self.0.send(Change::Rebuild(None));
+        let _ = self.send(Change::Rebuild(None));
     }
 
     /// Rebuilds both stores from the read model; the number of products
     /// indexed.
     pub async fn rebuild(&self) -> anyhow::Result<u64> {
         let (tx, rx) = oneshot::channel();
-        self.0
-            .send(Change::Rebuild(Some(tx)))
+        self.send(Change::Rebuild(Some(tx)))
             .map_err(|_| anyhow::anyhow!("the search indexer has stopped"))?;
         rx.await
             .map_err(|_| anyhow::anyhow!("the search indexer has stopped"))?
@@ -84,7 +105,7 @@ impl Changes {
 struct Writer {
     live: Arc<Live>,
     writer: IndexWriter,
-    /// Vector points written or deleted since the store was last optimised.
+    /// Vector points written since the store was last optimised.
     unoptimized: usize,
     /// Points the store held when it was last optimised (roughly).
     optimized: usize,
@@ -106,11 +127,16 @@ pub async fn run(
 ) {
     let mut writer: Option<Writer> = None;
     let mut pending: Vec<Change> = vec![Change::Rebuild(None)];
+    // Changes taken from the feed: once applied, the shelf holds them.
+    let mut taken: u64 = 0;
     loop {
         if pending.is_empty() {
             tokio::select! {
                 change = changes.recv() => match change {
-                    Some(change) => pending.push(change),
+                    Some(change) => {
+                        taken += 1;
+                        pending.push(change);
+                    }
                     None => return,
                 },
                 _ = stop.changed() => return,
@@ -119,10 +145,15 @@ pub async fn run(
         }
         while pending.len() < MAX_BATCH {
             match changes.try_recv() {
-                Ok(change) => pending.push(change),
+                Ok(change) => {
+                    taken += 1;
+                    pending.push(change);
+                }
                 Err(_) => break,
             }
         }
+        // Read before the products are: what changes after it bumps it again.
+        let generation = search.shelf.generation_now().await;
         let mut ids = BTreeSet::new();
         let mut skus = Vec::new();
         let mut rebuilds = Vec::new();
@@ -139,7 +170,8 @@ pub async fn run(
             let started = Instant::now();
             let result = rebuild(&search).await;
             let reply = match result {
-                Ok((built, count)) => {
+                Ok((built, count, stock)) => {
+                    search.shelf.fill(stock, generation, taken);
                     tracing::info!(
                         products = count,
                         ms = started.elapsed().as_millis() as u64,
@@ -171,7 +203,10 @@ pub async fn run(
             continue;
         };
         match update(&search, current, ids, skus).await {
-            Ok(next) => writer = Some(next),
+            Ok(next) => {
+                search.shelf.caught_up(generation, taken);
+                writer = Some(next);
+            }
             Err(error) => {
                 tracing::error!(error = %format!("{error:#}"), "search index update failed; rebuilding");
                 pending.push(Change::Rebuild(None));
@@ -180,7 +215,7 @@ pub async fn run(
     }
 }
 
-async fn rebuild(search: &Search) -> anyhow::Result<(Writer, u64)> {
+async fn rebuild(search: &Search) -> anyhow::Result<(Writer, u64, Stock)> {
     let (live, writer) = Live::create().context("creating the search index")?;
     let mut w = Writer {
         live: Arc::new(live),
@@ -194,6 +229,7 @@ async fn rebuild(search: &Search) -> anyhow::Result<(Writer, u64)> {
         .context("clearing the vector store")?;
     let mut after = 0;
     let mut count = 0u64;
+    let mut stock = Stock::default();
     loop {
         let docs = document::page(&search.read, after, REBUILD_PAGE).await?;
         let Some(last) = docs.last() else {
@@ -201,6 +237,7 @@ async fn rebuild(search: &Search) -> anyhow::Result<(Writer, u64)> {
         };
         after = last.summary.id;
         count += docs.len() as u64;
+        stock.put(&docs);
         w = write(search, w, Vec::new(), docs, false).await?;
     }
     let (search, w) = (search.clone(), w);
@@ -213,7 +250,7 @@ async fn rebuild(search: &Search) -> anyhow::Result<(Writer, u64)> {
         Ok(w)
     })
     .await??;
-    Ok((w, count))
+    Ok((w, count, stock))
 }
 
 async fn update(
@@ -228,6 +265,7 @@ async fn update(
     for chunk in ids.chunks(1_000) {
         // Read from the primary: the change was just committed there.
         let docs = document::load(&search.write, chunk).await?;
+        search.shelf.replace(chunk, &docs);
         current = write(search, current, chunk.to_vec(), docs, true).await?;
     }
     Ok(current)
@@ -271,7 +309,11 @@ async fn write(
                 })
                 .collect(),
         )?;
-        w.unoptimized += ids.len();
+        // Only points written count: products that came without a vector
+        // (a catalog imported with its vectors to follow) add nothing to
+        // the graph, and counting them would spend the threshold before the
+        // vectors arrive.
+        w.unoptimized += with_vector.len();
         // A rebuild optimises once, at its end.
         if commit && optimize_due(w.unoptimized, w.optimized) {
             let started = Instant::now();

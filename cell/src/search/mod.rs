@@ -32,6 +32,8 @@ use index::Live;
 pub use indexer::Changes;
 use vectors::VectorStore;
 
+use crate::catalog::shelf::Shelf;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
     #[error("{0}")]
@@ -124,6 +126,8 @@ pub struct Search {
     pub(crate) vectors: Arc<dyn VectorStore>,
     pub(crate) embedder: QueryEmbedder,
     pub(crate) changes: Changes,
+    /// The catalog's list in memory, kept by the indexer.
+    pub(crate) shelf: Shelf,
     pub(crate) read: MySqlPool,
     pub(crate) write: MySqlPool,
 }
@@ -141,6 +145,7 @@ impl Search {
         vectors: Arc<dyn VectorStore>,
         embedder: QueryEmbedder,
         changes: Changes,
+        shelf: Shelf,
         read: MySqlPool,
         write: MySqlPool,
     ) -> Self {
@@ -150,6 +155,7 @@ impl Search {
             vectors,
             embedder,
             changes,
+            shelf,
             read,
             write,
         }

@@ -131,3 +131,32 @@ pub async fn code_of(response: reqwest::Response) -> (u16, String) {
     let body: serde_json::Value = response.json().await.unwrap();
     (status, body["code"].as_str().unwrap_or_default().to_owned())
 }
+
+impl TestApp {
+    /// Rebuilds the search index (and the catalog's shelf) from the read
+    /// model as root; the token and the answer.
+    pub async fn rebuild_search(&self) -> (String, serde_json::Value) {
+        let (token, _) = self.sign_in("root@example.com").await;
+        let response = self
+            .client
+            .post(format!("{}/api/ops/search/rebuild", self.address))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        (token, response.json().await.unwrap())
+    }
+}
+
+/// A seeded generator: the same cases every run.
+pub struct Cases(pub u64);
+
+impl Cases {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::{Connection, Row};
 use wire::catalog::{Image, Named, ProductEmbedding, ProductSnapshot, Rating, Variant};
 
-use crate::helpers::{TestApp, code_of, spawn_app};
+use crate::helpers::{Cases, TestApp, code_of, spawn_app};
 
 const COLOURS: [&str; 4] = ["navy", "black", "grey", "olive"];
 const MATERIALS: [&str; 4] = ["wool", "cotton", "linen", "tweed"];
@@ -192,16 +192,7 @@ async fn stocked(app: &TestApp, products: &[ProductSnapshot], vectors: bool) -> 
         }
     }
     tx.commit().await.unwrap();
-    let (token, _) = app.sign_in("root@example.com").await;
-    let response = app
-        .client
-        .post(format!("{}/api/ops/search/rebuild", app.address))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let rebuilt: Value = response.json().await.unwrap();
+    let (token, rebuilt) = app.rebuild_search().await;
     assert_eq!(rebuilt["products"], products.len());
     token
 }
@@ -339,17 +330,7 @@ async fn words_rank_typos_are_forgiven_and_bad_input_is_refused() {
     assert_eq!(status, 400);
 }
 
-/// A seeded generator: the same cases every run.
-struct Cases(u64);
-
 impl Cases {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
     fn pick<'a>(&mut self, from: &[&'a str], most: usize) -> Vec<&'a str> {
         let n = (self.next() % (most as u64 + 1)) as usize;
         let mut out: Vec<&str> = Vec::new();

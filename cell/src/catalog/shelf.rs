@@ -1,0 +1,469 @@
+//! The product list in memory: every listed product's summary, its category
+//! path and its variants' sizes and colours, with each category's products
+//! kept in every sort order. A list page is a walk along one order from the
+//! cursor, skipping what the filters leave out, so it costs microseconds and
+//! no statement; the read model's SQL answers the same page the same way
+//! (`query::List::sql`) and still does whenever the shelf may be behind it.
+//!
+//! The search indexer keeps the shelf: it reads the products the catalog and
+//! stock consumers changed back from the read model and hands them here as
+//! well as to the search index, and it fills a new shelf on every rebuild.
+//! The shelf answers only when it holds every change this process sent the
+//! indexer and the catalog generation it last read is the current one (a
+//! change applied by another replica, or written by hand, bumps the
+//! generation without telling this one's indexer; the SQL answers then).
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound::{Excluded, Unbounded};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use wire::catalog::{ProductPage, ProductSummary};
+
+use super::ProductsError;
+use super::cache::Cache;
+use super::query::{List, Sort};
+use crate::search::Changes;
+use crate::search::document::ProductDoc;
+
+/// A rating, ordered (ratings are never NaN; `total_cmp` orders them all).
+#[derive(Debug, Clone, Copy)]
+struct Rated(f32);
+
+impl PartialEq for Rated {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.total_cmp(&other.0).is_eq()
+    }
+}
+
+impl Eq for Rated {}
+
+impl PartialOrd for Rated {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Rated {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// One listed product, as the list filters, sorts and shows it.
+#[derive(Debug)]
+struct Entry {
+    summary: ProductSummary,
+    title: Arc<str>,
+    /// Every category on its path, top first.
+    categories: Vec<String>,
+    /// Each variant's (size, colour), lowercased: a size and colour filter
+    /// asks for one variant with both.
+    variants: Vec<(String, String)>,
+}
+
+impl Entry {
+    fn of(doc: &ProductDoc) -> Self {
+        Self {
+            summary: doc.summary.clone(),
+            title: Arc::from(doc.summary.title.as_str()),
+            categories: doc.categories.iter().map(|c| c.slug.clone()).collect(),
+            variants: doc
+                .variants
+                .iter()
+                .map(|(size, colour)| (size.to_lowercase(), colour.to_lowercase()))
+                .collect(),
+        }
+    }
+}
+
+/// The products of one category (or of all), in each sort order. Each order
+/// ends with the id, as the SQL's does, so ties fall the same way.
+#[derive(Debug, Default)]
+struct Orders {
+    newest: BTreeSet<u64>,
+    price: BTreeSet<(i64, u64)>,
+    rating: BTreeSet<(Rated, u64)>,
+    title: BTreeSet<(Arc<str>, u64)>,
+}
+
+impl Orders {
+    fn add(&mut self, e: &Entry) {
+        let id = e.summary.id;
+        self.newest.insert(id);
+        self.price.insert((e.summary.price_minor, id));
+        self.rating.insert((Rated(e.summary.rating.average), id));
+        self.title.insert((e.title.clone(), id));
+    }
+
+    fn remove(&mut self, e: &Entry) {
+        let id = e.summary.id;
+        self.newest.remove(&id);
+        self.price.remove(&(e.summary.price_minor, id));
+        self.rating.remove(&(Rated(e.summary.rating.average), id));
+        self.title.remove(&(e.title.clone(), id));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.newest.is_empty()
+    }
+}
+
+/// What the shelf holds.
+#[derive(Debug, Default)]
+pub struct Stock {
+    entries: HashMap<u64, Entry>,
+    all: Orders,
+    categories: HashMap<String, Orders>,
+}
+
+impl Stock {
+    /// Puts these products on the shelf, replacing what it held of them.
+    pub fn put(&mut self, docs: &[ProductDoc]) {
+        for doc in docs {
+            self.take(doc.summary.id);
+            let entry = Entry::of(doc);
+            self.all.add(&entry);
+            for category in &entry.categories {
+                self.categories
+                    .entry(category.clone())
+                    .or_default()
+                    .add(&entry);
+            }
+            self.entries.insert(entry.summary.id, entry);
+        }
+    }
+
+    /// Takes product `id` off the shelf (gone, unlisted, or to be replaced).
+    pub fn take(&mut self, id: u64) {
+        let Some(old) = self.entries.remove(&id) else {
+            return;
+        };
+        self.all.remove(&old);
+        for category in &old.categories {
+            if let Some(orders) = self.categories.get_mut(category) {
+                orders.remove(&old);
+                if orders.is_empty() {
+                    self.categories.remove(category);
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The page `list` asks for, as the SQL would give it.
+    pub fn page(&self, list: &List) -> Result<ProductPage, ProductsError> {
+        let Some(orders) = (match &list.category {
+            Some(category) => self.categories.get(category),
+            None => Some(&self.all),
+        }) else {
+            return Ok(ProductPage {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        };
+        let mut walk = Walk {
+            stock: self,
+            list,
+            size: list.size.as_ref().map(|s| s.to_lowercase()),
+            want: list.limit as usize + 1,
+            found: Vec::new(),
+        };
+        let after = list.after.as_ref();
+        match (list.sort, after) {
+            (Sort::Newest, None) => walk.along(orders.newest.iter().rev().copied()),
+            (Sort::Newest, Some(a)) => walk.along(orders.newest.range(..a.i).rev().copied()),
+            (Sort::PriceAsc | Sort::PriceDesc, _) => {
+                let ids = |k: &(i64, u64)| k.1;
+                match (list.sort, after) {
+                    (Sort::PriceAsc, None) => walk.along(orders.price.iter().map(ids)),
+                    (Sort::PriceAsc, Some(a)) => {
+                        let from = (price_of(&a.v)?, a.i);
+                        walk.along(orders.price.range((Excluded(from), Unbounded)).map(ids));
+                    }
+                    (_, None) => walk.along(orders.price.iter().rev().map(ids)),
+                    (_, Some(a)) => {
+                        let to = (price_of(&a.v)?, a.i);
+                        walk.along(orders.price.range(..to).rev().map(ids));
+                    }
+                }
+            }
+            (Sort::Rating, None) => walk.along(orders.rating.iter().rev().map(|k| k.1)),
+            (Sort::Rating, Some(a)) => {
+                let rating = a.v.as_f64().ok_or(ProductsError::InvalidCursor)? as f32;
+                let to = (Rated(rating), a.i);
+                walk.along(orders.rating.range(..to).rev().map(|k| k.1));
+            }
+            (Sort::Title, None) => walk.along(orders.title.iter().map(|k| k.1)),
+            (Sort::Title, Some(a)) => {
+                let title = a.v.as_str().ok_or(ProductsError::InvalidCursor)?;
+                let from = (Arc::<str>::from(title), a.i);
+                walk.along(orders.title.range((Excluded(from), Unbounded)).map(|k| k.1));
+            }
+        }
+        let more = walk.found.len() > list.limit as usize;
+        let items: Vec<ProductSummary> = walk
+            .found
+            .iter()
+            .take(list.limit as usize)
+            .map(|e| e.summary.clone())
+            .collect();
+        let next_cursor = super::next_cursor(list, more, items.last());
+        Ok(ProductPage { items, next_cursor })
+    }
+}
+
+fn price_of(value: &serde_json::Value) -> Result<i64, ProductsError> {
+    value.as_i64().ok_or(ProductsError::InvalidCursor)
+}
+
+/// One page's walk along an order.
+struct Walk<'a> {
+    stock: &'a Stock,
+    list: &'a List,
+    /// The size filter, lowercased (the colour one already is).
+    size: Option<String>,
+    want: usize,
+    found: Vec<&'a Entry>,
+}
+
+impl<'a> Walk<'a> {
+    fn along(&mut self, ids: impl Iterator<Item = u64>) {
+        for id in ids {
+            let Some(entry) = self.stock.entries.get(&id) else {
+                continue;
+            };
+            if self.admits(entry) {
+                self.found.push(entry);
+                if self.found.len() >= self.want {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn admits(&self, e: &Entry) -> bool {
+        let list = self.list;
+        let s = &e.summary;
+        list.brand.as_ref().is_none_or(|b| s.brand.slug == *b)
+            && list.min_price.is_none_or(|min| s.price_minor >= min)
+            && list.max_price.is_none_or(|max| s.price_minor <= max)
+            && (!list.in_stock || s.in_stock)
+            && (self.size.is_none() && list.colour.is_none()
+                || e.variants.iter().any(|(size, colour)| {
+                    self.size.as_ref().is_none_or(|want| size == want)
+                        && list.colour.as_ref().is_none_or(|want| colour == want)
+                }))
+    }
+}
+
+/// The shelf, shared by the list route and the indexer that fills it.
+#[derive(Clone)]
+pub struct Shelf(Arc<Inner>);
+
+struct Inner {
+    stock: RwLock<Option<Stock>>,
+    /// The catalog generation read before the last fill.
+    generation: AtomicU64,
+    /// Changes the indexer has taken and put on the shelf.
+    applied: AtomicU64,
+    changes: Changes,
+    cache: Cache,
+}
+
+impl std::fmt::Debug for Shelf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shelf")
+            .field("generation", &self.0.generation.load(Ordering::Relaxed))
+            .field("applied", &self.0.applied.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Shelf {
+    /// An empty shelf, kept by the indexer `changes` go to.
+    pub fn new(changes: Changes, cache: Cache) -> Self {
+        Self(Arc::new(Inner {
+            stock: RwLock::new(None),
+            generation: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
+            changes,
+            cache,
+        }))
+    }
+
+    /// The catalog generation now (from Redis, not the replica's copy): the
+    /// indexer reads it before it reads products back.
+    pub async fn generation_now(&self) -> u64 {
+        self.0.cache.generation_now().await
+    }
+
+    /// Replaces everything with `stock`, read after `generation`, holding
+    /// the first `applied` changes sent.
+    pub fn fill(&self, stock: Stock, generation: u64, applied: u64) {
+        if let Ok(mut held) = self.0.stock.write() {
+            *held = Some(stock);
+        }
+        self.caught_up(generation, applied);
+    }
+
+    /// Replaces products `ids` with `docs` (the listed ones among them).
+    pub fn replace(&self, ids: &[u64], docs: &[ProductDoc]) {
+        if let Ok(mut held) = self.0.stock.write()
+            && let Some(stock) = held.as_mut()
+        {
+            for id in ids {
+                stock.take(*id);
+            }
+            stock.put(docs);
+        }
+    }
+
+    /// Notes that the shelf holds everything up to `generation` and the
+    /// first `applied` changes sent.
+    pub fn caught_up(&self, generation: u64, applied: u64) {
+        self.0.generation.store(generation, Ordering::Release);
+        self.0.applied.store(applied, Ordering::Release);
+    }
+
+    /// The page, or `None` when the shelf is not filled yet or may be
+    /// behind the read model (`generation` is the one the replica sees).
+    pub fn page(&self, list: &List, generation: u64) -> Result<Option<ProductPage>, ProductsError> {
+        if self.0.applied.load(Ordering::Acquire) < self.0.changes.sent()
+            || self.0.generation.load(Ordering::Acquire) < generation
+        {
+            return Ok(None);
+        }
+        let Ok(held) = self.0.stock.read() else {
+            return Ok(None);
+        };
+        match held.as_ref() {
+            Some(stock) => stock.page(list).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wire::catalog::{Named, Rating};
+
+    fn doc(
+        id: u64,
+        category: &str,
+        price: i64,
+        title: &str,
+        variants: &[(&str, &str)],
+    ) -> ProductDoc {
+        let named = |slug: &str| Named {
+            slug: slug.into(),
+            name: slug.into(),
+        };
+        ProductDoc {
+            summary: ProductSummary {
+                id,
+                slug: format!("p-{id}"),
+                title: title.into(),
+                brand: named("acme"),
+                category: named(category),
+                price_minor: price,
+                currency: "GBP".into(),
+                compare_at_minor: None,
+                image: None,
+                rating: Rating {
+                    average: (id % 3) as f32,
+                    count: 1,
+                },
+                colours: Vec::new(),
+                sizes: Vec::new(),
+                in_stock: id.is_multiple_of(2),
+            },
+            description: String::new(),
+            tags: Vec::new(),
+            categories: vec![named("clothing"), named(category)],
+            variants: variants
+                .iter()
+                .map(|(s, c)| ((*s).to_owned(), (*c).to_owned()))
+                .collect(),
+            embedding: None,
+        }
+    }
+
+    fn list(query: &str) -> List {
+        List::parse(serde_urlencoded::from_str(query).unwrap()).unwrap()
+    }
+
+    fn ids(page: &ProductPage) -> Vec<u64> {
+        page.items.iter().map(|i| i.id).collect()
+    }
+
+    #[test]
+    fn a_replaced_product_leaves_its_old_places() {
+        let mut stock = Stock::default();
+        stock.put(&[
+            doc(1, "shirts", 500, "B", &[("M", "Navy")]),
+            doc(2, "shirts", 300, "A", &[("L", "white")]),
+        ]);
+        stock.put(&[doc(1, "jeans", 100, "C", &[("S", "navy")])]);
+        assert_eq!(ids(&stock.page(&list("category=shirts")).unwrap()), [2]);
+        assert_eq!(ids(&stock.page(&list("category=jeans")).unwrap()), [1]);
+        assert_eq!(
+            ids(&stock
+                .page(&list("category=clothing&sort=price_asc"))
+                .unwrap()),
+            [1, 2]
+        );
+        assert_eq!(ids(&stock.page(&list("size=s&colour=Navy")).unwrap()), [1]);
+        assert!(stock.page(&list("size=M")).unwrap().items.is_empty());
+        stock.take(1);
+        stock.take(2);
+        assert!(stock.is_empty());
+        assert!(stock.categories.is_empty(), "empty categories are dropped");
+    }
+
+    #[test]
+    fn pages_follow_the_cursor_in_every_sort() {
+        let mut stock = Stock::default();
+        let docs: Vec<ProductDoc> = (1..=20)
+            .map(|id| {
+                doc(
+                    id,
+                    "shirts",
+                    100 * (id as i64 % 4),
+                    &format!("T{}", id % 5),
+                    &[],
+                )
+            })
+            .collect();
+        stock.put(&docs);
+        for sort in ["newest", "price_asc", "price_desc", "rating", "title"] {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let query = match &cursor {
+                    Some(c) => format!("sort={sort}&limit=3&cursor={c}"),
+                    None => format!("sort={sort}&limit=3"),
+                };
+                let page = stock.page(&list(&query)).unwrap();
+                seen.extend(ids(&page));
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            let whole = stock
+                .page(&list(&format!("sort={sort}&limit=100")))
+                .unwrap();
+            assert_eq!(seen, ids(&whole), "{sort}");
+            assert_eq!(seen.len(), 20, "{sort}");
+        }
+    }
+}
