@@ -95,7 +95,9 @@ pub fn run(options: &CatalogBench) -> anyhow::Result<()> {
         options.duration_s,
         WARM_UP.as_secs()
     ));
+    let answered_before = lists_answered(&cell);
     let mut tally = load(&cell, &shop, options)?;
+    let answered = lists_answered(&cell) - answered_before;
     let seconds = options.duration_s as f64;
     let list = Summary::of(&mut tally.list, seconds);
     let detail = Summary::of(&mut tally.detail, seconds);
@@ -123,6 +125,7 @@ pub fn run(options: &CatalogBench) -> anyhow::Result<()> {
         target_met: list.target_met && detail.target_met,
         list,
         detail,
+        lists_from_shelf: answered.shelf_share(),
         error_samples: tally.samples,
     };
     print_table(&report);
@@ -614,6 +617,10 @@ struct Report {
     target_met: bool,
     list: Summary,
     detail: Summary,
+    /// The share of list pages (warm-up included) the cell answered from
+    /// its shelf in memory rather than its read model; absent when the cell
+    /// does not count them.
+    lists_from_shelf: Option<f64>,
     error_samples: Vec<String>,
 }
 
@@ -664,6 +671,47 @@ impl Summary {
     }
 }
 
+/// List pages the cell answered from its shelf and from its read model
+/// (`cellwear_catalog_lists_total`, 0 when it does not say).
+#[derive(Debug, Clone, Copy, Default)]
+struct Answered {
+    shelf: f64,
+    database: f64,
+}
+
+fn lists_answered(cell: &str) -> Answered {
+    let count = |by: &str| {
+        http::metric_sum(
+            cell,
+            &format!("cellwear_catalog_lists_total{{answered_by=\"{by}\"}}"),
+        )
+        .unwrap_or(0.0)
+    };
+    Answered {
+        shelf: count("shelf"),
+        database: count("database"),
+    }
+}
+
+impl std::ops::Sub for Answered {
+    type Output = Self;
+
+    fn sub(self, earlier: Self) -> Self {
+        Self {
+            shelf: self.shelf - earlier.shelf,
+            database: self.database - earlier.database,
+        }
+    }
+}
+
+impl Answered {
+    /// The share answered from memory, 0-1 (`None` when none were counted).
+    fn shelf_share(self) -> Option<f64> {
+        let all = self.shelf + self.database;
+        (all > 0.0).then(|| self.shelf / all)
+    }
+}
+
 /// The nearest-rank percentile of sorted nanoseconds, in milliseconds.
 pub(crate) fn percentile_ms(sorted: &[u64], percent: f64) -> f64 {
     if sorted.is_empty() {
@@ -709,6 +757,12 @@ fn print_table(report: &Report) {
             s.max_ms,
             thousands(s.errors),
             if s.target_met { "yes" } else { "NO" }
+        );
+    }
+    if let Some(share) = report.lists_from_shelf {
+        println!(
+            "  lists answered from the cell's shelf (memory): {:.1}%, the rest by its read model (SQL)",
+            share * 100.0
         );
     }
     println!();

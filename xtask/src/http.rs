@@ -114,6 +114,26 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// The sum of the samples on `base`'s `/metrics` whose line starts with
+/// `prefix` (a metric name, with `{` and labels to pick some); `None` when
+/// the page cannot be read or has none.
+pub fn metric_sum(base: &str, prefix: &str) -> Option<f64> {
+    let url = format!("{}/metrics", base.trim_end_matches('/'));
+    let text = agent(Duration::from_secs(5))
+        .get(url.as_str())
+        .call()
+        .ok()?
+        .body_mut()
+        .read_to_string()
+        .ok()?;
+    let values: Vec<f64> = text
+        .lines()
+        .filter(|line| line.starts_with(prefix))
+        .filter_map(|line| line.rsplit(' ').next()?.parse().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.iter().sum())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

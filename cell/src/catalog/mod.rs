@@ -230,8 +230,6 @@ impl Products {
         Ok(ProductPage { items, next_cursor })
     }
 
-    /// The product page: the product (cached) with each variant's
-    /// availability in this cell (read live).
     /// How many products the read model lists (published, not deleted).
     pub async fn listed(&self) -> Result<u64, sqlx::Error> {
         let listed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM catalog_products WHERE listed")
@@ -240,6 +238,9 @@ impl Products {
         Ok(u64::try_from(listed).unwrap_or(0))
     }
 
+    /// The product page: the product (cached) with each variant's
+    /// availability in this cell, from the shelf when it is up to date,
+    /// else read from the stock at most [`AVAILABILITY_FRESH`] ago.
     pub async fn detail(&self, slug: &str) -> Result<ProductDetail, ProductsError> {
         if slug.is_empty() || slug.len() > 120 {
             return Err(ProductsError::NotFound);
@@ -253,7 +254,11 @@ impl Products {
             .await?;
         let mut product: Option<ProductDetail> = serde_json::from_slice(&bytes)?;
         let product = product.as_mut().ok_or(ProductsError::NotFound)?;
-        let stock = match self.levels.get(&product.id) {
+        let on_shelf = match &self.shelf {
+            Some(shelf) => shelf.levels(product.id, self.cache.generation().await),
+            None => None,
+        };
+        let stock = match on_shelf.or_else(|| self.levels.get(&product.id)) {
             Some(levels) => levels,
             None => {
                 let skus: Vec<&str> = product.variants.iter().map(|v| v.sku.as_str()).collect();

@@ -1,5 +1,6 @@
 //! The product list in memory: every listed product's summary, its category
-//! path and its variants' sizes and colours, with each category's products
+//! path, its variants' sizes and colours and this cell's stock of each (the
+//! product page's availability), with each category's products
 //! kept in every sort order. A list page is a walk along one order from the
 //! cursor, skipping what the filters leave out, so it costs microseconds and
 //! no statement; the read model's SQL answers the same page the same way
@@ -20,9 +21,9 @@ use std::sync::{Arc, RwLock};
 
 use wire::catalog::{ProductPage, ProductSummary};
 
-use super::ProductsError;
 use super::cache::Cache;
 use super::query::{List, Sort};
+use super::{Levels, ProductsError};
 use crate::search::Changes;
 use crate::search::document::ProductDoc;
 
@@ -60,6 +61,8 @@ struct Entry {
     /// Each variant's (size, colour), lowercased: a size and colour filter
     /// asks for one variant with both.
     variants: Vec<(String, String)>,
+    /// This cell's stock of each variant, by SKU.
+    levels: Levels,
 }
 
 impl Entry {
@@ -71,8 +74,14 @@ impl Entry {
             variants: doc
                 .variants
                 .iter()
-                .map(|(size, colour)| (size.to_lowercase(), colour.to_lowercase()))
+                .map(|v| (v.size.to_lowercase(), v.colour.to_lowercase()))
                 .collect(),
+            levels: Levels::new(
+                doc.variants
+                    .iter()
+                    .map(|v| (v.sku.clone(), (v.held, v.hint)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -333,12 +342,17 @@ impl Shelf {
         self.0.applied.store(applied, Ordering::Release);
     }
 
+    /// Whether the shelf holds every change sent and the catalog as of
+    /// `generation` (the one the replica sees).
+    fn current(&self, generation: u64) -> bool {
+        self.0.applied.load(Ordering::Acquire) >= self.0.changes.sent()
+            && self.0.generation.load(Ordering::Acquire) >= generation
+    }
+
     /// The page, or `None` when the shelf is not filled yet or may be
-    /// behind the read model (`generation` is the one the replica sees).
+    /// behind the read model.
     pub fn page(&self, list: &List, generation: u64) -> Result<Option<ProductPage>, ProductsError> {
-        if self.0.applied.load(Ordering::Acquire) < self.0.changes.sent()
-            || self.0.generation.load(Ordering::Acquire) < generation
-        {
+        if !self.current(generation) {
             return Ok(None);
         }
         let Ok(held) = self.0.stock.read() else {
@@ -349,11 +363,22 @@ impl Shelf {
             None => Ok(None),
         }
     }
+
+    /// This cell's stock of each of product `id`'s variants, or `None` when
+    /// the shelf does not hold it or may be behind.
+    pub fn levels(&self, id: u64, generation: u64) -> Option<Levels> {
+        if !self.current(generation) {
+            return None;
+        }
+        let held = self.0.stock.read().ok()?;
+        Some(held.as_ref()?.entries.get(&id)?.levels.clone())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::document::VariantDoc;
     use wire::catalog::{Named, Rating};
 
     fn doc(
@@ -391,7 +416,14 @@ mod tests {
             categories: vec![named("clothing"), named(category)],
             variants: variants
                 .iter()
-                .map(|(s, c)| ((*s).to_owned(), (*c).to_owned()))
+                .enumerate()
+                .map(|(i, (size, colour))| VariantDoc {
+                    sku: format!("P{id}-{i}"),
+                    size: (*size).to_owned(),
+                    colour: (*colour).to_owned(),
+                    held: 1,
+                    hint: 0,
+                })
                 .collect(),
             embedding: None,
         }

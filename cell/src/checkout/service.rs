@@ -616,6 +616,9 @@ impl Checkouts {
         )
         .await?;
         tx.commit().await?;
+        // What is reserved is no longer held: lists and product pages say so.
+        self.stock
+            .changed(reserve.into_iter().map(|(sku, _)| sku).collect());
         Ok(order.id)
     }
 

@@ -8,6 +8,18 @@ use std::collections::HashMap;
 use sqlx::{MySql, MySqlPool, QueryBuilder, Row};
 use wire::catalog::{Named, ProductSummary};
 
+/// A variant's size, colour and this cell's stock of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantDoc {
+    pub sku: String,
+    pub size: String,
+    pub colour: String,
+    /// `cell_stock.held` (0 without a row).
+    pub held: u32,
+    /// `cell_stock.global_hint` (0 without a row).
+    pub hint: u64,
+}
+
 /// One listed product, as indexed.
 #[derive(Debug, Clone)]
 pub struct ProductDoc {
@@ -16,8 +28,8 @@ pub struct ProductDoc {
     pub tags: Vec<String>,
     /// From the top-level category down to the product's own.
     pub categories: Vec<Named>,
-    /// Each variant's (size, colour).
-    pub variants: Vec<(String, String)>,
+    /// Its variants, in position order, with this cell's stock of each.
+    pub variants: Vec<VariantDoc>,
     pub embedding: Option<Vec<f32>>,
 }
 
@@ -100,28 +112,35 @@ async fn rows(mut q: QueryBuilder<MySql>, pool: &MySqlPool) -> anyhow::Result<Ve
     Ok(docs)
 }
 
-/// Each product's variants' (size, colour), in position order.
+/// Each product's variants, in position order, with this cell's stock.
 async fn variants_of(
     pool: &MySqlPool,
     ids: &[u64],
-) -> anyhow::Result<HashMap<u64, Vec<(String, String)>>> {
-    let mut by_product: HashMap<u64, Vec<(String, String)>> = HashMap::new();
+) -> anyhow::Result<HashMap<u64, Vec<VariantDoc>>> {
+    let mut by_product: HashMap<u64, Vec<VariantDoc>> = HashMap::new();
     if ids.is_empty() {
         return Ok(by_product);
     }
     let mut q = QueryBuilder::<MySql>::new(
-        "SELECT product_id, size, colour FROM catalog_variants WHERE product_id IN (",
+        "SELECT v.product_id, v.sku, v.size, v.colour, s.held, s.global_hint \
+         FROM catalog_variants v LEFT JOIN cell_stock s ON s.sku = v.sku WHERE v.product_id IN (",
     );
     let mut list = q.separated(", ");
     for id in ids {
         list.push_bind(*id);
     }
-    q.push(") ORDER BY product_id, position");
+    q.push(") ORDER BY v.product_id, v.position");
     for row in q.build().fetch_all(pool).await? {
         by_product
             .entry(row.try_get("product_id")?)
             .or_default()
-            .push((row.try_get("size")?, row.try_get("colour")?));
+            .push(VariantDoc {
+                sku: row.try_get("sku")?,
+                size: row.try_get("size")?,
+                colour: row.try_get("colour")?,
+                held: row.try_get::<Option<u32>, _>("held")?.unwrap_or(0),
+                hint: row.try_get::<Option<u64>, _>("global_hint")?.unwrap_or(0),
+            });
     }
     Ok(by_product)
 }

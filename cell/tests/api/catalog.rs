@@ -429,6 +429,20 @@ async fn the_shelf_answers_lists_as_the_sql_does() {
         answered_by_shelf(&app).await >= before + pages,
         "every page came from the shelf"
     );
+    // Product pages take each variant's stock from the shelf too.
+    for id in (1..=240u64).step_by(7) {
+        let slug = format!("p-{id}");
+        let response = app.get(&format!("/api/products/{slug}")).await;
+        let expected = match sql.detail(&slug).await {
+            Ok(detail) => serde_json::to_value(detail).unwrap(),
+            Err(_) => {
+                assert_eq!(response.status(), 404, "{slug}");
+                continue;
+            }
+        };
+        let answered: Value = response.json().await.unwrap();
+        assert_eq!(answered, expected, "GET /api/products/{slug}");
+    }
     app.begin_shutdown().await.unwrap().unwrap();
 }
 

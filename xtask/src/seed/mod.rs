@@ -137,18 +137,7 @@ pub fn seed_products(
 /// Products the control plane at `control` has yet to embed (`None` when
 /// it cannot say).
 pub(crate) fn vectors_pending(control: &str) -> Option<u64> {
-    let url = format!("{}/metrics", control.trim_end_matches('/'));
-    let text = http::agent(REQUEST_TIMEOUT)
-        .get(url.as_str())
-        .call()
-        .ok()?
-        .body_mut()
-        .read_to_string()
-        .ok()?;
-    text.lines()
-        .find(|line| line.starts_with("cellwear_catalog_vectors_pending "))
-        .and_then(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|value| value as u64)
+    http::metric_sum(control, "cellwear_catalog_vectors_pending ").map(|value| value as u64)
 }
 
 /// How long [`wait_for_vectors`] waits (100,000 products take about half
