@@ -255,7 +255,17 @@ impl Products {
         let mut product: Option<ProductDetail> = serde_json::from_slice(&bytes)?;
         let product = product.as_mut().ok_or(ProductsError::NotFound)?;
         let on_shelf = match &self.shelf {
-            Some(shelf) => shelf.levels(product.id, self.cache.generation().await),
+            Some(shelf) => shelf
+                .held(product.id, self.cache.generation().await)
+                .map(|held| {
+                    Levels::new(
+                        product
+                            .variants
+                            .iter()
+                            .map(|v| (v.sku.clone(), held.of(&v.sku)))
+                            .collect(),
+                    )
+                }),
             None => None,
         };
         let stock = match on_shelf.or_else(|| self.levels.get(&product.id)) {

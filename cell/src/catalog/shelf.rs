@@ -14,16 +14,18 @@
 //! change applied by another replica, or written by hand, bumps the
 //! generation without telling this one's indexer; the SQL answers then).
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use wire::catalog::{ProductPage, ProductSummary};
 
+use super::ProductsError;
 use super::cache::Cache;
 use super::query::{List, Sort};
-use super::{Levels, ProductsError};
 use crate::search::Changes;
 use crate::search::document::ProductDoc;
 
@@ -51,6 +53,30 @@ impl Ord for Rated {
     }
 }
 
+/// One variant, small: a shop has some twenty per product, so 100,000
+/// products hold two million. Sizes and colours are numbered words, the SKU
+/// a hash (a product page looks its own SKUs up among some twenty).
+#[derive(Debug, Clone, Copy)]
+struct Variant {
+    /// The size, lowercased, as a word number.
+    size: u32,
+    /// The colour, lowercased, as a word number.
+    colour: u32,
+    sku: u64,
+    held: u32,
+    hint: u64,
+}
+
+fn sku_key(sku: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    sku.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A word number no word has: a filter on a size or colour the shelf has
+/// never seen admits nothing.
+const UNKNOWN: u32 = u32::MAX;
+
 /// One listed product, as the list filters, sorts and shows it.
 #[derive(Debug)]
 struct Entry {
@@ -58,31 +84,23 @@ struct Entry {
     title: Arc<str>,
     /// Every category on its path, top first.
     categories: Vec<String>,
-    /// Each variant's (size, colour), lowercased: a size and colour filter
-    /// asks for one variant with both.
-    variants: Vec<(String, String)>,
-    /// This cell's stock of each variant, by SKU.
-    levels: Levels,
+    /// A size and colour filter asks for one variant with both.
+    variants: Box<[Variant]>,
 }
 
-impl Entry {
-    fn of(doc: &ProductDoc) -> Self {
-        Self {
-            summary: doc.summary.clone(),
-            title: Arc::from(doc.summary.title.as_str()),
-            categories: doc.categories.iter().map(|c| c.slug.clone()).collect(),
-            variants: doc
-                .variants
-                .iter()
-                .map(|v| (v.size.to_lowercase(), v.colour.to_lowercase()))
-                .collect(),
-            levels: Levels::new(
-                doc.variants
-                    .iter()
-                    .map(|v| (v.sku.clone(), (v.held, v.hint)))
-                    .collect(),
-            ),
-        }
+/// This cell's stock of one product's variants, as the shelf holds it.
+#[derive(Debug, Clone)]
+pub struct Held(Vec<(u64, u32, u64)>);
+
+impl Held {
+    /// `held` and `global_hint` of `sku` (0 and 0 for one the product does
+    /// not have, as for a SKU without a stock row).
+    pub fn of(&self, sku: &str) -> (u32, u64) {
+        let key = sku_key(sku);
+        self.0
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map_or((0, 0), |&(_, held, hint)| (held, hint))
     }
 }
 
@@ -124,14 +142,54 @@ pub struct Stock {
     entries: HashMap<u64, Entry>,
     all: Orders,
     categories: HashMap<String, Orders>,
+    /// Sizes and colours, lowercased, numbered.
+    words: HashMap<String, u32>,
 }
 
 impl Stock {
+    fn word(&mut self, text: &str) -> u32 {
+        let text = text.to_lowercase();
+        if let Some(n) = self.words.get(&text) {
+            return *n;
+        }
+        let n = u32::try_from(self.words.len()).unwrap_or(UNKNOWN - 1);
+        self.words.insert(text, n);
+        n
+    }
+
+    /// The number of a word the shelf holds, or [`UNKNOWN`].
+    fn known(&self, text: &str) -> u32 {
+        self.words
+            .get(&text.to_lowercase())
+            .copied()
+            .unwrap_or(UNKNOWN)
+    }
+
+    fn entry(&mut self, doc: &ProductDoc) -> Entry {
+        let variants = doc
+            .variants
+            .iter()
+            .map(|v| Variant {
+                size: self.word(&v.size),
+                colour: self.word(&v.colour),
+                sku: sku_key(&v.sku),
+                held: v.held,
+                hint: v.hint,
+            })
+            .collect();
+        Entry {
+            summary: doc.summary.clone(),
+            title: Arc::from(doc.summary.title.as_str()),
+            categories: doc.categories.iter().map(|c| c.slug.clone()).collect(),
+            variants,
+        }
+    }
+
     /// Puts these products on the shelf, replacing what it held of them.
     pub fn put(&mut self, docs: &[ProductDoc]) {
         for doc in docs {
             self.take(doc.summary.id);
-            let entry = Entry::of(doc);
+            let entry = self.entry(doc);
             self.all.add(&entry);
             for category in &entry.categories {
                 self.categories
@@ -181,7 +239,8 @@ impl Stock {
         let mut walk = Walk {
             stock: self,
             list,
-            size: list.size.as_ref().map(|s| s.to_lowercase()),
+            size: list.size.as_ref().map(|s| self.known(s)),
+            colour: list.colour.as_ref().map(|c| self.known(c)),
             want: list.limit as usize + 1,
             found: Vec::new(),
         };
@@ -237,8 +296,9 @@ fn price_of(value: &serde_json::Value) -> Result<i64, ProductsError> {
 struct Walk<'a> {
     stock: &'a Stock,
     list: &'a List,
-    /// The size filter, lowercased (the colour one already is).
-    size: Option<String>,
+    /// The size and colour filters, as word numbers.
+    size: Option<u32>,
+    colour: Option<u32>,
     want: usize,
     found: Vec<&'a Entry>,
 }
@@ -265,10 +325,10 @@ impl<'a> Walk<'a> {
             && list.min_price.is_none_or(|min| s.price_minor >= min)
             && list.max_price.is_none_or(|max| s.price_minor <= max)
             && (!list.in_stock || s.in_stock)
-            && (self.size.is_none() && list.colour.is_none()
-                || e.variants.iter().any(|(size, colour)| {
-                    self.size.as_ref().is_none_or(|want| size == want)
-                        && list.colour.as_ref().is_none_or(|want| colour == want)
+            && (self.size.is_none() && self.colour.is_none()
+                || e.variants.iter().any(|v| {
+                    self.size.is_none_or(|want| v.size == want)
+                        && self.colour.is_none_or(|want| v.colour == want)
                 }))
     }
 }
@@ -366,12 +426,19 @@ impl Shelf {
 
     /// This cell's stock of each of product `id`'s variants, or `None` when
     /// the shelf does not hold it or may be behind.
-    pub fn levels(&self, id: u64, generation: u64) -> Option<Levels> {
+    pub fn held(&self, id: u64, generation: u64) -> Option<Held> {
         if !self.current(generation) {
             return None;
         }
-        let held = self.0.stock.read().ok()?;
-        Some(held.as_ref()?.entries.get(&id)?.levels.clone())
+        let stock = self.0.stock.read().ok()?;
+        let entry = stock.as_ref()?.entries.get(&id)?;
+        Some(Held(
+            entry
+                .variants
+                .iter()
+                .map(|v| (v.sku, v.held, v.hint))
+                .collect(),
+        ))
     }
 }
 
