@@ -32,6 +32,13 @@ const MAX_BATCH: usize = 5_000;
 /// with every query. About Qdrant's default indexing threshold (10 MB of
 /// 384-dimension vectors is some 6,500 points).
 const OPTIMIZE_AFTER: usize = 10_000;
+/// How long the indexer waits without a change before it optimises points
+/// written since the last optimisation, when there are at least
+/// [`SETTLE_AFTER`] of them: a catalog that arrived as a stream of changes
+/// is graph-indexed whole once it stops, not left with its last part
+/// searched one by one until the stream's next big batch.
+const SETTLE: Duration = Duration::from_secs(30);
+const SETTLE_AFTER: usize = 1_000;
 
 #[derive(Debug)]
 pub enum Change {
@@ -119,6 +126,35 @@ fn optimize_due(unoptimized: usize, optimized: usize) -> bool {
     unoptimized >= OPTIMIZE_AFTER.max(optimized / 2)
 }
 
+/// Whether points left unoptimised call for an optimisation once changes
+/// have stopped for [`SETTLE`].
+fn settle_due(unoptimized: usize) -> bool {
+    unoptimized >= SETTLE_AFTER
+}
+
+/// Optimises the vector store for the points `w` wrote since the last time.
+async fn settle(search: &Search, w: &mut Writer) {
+    let vectors = search.vectors.clone();
+    let started = Instant::now();
+    match tokio::task::spawn_blocking(move || vectors.optimize()).await {
+        Ok(Ok(())) => {
+            tracing::info!(
+                changed = w.unoptimized,
+                ms = started.elapsed().as_millis() as u64,
+                "vector store optimised once changes settled"
+            );
+            w.optimized += w.unoptimized;
+            w.unoptimized = 0;
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(error = %format!("{error:#}"), "vector store optimisation failed; trying again later");
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "vector store optimisation did not finish; trying again later");
+        }
+    }
+}
+
 /// Runs until `stop` turns true or every sender is gone.
 pub async fn run(
     search: Search,
@@ -131,6 +167,7 @@ pub async fn run(
     let mut taken: u64 = 0;
     loop {
         if pending.is_empty() {
+            let unsettled = writer.as_ref().is_some_and(|w| settle_due(w.unoptimized));
             tokio::select! {
                 change = changes.recv() => match change {
                     Some(change) => {
@@ -140,6 +177,12 @@ pub async fn run(
                     None => return,
                 },
                 _ = stop.changed() => return,
+                _ = tokio::time::sleep(SETTLE), if unsettled => {
+                    if let Some(w) = writer.as_mut() {
+                        settle(&search, w).await;
+                    }
+                    continue;
+                }
             }
             tokio::time::sleep(GATHER).await;
         }
@@ -334,6 +377,16 @@ async fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_left_is_optimised_once_changes_settle_unless_it_is_little() {
+        assert!(!settle_due(0));
+        assert!(!settle_due(SETTLE_AFTER - 1));
+        assert!(settle_due(SETTLE_AFTER));
+        // The tail a growing store leaves below its threshold is settled.
+        assert!(!optimize_due(29_000, 67_000));
+        assert!(settle_due(29_000));
+    }
 
     #[test]
     fn the_store_is_optimised_after_enough_changes_growing_with_it() {
