@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::Search;
 use super::document::{self, ProductDoc};
 use super::index::Live;
-use super::vectors::Point;
+use super::vectors::{Point, VectorStore};
 use crate::catalog::shelf::Stock;
 
 /// How long changes are gathered into one commit.
@@ -132,25 +132,40 @@ fn settle_due(unoptimized: usize) -> bool {
     unoptimized >= SETTLE_AFTER
 }
 
-/// Optimises the vector store for the points `w` wrote since the last time.
-async fn settle(search: &Search, w: &mut Writer) {
+impl Writer {
+    /// Optimises the vector store for the points written since the last
+    /// time (`after` says what called for it, in the log).
+    fn optimize(&mut self, vectors: &dyn VectorStore, after: &'static str) -> anyhow::Result<()> {
+        let started = Instant::now();
+        vectors.optimize()?;
+        tracing::info!(
+            changed = self.unoptimized,
+            ms = started.elapsed().as_millis() as u64,
+            after,
+            "vector store optimised"
+        );
+        self.optimized += self.unoptimized;
+        self.unoptimized = 0;
+        Ok(())
+    }
+}
+
+/// Optimises what `w` left unoptimised, off the async threads; `None` when
+/// the optimisation did not finish (the writer is lost with it).
+async fn settle(search: &Search, mut w: Writer) -> Option<Writer> {
     let vectors = search.vectors.clone();
-    let started = Instant::now();
-    match tokio::task::spawn_blocking(move || vectors.optimize()).await {
-        Ok(Ok(())) => {
-            tracing::info!(
-                changed = w.unoptimized,
-                ms = started.elapsed().as_millis() as u64,
-                "vector store optimised once changes settled"
-            );
-            w.optimized += w.unoptimized;
-            w.unoptimized = 0;
-        }
-        Ok(Err(error)) => {
+    let settled = tokio::task::spawn_blocking(move || {
+        if let Err(error) = w.optimize(&*vectors, "changes settled") {
             tracing::warn!(error = %format!("{error:#}"), "vector store optimisation failed; trying again later");
         }
+        w
+    })
+    .await;
+    match settled {
+        Ok(w) => Some(w),
         Err(error) => {
-            tracing::warn!(error = %error, "vector store optimisation did not finish; trying again later");
+            tracing::error!(error = %error, "vector store optimisation did not finish; rebuilding");
+            None
         }
     }
 }
@@ -178,8 +193,11 @@ pub async fn run(
                 },
                 _ = stop.changed() => return,
                 _ = tokio::time::sleep(SETTLE), if unsettled => {
-                    if let Some(w) = writer.as_mut() {
-                        settle(&search, w).await;
+                    if let Some(w) = writer.take() {
+                        writer = settle(&search, w).await;
+                        if writer.is_none() {
+                            pending.push(Change::Rebuild(None));
+                        }
                     }
                     continue;
                 }
@@ -359,15 +377,7 @@ async fn write(
         w.unoptimized += with_vector.len();
         // A rebuild optimises once, at its end.
         if commit && optimize_due(w.unoptimized, w.optimized) {
-            let started = Instant::now();
-            search.vectors.optimize()?;
-            tracing::info!(
-                changed = w.unoptimized,
-                ms = started.elapsed().as_millis() as u64,
-                "vector store optimised"
-            );
-            w.optimized += w.unoptimized;
-            w.unoptimized = 0;
+            w.optimize(&*search.vectors, "enough changes")?;
         }
         Ok(w)
     })
