@@ -285,7 +285,7 @@ pub(crate) fn wait_for_read_model(cell: &str, published: u64) -> anyhow::Result<
                     thousands(published)
                 );
                 if held >= published {
-                    return wait_until_idle(&agent, cell);
+                    return wait_until_idle(cell);
                 }
                 format!("it held {} of them", thousands(held))
             }
@@ -313,26 +313,16 @@ pub(crate) fn wait_for_read_model(cell: &str, published: u64) -> anyhow::Result<
 }
 
 /// Waits until the cell's consumers have nothing left to apply (the
-/// `events_consumer_lag` gauges, measured every few seconds, all 0 twice in
-/// a row): a cell still applying snapshots would bump its cache generation
-/// under the benchmark's feet.
-fn wait_until_idle(agent: &ureq::Agent, cell: &str) -> anyhow::Result<()> {
-    let url = format!("{cell}/metrics");
+/// `cellwear_events_consumer_lag` gauges, measured every few seconds, all 0
+/// twice in a row): a cell still applying snapshots would bump its cache
+/// generation under the benchmark's feet.
+fn wait_until_idle(cell: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut idle_checks = 0;
     loop {
-        let text = agent
-            .get(url.as_str())
-            .call()
-            .with_context(|| format!("GET {url}"))?
-            .body_mut()
-            .read_to_string()
-            .with_context(|| format!("reading GET {url}"))?;
-        let lag: f64 = text
-            .lines()
-            .filter(|line| line.starts_with("events_consumer_lag{"))
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum();
+        let Some(lag) = http::metric_sum(cell, "cellwear_events_consumer_lag{") else {
+            bail!("{cell}/metrics cannot be read or reports no `cellwear_events_consumer_lag`");
+        };
         if lag == 0.0 {
             idle_checks += 1;
             if idle_checks == 2 {
