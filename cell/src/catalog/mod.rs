@@ -129,10 +129,17 @@ pub struct Products {
     levels: moka::sync::Cache<u64, Levels>,
     /// Where product views go, for recommendations.
     activity: Option<Activity>,
-    /// The list in memory, when the indexer keeps one.
+    /// The list and product pages in memory, when the indexer keeps them.
     shelf: Option<Shelf>,
-    /// Lists answered, by what answered them (`shelf` or `database`).
-    lists: Option<prometheus::IntCounterVec>,
+    /// Lists and product pages answered, by what answered them (`shelf` or
+    /// `database`).
+    answered: Option<Answered>,
+}
+
+#[derive(Clone)]
+struct Answered {
+    lists: prometheus::IntCounterVec,
+    pages: prometheus::IntCounterVec,
 }
 
 impl std::fmt::Debug for Products {
@@ -155,26 +162,34 @@ impl Products {
                 .build(),
             activity: None,
             shelf: None,
-            lists: None,
+            answered: None,
         }
     }
 
-    /// Answers lists from `shelf` whenever it is up to date, counting on
-    /// `registry` which answered.
+    /// Answers lists and product pages from `shelf` whenever it is up to
+    /// date, counting on `registry` which answered.
     pub fn with_shelf(
         mut self,
         shelf: Shelf,
         registry: &prometheus::Registry,
     ) -> Result<Self, prometheus::Error> {
-        let lists = prometheus::IntCounterVec::new(
-            prometheus::Opts::new(
-                "catalog_lists_total",
-                "Product list pages answered, by what answered them: the shelf in memory or the read model",
-            ),
-            &["answered_by"],
-        )?;
-        registry.register(Box::new(lists.clone()))?;
-        self.lists = Some(lists);
+        let counter = |name: &str, what: &str| -> Result<_, prometheus::Error> {
+            let counter = prometheus::IntCounterVec::new(
+                prometheus::Opts::new(
+                    name,
+                    format!(
+                        "{what} answered, by what answered them: the shelf in memory or the read model"
+                    ),
+                ),
+                &["answered_by"],
+            )?;
+            registry.register(Box::new(counter.clone()))?;
+            Ok(counter)
+        };
+        self.answered = Some(Answered {
+            lists: counter("catalog_lists_total", "Product list pages")?,
+            pages: counter("catalog_product_pages_total", "Product pages")?,
+        });
         self.shelf = Some(shelf);
         Ok(self)
     }
@@ -192,9 +207,9 @@ impl Products {
         }
     }
 
-    fn counted(&self, answered_by: &str) {
-        if let Some(lists) = &self.lists {
-            lists.with_label_values(&[answered_by]).inc();
+    fn counted(&self, what: impl Fn(&Answered) -> &prometheus::IntCounterVec, answered_by: &str) {
+        if let Some(answered) = &self.answered {
+            what(answered).with_label_values(&[answered_by]).inc();
         }
     }
 
@@ -204,11 +219,11 @@ impl Products {
         if let Some(shelf) = &self.shelf {
             let generation = self.cache.generation().await;
             if let Some(page) = shelf.page(list, generation)? {
-                self.counted("shelf");
-                return Ok(serde_json::to_vec(&page)?);
+                self.counted(|a| &a.lists, "shelf");
+                return Ok(page);
             }
         }
-        self.counted("database");
+        self.counted(|a| &a.lists, "database");
         let bytes = self
             .cache
             .get_or_load(&list.cache_key(), async || {
@@ -238,13 +253,26 @@ impl Products {
         Ok(u64::try_from(listed).unwrap_or(0))
     }
 
-    /// The product page: the product (cached) with each variant's
-    /// availability in this cell, from the shelf when it is up to date,
-    /// else read from the stock at most [`AVAILABILITY_FRESH`] ago.
+    /// The product page with each variant's availability in this cell:
+    /// from the shelf when it is up to date, else the product from the read
+    /// model (cached) with the stock read at most [`AVAILABILITY_FRESH`]
+    /// ago.
     pub async fn detail(&self, slug: &str) -> Result<ProductDetail, ProductsError> {
         if slug.is_empty() || slug.len() > 120 {
             return Err(ProductsError::NotFound);
         }
+        if let Some(shelf) = &self.shelf
+            && let Some(found) = shelf.product(slug, self.cache.generation().await)
+        {
+            self.counted(|a| &a.pages, "shelf");
+            let (mut product, held) = found.ok_or(ProductsError::NotFound)?;
+            for variant in &mut product.variants {
+                let (quantity, hint) = held.of(&variant.sku);
+                variant.availability = stock::availability(quantity, hint, self.low_stock);
+            }
+            return Ok(product);
+        }
+        self.counted(|a| &a.pages, "database");
         let bytes = self
             .cache
             .get_or_load(&format!("product:{slug}"), async || {
@@ -254,21 +282,7 @@ impl Products {
             .await?;
         let mut product: Option<ProductDetail> = serde_json::from_slice(&bytes)?;
         let product = product.as_mut().ok_or(ProductsError::NotFound)?;
-        let on_shelf = match &self.shelf {
-            Some(shelf) => shelf
-                .held(product.id, self.cache.generation().await)
-                .map(|held| {
-                    Levels::new(
-                        product
-                            .variants
-                            .iter()
-                            .map(|v| (v.sku.clone(), held.of(&v.sku)))
-                            .collect(),
-                    )
-                }),
-            None => None,
-        };
-        let stock = match on_shelf.or_else(|| self.levels.get(&product.id)) {
+        let stock = match self.levels.get(&product.id) {
             Some(levels) => levels,
             None => {
                 let skus: Vec<&str> = product.variants.iter().map(|v| v.sku.as_str()).collect();

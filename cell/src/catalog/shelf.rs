@@ -6,6 +6,10 @@
 //! no statement; the read model's SQL answers the same page the same way
 //! (`query::List::sql`) and still does whenever the shelf may be behind it.
 //!
+//! Each product's page is on the shelf too, as its JSON compressed with LZ4
+//! (about a fifth of its size; a product page decompresses it in a few
+//! microseconds), found by slug, so a product page costs no statement either.
+//!
 //! The search indexer keeps the shelf: it reads the products the catalog and
 //! stock consumers changed back from the read model and hands them here as
 //! well as to the search index, and it fills a new shelf on every rebuild.
@@ -21,7 +25,7 @@ use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use wire::catalog::{ProductPage, ProductSummary};
+use wire::catalog::{ProductDetail, ProductPage, ProductSummary};
 
 use super::ProductsError;
 use super::cache::Cache;
@@ -86,6 +90,10 @@ struct Entry {
     categories: Vec<String>,
     /// A size and colour filter asks for one variant with both.
     variants: Box<[Variant]>,
+    /// The product page without availability: JSON, LZ4-compressed with
+    /// its length in front (empty when it could not be written; the read
+    /// model answers for it then).
+    page: Arc<[u8]>,
 }
 
 /// This cell's stock of one product's variants, as the shelf holds it.
@@ -93,6 +101,16 @@ struct Entry {
 pub struct Held(Vec<(u64, u32, u64)>);
 
 impl Held {
+    fn of_entry(entry: &Entry) -> Self {
+        Held(
+            entry
+                .variants
+                .iter()
+                .map(|v| (v.sku, v.held, v.hint))
+                .collect(),
+        )
+    }
+
     /// `held` and `global_hint` of `sku` (0 and 0 for one the product does
     /// not have, as for a SKU without a stock row).
     pub fn of(&self, sku: &str) -> (u32, u64) {
@@ -144,6 +162,10 @@ pub struct Stock {
     categories: HashMap<String, Orders>,
     /// Sizes and colours, lowercased, numbered.
     words: HashMap<String, u32>,
+    /// Product ids by slug.
+    slugs: HashMap<Box<str>, u64>,
+    /// The compressed product pages' bytes, together.
+    page_bytes: usize,
 }
 
 impl Stock {
@@ -177,11 +199,15 @@ impl Stock {
                 hint: v.hint,
             })
             .collect();
+        let page = serde_json::to_vec(&doc.detail())
+            .map(|json| Arc::from(lz4_flex::compress_prepend_size(&json)))
+            .unwrap_or_else(|_| Arc::from(Vec::new()));
         Entry {
             summary: doc.summary.clone(),
             title: Arc::from(doc.summary.title.as_str()),
             categories: doc.categories.iter().map(|c| c.slug.clone()).collect(),
             variants,
+            page,
         }
     }
 
@@ -197,6 +223,9 @@ impl Stock {
                     .or_default()
                     .add(&entry);
             }
+            self.slugs
+                .insert(entry.summary.slug.as_str().into(), entry.summary.id);
+            self.page_bytes += entry.page.len();
             self.entries.insert(entry.summary.id, entry);
         }
     }
@@ -206,6 +235,10 @@ impl Stock {
         let Some(old) = self.entries.remove(&id) else {
             return;
         };
+        if self.slugs.get(old.summary.slug.as_str()) == Some(&id) {
+            self.slugs.remove(old.summary.slug.as_str());
+        }
+        self.page_bytes -= old.page.len();
         self.all.remove(&old);
         for category in &old.categories {
             if let Some(orders) = self.categories.get_mut(category) {
@@ -225,16 +258,55 @@ impl Stock {
         self.entries.is_empty()
     }
 
+    /// What the compressed product pages take, in bytes.
+    pub fn page_bytes(&self) -> usize {
+        self.page_bytes
+    }
+
+    /// Product `slug`'s compressed page and its stock: `Some(None)` when
+    /// no listed product has the slug, `None` when its page could not be
+    /// written.
+    fn product(&self, slug: &str) -> Option<Option<(Arc<[u8]>, Held)>> {
+        let Some(entry) = self.slugs.get(slug).and_then(|id| self.entries.get(id)) else {
+            return Some(None);
+        };
+        if entry.page.is_empty() {
+            return None;
+        }
+        Some(Some((entry.page.clone(), Held::of_entry(entry))))
+    }
+
     /// The page `list` asks for, as the SQL would give it.
     pub fn page(&self, list: &List) -> Result<ProductPage, ProductsError> {
+        let (found, next_cursor) = self.found(list)?;
+        Ok(ProductPage {
+            items: found.iter().map(|e| e.summary.clone()).collect(),
+            next_cursor,
+        })
+    }
+
+    /// The same page as JSON, written from the shelf's own summaries.
+    pub fn page_json(&self, list: &List) -> Result<Vec<u8>, ProductsError> {
+        /// [`ProductPage`], borrowing its items.
+        #[derive(serde::Serialize)]
+        struct Borrowed<'a> {
+            items: Vec<&'a ProductSummary>,
+            next_cursor: Option<String>,
+        }
+        let (found, next_cursor) = self.found(list)?;
+        Ok(serde_json::to_vec(&Borrowed {
+            items: found.iter().map(|e| &e.summary).collect(),
+            next_cursor,
+        })?)
+    }
+
+    /// The page's products and the cursor after them.
+    fn found(&self, list: &List) -> Result<(Vec<&Entry>, Option<String>), ProductsError> {
         let Some(orders) = (match &list.category {
             Some(category) => self.categories.get(category),
             None => Some(&self.all),
         }) else {
-            return Ok(ProductPage {
-                items: Vec::new(),
-                next_cursor: None,
-            });
+            return Ok((Vec::new(), None));
         };
         let mut walk = Walk {
             stock: self,
@@ -276,15 +348,11 @@ impl Stock {
                 walk.along(orders.title.range((Excluded(from), Unbounded)).map(|k| k.1));
             }
         }
-        let more = walk.found.len() > list.limit as usize;
-        let items: Vec<ProductSummary> = walk
-            .found
-            .iter()
-            .take(list.limit as usize)
-            .map(|e| e.summary.clone())
-            .collect();
-        let next_cursor = super::next_cursor(list, more, items.last());
-        Ok(ProductPage { items, next_cursor })
+        let mut found = walk.found;
+        let more = found.len() > list.limit as usize;
+        found.truncate(list.limit as usize);
+        let next_cursor = super::next_cursor(list, more, found.last().map(|e| &e.summary));
+        Ok((found, next_cursor))
     }
 }
 
@@ -293,9 +361,9 @@ fn price_of(value: &serde_json::Value) -> Result<i64, ProductsError> {
 }
 
 /// One page's walk along an order.
-struct Walk<'a> {
+struct Walk<'a, 'l> {
     stock: &'a Stock,
-    list: &'a List,
+    list: &'l List,
     /// The size and colour filters, as word numbers.
     size: Option<u32>,
     colour: Option<u32>,
@@ -303,7 +371,7 @@ struct Walk<'a> {
     found: Vec<&'a Entry>,
 }
 
-impl<'a> Walk<'a> {
+impl<'a> Walk<'a, '_> {
     fn along(&mut self, ids: impl Iterator<Item = u64>) {
         for id in ids {
             let Some(entry) = self.stock.entries.get(&id) else {
@@ -409,9 +477,9 @@ impl Shelf {
             && self.0.generation.load(Ordering::Acquire) >= generation
     }
 
-    /// The page, or `None` when the shelf is not filled yet or may be
-    /// behind the read model.
-    pub fn page(&self, list: &List, generation: u64) -> Result<Option<ProductPage>, ProductsError> {
+    /// The page as JSON, or `None` when the shelf is not filled yet or may
+    /// be behind the read model.
+    pub fn page(&self, list: &List, generation: u64) -> Result<Option<Vec<u8>>, ProductsError> {
         if !self.current(generation) {
             return Ok(None);
         }
@@ -419,82 +487,36 @@ impl Shelf {
             return Ok(None);
         };
         match held.as_ref() {
-            Some(stock) => stock.page(list).map(Some),
+            Some(stock) => stock.page_json(list).map(Some),
             None => Ok(None),
         }
     }
 
-    /// This cell's stock of each of product `id`'s variants, or `None` when
-    /// the shelf does not hold it or may be behind.
-    pub fn held(&self, id: u64, generation: u64) -> Option<Held> {
+    /// Product `slug`'s page, each variant's availability still to fill in
+    /// from the stock beside it: `Some(None)` when no listed product has
+    /// the slug, `None` when the shelf is not filled yet, may be behind, or
+    /// cannot give this page back (the read model answers then).
+    pub fn product(&self, slug: &str, generation: u64) -> Option<Option<(ProductDetail, Held)>> {
         if !self.current(generation) {
             return None;
         }
-        let stock = self.0.stock.read().ok()?;
-        let entry = stock.as_ref()?.entries.get(&id)?;
-        Some(Held(
-            entry
-                .variants
-                .iter()
-                .map(|v| (v.sku, v.held, v.hint))
-                .collect(),
-        ))
+        let found = {
+            let stock = self.0.stock.read().ok()?;
+            stock.as_ref()?.product(slug)?
+        };
+        let Some((page, held)) = found else {
+            return Some(None);
+        };
+        let json = lz4_flex::decompress_size_prepended(&page).ok()?;
+        let detail = serde_json::from_slice(&json).ok()?;
+        Some(Some((detail, held)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::document::VariantDoc;
-    use wire::catalog::{Named, Rating};
-
-    fn doc(
-        id: u64,
-        category: &str,
-        price: i64,
-        title: &str,
-        variants: &[(&str, &str)],
-    ) -> ProductDoc {
-        let named = |slug: &str| Named {
-            slug: slug.into(),
-            name: slug.into(),
-        };
-        ProductDoc {
-            summary: ProductSummary {
-                id,
-                slug: format!("p-{id}"),
-                title: title.into(),
-                brand: named("acme"),
-                category: named(category),
-                price_minor: price,
-                currency: "GBP".into(),
-                compare_at_minor: None,
-                image: None,
-                rating: Rating {
-                    average: (id % 3) as f32,
-                    count: 1,
-                },
-                colours: Vec::new(),
-                sizes: Vec::new(),
-                in_stock: id.is_multiple_of(2),
-            },
-            description: String::new(),
-            tags: Vec::new(),
-            categories: vec![named("clothing"), named(category)],
-            variants: variants
-                .iter()
-                .enumerate()
-                .map(|(i, (size, colour))| VariantDoc {
-                    sku: format!("P{id}-{i}"),
-                    size: (*size).to_owned(),
-                    colour: (*colour).to_owned(),
-                    held: 1,
-                    hint: 0,
-                })
-                .collect(),
-            embedding: None,
-        }
-    }
+    use crate::search::document::sample as doc;
 
     fn list(query: &str) -> List {
         List::parse(serde_urlencoded::from_str(query).unwrap()).unwrap()
@@ -526,6 +548,32 @@ mod tests {
         stock.take(2);
         assert!(stock.is_empty());
         assert!(stock.categories.is_empty(), "empty categories are dropped");
+    }
+
+    #[test]
+    fn product_pages_are_found_by_slug_until_taken() {
+        let mut stock = Stock::default();
+        let mut first = doc(1, "shirts", 500, "Oxford", &[("M", "Navy"), ("L", "Navy")]);
+        first.description = "A shirt. ".repeat(40);
+        stock.put(&[first.clone(), doc(2, "jeans", 300, "Selvedge", &[])]);
+        let (page, held) = stock.product("p-1").unwrap().unwrap();
+        let json = lz4_flex::decompress_size_prepended(&page).unwrap();
+        let detail: ProductDetail = serde_json::from_slice(&json).unwrap();
+        assert_eq!(detail, first.detail());
+        assert!(page.len() < json.len(), "{} < {}", page.len(), json.len());
+        assert_eq!(held.of("P1-1"), (1, 0));
+        assert_eq!(held.of("P2-0"), (0, 0), "another product's SKU");
+
+        // A new slug for product 1: the old one no longer finds it.
+        let mut renamed = first.clone();
+        renamed.summary.slug = "oxford-shirt".into();
+        stock.put(&[renamed]);
+        assert!(stock.product("p-1").unwrap().is_none());
+        assert!(stock.product("oxford-shirt").unwrap().is_some());
+        stock.take(1);
+        assert!(stock.product("oxford-shirt").unwrap().is_none());
+        stock.take(2);
+        assert_eq!(stock.page_bytes(), 0, "every page's bytes are given back");
     }
 
     #[test]
@@ -562,6 +610,12 @@ mod tests {
                 .page(&list(&format!("sort={sort}&limit=100")))
                 .unwrap();
             assert_eq!(seen, ids(&whole), "{sort}");
+            let query = list(&format!("sort={sort}&limit=7"));
+            assert_eq!(
+                stock.page_json(&query).unwrap(),
+                serde_json::to_vec(&stock.page(&query).unwrap()).unwrap(),
+                "{sort}: the borrowed page writes the same JSON"
+            );
             assert_eq!(seen.len(), 20, "{sort}");
         }
     }

@@ -232,9 +232,11 @@ pub async fn run(
             let result = rebuild(&search).await;
             let reply = match result {
                 Ok((built, count, stock)) => {
+                    let page_mb = stock.page_bytes() / 1_000_000;
                     search.shelf.fill(stock, generation, taken);
                     tracing::info!(
                         products = count,
+                        product_pages_mb = page_mb,
                         ms = started.elapsed().as_millis() as u64,
                         "search index built"
                     );

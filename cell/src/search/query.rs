@@ -18,7 +18,7 @@ use tantivy::query::{
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
-    DocAddress, DocId, Order, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+    DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
 };
 use wire::catalog::ProductSummary;
 use wire::search::{
@@ -343,10 +343,27 @@ fn typo_distance(word: &Word) -> u8 {
     }
 }
 
-/// A word found in any text field (weighted), exactly or within its typo
-/// distance (at half weight).
-pub(crate) fn word_query(f: &Fields, word: &Word) -> Box<dyn Query> {
-    let distance = typo_distance(word);
+/// Whether some product has `word` in a text field: a word the catalog
+/// knows is taken as meant, not as a typo.
+fn known(searcher: &Searcher, f: &Fields, word: &Word) -> bool {
+    f.weighted().iter().any(|(field, _)| {
+        searcher
+            .doc_freq(&Term::from_field_text(*field, &word.stem))
+            .is_ok_and(|n| n > 0)
+    })
+}
+
+/// A word found in any text field (weighted); a word no product has is
+/// also looked for within its typo distance (at half weight). Matching a
+/// known word loosely too would cost a walk of every field's dictionary
+/// per word and request, and find other words ("shirt" is one edit from
+/// "short").
+pub(crate) fn word_query(f: &Fields, searcher: &Searcher, word: &Word) -> Box<dyn Query> {
+    let distance = if known(searcher, f, word) {
+        0
+    } else {
+        typo_distance(word)
+    };
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (field, weight) in f.weighted() {
         let term = Term::from_field_text(field, &word.stem);
@@ -371,13 +388,16 @@ pub(crate) fn word_query(f: &Fields, word: &Word) -> Box<dyn Query> {
 }
 
 /// Every word (`all`) or any word.
-pub fn text_query(f: &Fields, words: &[Word], all: bool) -> Box<dyn Query> {
+pub fn text_query(f: &Fields, searcher: &Searcher, words: &[Word], all: bool) -> Box<dyn Query> {
     if words.is_empty() {
         return Box::new(AllQuery);
     }
     let occur = if all { Occur::Must } else { Occur::Should };
     Box::new(BooleanQuery::new(
-        words.iter().map(|w| (occur, word_query(f, w))).collect(),
+        words
+            .iter()
+            .map(|w| (occur, word_query(f, searcher, w)))
+            .collect(),
     ))
 }
 
@@ -477,37 +497,26 @@ pub enum Base {
     Ranked(Vec<(u64, f32)>),
 }
 
-/// Runs `request` over `live`. Synchronous and CPU-bound.
-pub fn run(
+/// What the main pass found: the total, the page, the counts of every facet
+/// whose own filter is not set, and the numeric tallies.
+struct MainPass {
+    total: u64,
+    page: Vec<(f32, DocAddress)>,
+    facets: HashMap<Group, Vec<(String, u64)>>,
+    tally: Tallies,
+}
+
+/// The main pass: the page, the total, and every facet whose own filter is
+/// not set (those are counted over the main match).
+fn main_pass(
     live: &Live,
-    labels: &Labels,
+    searcher: &Searcher,
     request: &SearchRequest,
     base: &Base,
-) -> tantivy::Result<SearchResults> {
+    main: &dyn Query,
+) -> tantivy::Result<MainPass> {
     let f = &live.fields;
     let filters = &request.filters;
-    let (mut base_query, words): (Box<dyn Query>, &[Word]) = match base {
-        Base::Words(words) => (text_query(f, words, true), words),
-        Base::Ranked(ranked) => (
-            Box::new(TermSetQuery::new(
-                ranked.iter().map(|(id, _)| Term::from_field_u64(f.id, *id)),
-            )),
-            &[],
-        ),
-    };
-    let searcher = live.reader.searcher();
-    let mut relaxed = false;
-    if words.len() > 1 {
-        let all = and(base_query.box_clone(), filters.clauses(f, None));
-        if searcher.search(&all, &Count)? == 0 {
-            base_query = text_query(f, words, false);
-            relaxed = true;
-        }
-    }
-    let main = and(base_query.box_clone(), filters.clauses(f, None));
-
-    // The main pass: the page, the total, and every facet whose own filter
-    // is not set (those are counted over the main match).
     let mut multi = MultiCollector::new();
     let count = multi.add_collector(Count);
     let (offset, limit) = (request.offset(), request.limit as usize);
@@ -534,7 +543,7 @@ pub fn run(
                 TopDocs::with_limit(ranked.len().max(1))
                     .order_by_fast_field::<u64>("id", Order::Desc),
             );
-            fruits = searcher.search(&main, &multi)?;
+            fruits = searcher.search(main, &multi)?;
             let found: HashMap<u64, DocAddress> = all.extract(&mut fruits).into_iter().collect();
             page = ranked
                 .iter()
@@ -545,7 +554,7 @@ pub fn run(
         }
         (_, SearchSort::Relevance) => {
             let top = multi.add_collector(TopDocs::with_limit(limit).and_offset(offset));
-            fruits = searcher.search(&main, &multi)?;
+            fruits = searcher.search(main, &multi)?;
             page = top.extract(&mut fruits);
         }
         (_, SearchSort::PriceAsc | SearchSort::PriceDesc | SearchSort::Newest) => {
@@ -559,7 +568,7 @@ pub fn run(
                     .and_offset(offset)
                     .order_by_fast_field::<u64>(field, order),
             );
-            fruits = searcher.search(&main, &multi)?;
+            fruits = searcher.search(main, &multi)?;
             page = top
                 .extract(&mut fruits)
                 .into_iter()
@@ -572,7 +581,7 @@ pub fn run(
                     .and_offset(offset)
                     .order_by_fast_field::<f64>("rating", Order::Desc),
             );
-            fruits = searcher.search(&main, &multi)?;
+            fruits = searcher.search(main, &multi)?;
             page = top
                 .extract(&mut fruits)
                 .into_iter()
@@ -580,12 +589,54 @@ pub fn run(
                 .collect();
         }
     }
-    let total = count.extract(&mut fruits) as u64;
-    let mut facet_counts: HashMap<Group, Vec<(String, u64)>> = HashMap::new();
+    let mut facets = HashMap::new();
     for (group, handle) in facet_handles {
-        facet_counts.insert(group, children(&handle.extract(&mut fruits)));
+        facets.insert(group, children(&handle.extract(&mut fruits)));
     }
-    let main_tally = tally.extract(&mut fruits);
+    Ok(MainPass {
+        total: count.extract(&mut fruits) as u64,
+        page,
+        facets,
+        tally: tally.extract(&mut fruits),
+    })
+}
+
+/// Runs `request` over `live`. Synchronous and CPU-bound.
+pub fn run(
+    live: &Live,
+    labels: &Labels,
+    request: &SearchRequest,
+    base: &Base,
+) -> tantivy::Result<SearchResults> {
+    let f = &live.fields;
+    let filters = &request.filters;
+    let searcher = live.reader.searcher();
+    let (mut base_query, words): (Box<dyn Query>, &[Word]) = match base {
+        Base::Words(words) => (text_query(f, &searcher, words, true), words),
+        Base::Ranked(ranked) => (
+            Box::new(TermSetQuery::new(
+                ranked.iter().map(|(id, _)| Term::from_field_u64(f.id, *id)),
+            )),
+            &[],
+        ),
+    };
+    let pass = |base_query: &dyn Query| {
+        let main = and(base_query.box_clone(), filters.clauses(f, None));
+        main_pass(live, &searcher, request, base, &*main)
+    };
+    let mut main = pass(&*base_query)?;
+    // No product has every word: any word will do.
+    let relaxed = main.total == 0 && words.len() > 1;
+    if relaxed {
+        base_query = text_query(f, &searcher, words, false);
+        main = pass(&*base_query)?;
+    }
+    let MainPass {
+        total,
+        page,
+        facets: mut facet_counts,
+        tally: main_tally,
+    } = main;
 
     // A pass per facet whose filter is set, without that filter.
     for (group, field) in [
@@ -728,7 +779,10 @@ pub fn text_ranked(
     let searcher = live.reader.searcher();
     let mut hits = Vec::new();
     for all in [true, false] {
-        let query = and(text_query(f, words, all), filters.clauses(f, None));
+        let query = and(
+            text_query(f, &searcher, words, all),
+            filters.clauses(f, None),
+        );
         hits = searcher.search(&query, &TopDocs::with_limit(k))?;
         if !hits.is_empty() || words.len() < 2 {
             break;
@@ -745,4 +799,50 @@ pub fn text_ranked(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::document::sample;
+
+    fn search(live: &Live, q: &str) -> SearchResults {
+        let request = SearchRequest::parse(SearchParams {
+            q: Some(q.into()),
+            ..SearchParams::default()
+        })
+        .unwrap();
+        run(live, &Labels::default(), &request, &Base::Words(words(q))).unwrap()
+    }
+
+    fn titles(results: &SearchResults) -> Vec<&str> {
+        results
+            .items
+            .iter()
+            .map(|h| h.product.title.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn known_words_match_as_typed_and_unknown_ones_loosely() {
+        let (live, mut writer) = Live::create().unwrap();
+        let docs = [
+            sample(1, "shirts", 3_000, "White oxford shirt", &[]),
+            sample(2, "shorts", 2_000, "Navy cotton short", &[]),
+        ];
+        live.replace(&mut writer, &[], &docs).unwrap();
+        live.commit(&mut writer).unwrap();
+        // "short" is one edit from "shirt", and both are catalog words.
+        assert_eq!(titles(&search(&live, "shirt")), ["White oxford shirt"]);
+        assert_eq!(titles(&search(&live, "short")), ["Navy cotton short"]);
+        // No product has "shrit": it is a typo of "shirt".
+        assert_eq!(titles(&search(&live, "shrit")), ["White oxford shirt"]);
+        // No product has both words: either will do.
+        let either = search(&live, "oxford short");
+        assert!(either.relaxed);
+        assert_eq!(either.total, 2);
+        let both = search(&live, "white oxford");
+        assert!(!both.relaxed);
+        assert_eq!(titles(&both), ["White oxford shirt"]);
+    }
 }

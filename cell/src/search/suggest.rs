@@ -85,14 +85,14 @@ pub fn suggest(
         }
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
     }
+    let searcher = live.reader.searcher();
     for word in &all {
-        clauses.push((Occur::Must, word_query(f, word)));
+        clauses.push((Occur::Must, word_query(f, &searcher, word)));
     }
     if clauses.is_empty() {
         out.truncate(limit);
         return Ok(out);
     }
-    let searcher = live.reader.searcher();
     let room = limit.saturating_sub(out.len()).max(1);
     let hits = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(room))?;
     for (_, address) in hits {

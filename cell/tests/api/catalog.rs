@@ -331,6 +331,16 @@ async fn the_shelf_answers_lists_as_the_sql_does() {
             });
         }
         p.published = draw.below(10) != 0;
+        // A product page shows every image and attribute.
+        p.images.push(Image {
+            url: format!("/images/{id}-back.jpg"),
+            alt: format!("p-{id}, back"),
+        });
+        p.attributes
+            .insert("material".into(), draw.one(&["cotton", "wool"]).into());
+        if draw.below(2) == 0 {
+            p.variants[0].compare_at_minor = Some(p.variants[0].price_minor + 1_000);
+        }
         cell::catalog::apply::upsert(&mut tx, &p, None)
             .await
             .map_err(|e| e.to_string())
@@ -348,12 +358,19 @@ async fn the_shelf_answers_lists_as_the_sql_does() {
     invalidate(&app).await;
     // Written behind the consumer's back: the shelf is behind until the
     // indexer reads the read model again.
-    let before = answered_by_shelf(&app).await;
+    let before = answered_by_shelf(&app, "lists").await;
+    let pages_before = answered_by_shelf(&app, "product_pages").await;
     list(&app, "").await;
+    app.get("/api/products/p-1").await;
     assert_eq!(
-        answered_by_shelf(&app).await,
+        answered_by_shelf(&app, "lists").await,
         before,
         "a stale shelf stays out"
+    );
+    assert_eq!(
+        answered_by_shelf(&app, "product_pages").await,
+        pages_before,
+        "a stale shelf stays out of product pages too"
     );
     let (_, rebuilt) = app.rebuild_search().await;
     assert!(rebuilt["products"].as_u64().unwrap() > 150);
@@ -426,11 +443,13 @@ async fn the_shelf_answers_lists_as_the_sql_does() {
         }
     }
     assert!(
-        answered_by_shelf(&app).await >= before + pages,
+        answered_by_shelf(&app, "lists").await >= before + pages,
         "every page came from the shelf"
     );
-    // Product pages take each variant's stock from the shelf too.
-    for id in (1..=240u64).step_by(7) {
+    // Product pages come from the shelf too, each variant's stock with them.
+    let mut asked = 0;
+    for id in (1..=240u64).step_by(7).chain([9_999]) {
+        asked += 1;
         let slug = format!("p-{id}");
         let response = app.get(&format!("/api/products/{slug}")).await;
         let expected = match sql.detail(&slug).await {
@@ -443,15 +462,21 @@ async fn the_shelf_answers_lists_as_the_sql_does() {
         let answered: Value = response.json().await.unwrap();
         assert_eq!(answered, expected, "GET /api/products/{slug}");
     }
+    assert_eq!(
+        answered_by_shelf(&app, "product_pages").await,
+        pages_before + asked,
+        "every product page came from the shelf, the unknown one too"
+    );
     app.begin_shutdown().await.unwrap().unwrap();
 }
 
-/// `cellwear_catalog_lists_total{answered_by="shelf"}`.
-async fn answered_by_shelf(app: &TestApp) -> u64 {
+/// `cellwear_catalog_{what}_total{answered_by="shelf"}`.
+async fn answered_by_shelf(app: &TestApp, what: &str) -> u64 {
     let metrics = app.get("/metrics").await.text().await.unwrap();
+    let series = format!("cellwear_catalog_{what}_total{{answered_by=\"shelf\"}}");
     metrics
         .lines()
-        .find(|l| l.starts_with("cellwear_catalog_lists_total{answered_by=\"shelf\"}"))
+        .find(|l| l.starts_with(&series))
         .and_then(|l| l.rsplit(' ').next())
         .map_or(0, |n| n.parse().unwrap())
 }
