@@ -25,7 +25,7 @@ use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use wire::catalog::{ProductDetail, ProductPage, ProductSummary};
+use wire::catalog::{ProductDetail, ProductSummary};
 
 use super::ProductsError;
 use super::cache::Cache;
@@ -276,10 +276,12 @@ impl Stock {
         Some(Some((entry.page.clone(), Held::of_entry(entry))))
     }
 
-    /// The page `list` asks for, as the SQL would give it.
-    pub fn page(&self, list: &List) -> Result<ProductPage, ProductsError> {
+    /// The page `list` asks for, as the SQL would give it (the shelf
+    /// answers with [`Stock::page_json`]; tests read pages back with this).
+    #[cfg(test)]
+    fn page(&self, list: &List) -> Result<wire::catalog::ProductPage, ProductsError> {
         let (found, next_cursor) = self.found(list)?;
-        Ok(ProductPage {
+        Ok(wire::catalog::ProductPage {
             items: found.iter().map(|e| e.summary.clone()).collect(),
             next_cursor,
         })
@@ -287,7 +289,7 @@ impl Stock {
 
     /// The same page as JSON, written from the shelf's own summaries.
     pub fn page_json(&self, list: &List) -> Result<Vec<u8>, ProductsError> {
-        /// [`ProductPage`], borrowing its items.
+        /// [`wire::catalog::ProductPage`], borrowing its items.
         #[derive(serde::Serialize)]
         struct Borrowed<'a> {
             items: Vec<&'a ProductSummary>,
@@ -522,7 +524,7 @@ mod tests {
         List::parse(serde_urlencoded::from_str(query).unwrap()).unwrap()
     }
 
-    fn ids(page: &ProductPage) -> Vec<u64> {
+    fn ids(page: &wire::catalog::ProductPage) -> Vec<u64> {
         page.items.iter().map(|i| i.id).collect()
     }
 

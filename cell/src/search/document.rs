@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{MySql, MySqlPool, QueryBuilder, Row};
-use wire::catalog::{Image, Named, ProductDetail, ProductSummary, Rating, VariantView};
+use wire::catalog::{Image, Named, ProductDetail, ProductSummary, VariantView};
 
 /// A variant's size, colour, price and this cell's stock of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,10 +57,7 @@ impl ProductDoc {
             tags: self.tags.clone(),
             images: self.images.clone(),
             attributes: self.attributes.clone(),
-            rating: Rating {
-                average: s.rating.average,
-                count: s.rating.count,
-            },
+            rating: s.rating,
             variants: self
                 .variants
                 .iter()
@@ -227,7 +224,7 @@ pub(crate) fn sample(
             currency: "GBP".into(),
             compare_at_minor: None,
             image: None,
-            rating: Rating {
+            rating: wire::catalog::Rating {
                 average: (id % 3) as f32,
                 count: 1,
             },
