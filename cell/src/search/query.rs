@@ -5,20 +5,23 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use tantivy::collector::{
     Collector, Count, FacetCollector, MultiCollector, SegmentCollector, TopDocs,
 };
 use tantivy::columnar::ColumnValues;
+use tantivy::index::SegmentId;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
-    TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, EnableScoring, Explanation, FuzzyTermQuery, Occur, Query,
+    RangeQuery, Scorer, TermQuery, TermSetQuery, Weight,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
-    DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+    DocAddress, DocId, DocSet, Order, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED,
+    TantivyDocument, Term,
 };
 use wire::catalog::ProductSummary;
 use wire::search::{
@@ -401,6 +404,137 @@ pub fn text_query(f: &Fields, searcher: &Searcher, words: &[Word], all: bool) ->
     ))
 }
 
+/// The documents a query matched, with their scores, found once per search
+/// and kept per segment in document order. The main pass and each facet's
+/// pass without its own filter intersect their filters with this list
+/// instead of matching the words against the index again: a search with
+/// two filters set matched its words three times before.
+#[derive(Debug, Clone)]
+struct Matched {
+    segments: Arc<HashMap<SegmentId, Arc<[(DocId, Score)]>>>,
+}
+
+impl Matched {
+    fn gather(searcher: &Searcher, query: &dyn Query) -> tantivy::Result<Self> {
+        let segments = searcher.search(query, &Gather)?;
+        Ok(Self {
+            segments: Arc::new(segments.into_iter().collect()),
+        })
+    }
+}
+
+impl Query for Matched {
+    fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Weight for Matched {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let docs = self
+            .segments
+            .get(&reader.segment_id())
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new()));
+        Ok(Box::new(MatchedDocs { docs, at: 0, boost }))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} was not matched"
+            )));
+        }
+        Ok(Explanation::new("matched by the words", scorer.score()))
+    }
+}
+
+/// One segment's matched documents as a scorer: `seek` is a binary search,
+/// so an intersection led by a narrow filter skips through it.
+struct MatchedDocs {
+    docs: Arc<[(DocId, Score)]>,
+    at: usize,
+    boost: Score,
+}
+
+impl DocSet for MatchedDocs {
+    fn advance(&mut self) -> DocId {
+        self.at = (self.at + 1).min(self.docs.len());
+        self.doc()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        let rest = self.docs.get(self.at..).unwrap_or_default();
+        self.at += rest.partition_point(|(doc, _)| *doc < target);
+        self.doc()
+    }
+
+    fn doc(&self) -> DocId {
+        self.docs.get(self.at).map_or(TERMINATED, |(doc, _)| *doc)
+    }
+
+    fn size_hint(&self) -> u32 {
+        u32::try_from(self.docs.len() - self.at).unwrap_or(u32::MAX)
+    }
+}
+
+impl Scorer for MatchedDocs {
+    fn score(&mut self) -> Score {
+        self.docs
+            .get(self.at)
+            .map_or(0.0, |(_, score)| score * self.boost)
+    }
+}
+
+/// Collects every matched document and its score, per segment.
+struct Gather;
+
+type Gathered = Vec<(SegmentId, Arc<[(DocId, Score)]>)>;
+
+struct GatherSegment {
+    segment: SegmentId,
+    docs: Vec<(DocId, Score)>,
+}
+
+impl Collector for Gather {
+    type Fruit = Gathered;
+    type Child = GatherSegment;
+
+    fn for_segment(
+        &self,
+        _segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<GatherSegment> {
+        Ok(GatherSegment {
+            segment: reader.segment_id(),
+            docs: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Gathered>) -> tantivy::Result<Gathered> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for GatherSegment {
+    type Fruit = Gathered;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.docs.push((doc, score));
+    }
+
+    fn harvest(mut self) -> Gathered {
+        // Scorers hand documents over in order; the binary search relies on it.
+        self.docs.sort_unstable_by_key(|(doc, _)| *doc);
+        vec![(self.segment, self.docs.into())]
+    }
+}
+
 fn and(base: Box<dyn Query>, mut clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     if clauses.is_empty() {
         return base;
@@ -611,8 +745,12 @@ pub fn run(
     let f = &live.fields;
     let filters = &request.filters;
     let searcher = live.reader.searcher();
+    let matched = |query: Box<dyn Query>| -> tantivy::Result<Box<dyn Query>> {
+        Ok(Box::new(Matched::gather(&searcher, &*query)?))
+    };
     let (mut base_query, words): (Box<dyn Query>, &[Word]) = match base {
-        Base::Words(words) => (text_query(f, &searcher, words, true), words),
+        Base::Words(words) if words.is_empty() => (Box::new(AllQuery), words),
+        Base::Words(words) => (matched(text_query(f, &searcher, words, true))?, words),
         Base::Ranked(ranked) => (
             Box::new(TermSetQuery::new(
                 ranked.iter().map(|(id, _)| Term::from_field_u64(f.id, *id)),
@@ -628,7 +766,7 @@ pub fn run(
     // No product has every word: any word will do.
     let relaxed = main.total == 0 && words.len() > 1;
     if relaxed {
-        base_query = text_query(f, &searcher, words, false);
+        base_query = matched(text_query(f, &searcher, words, false))?;
         main = pass(&*base_query)?;
     }
     let MainPass {
@@ -804,7 +942,7 @@ pub fn text_ranked(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::document::sample;
+    use crate::search::document::{ProductDoc, sample};
 
     fn search(live: &Live, q: &str) -> SearchResults {
         let request = SearchRequest::parse(SearchParams {
@@ -821,6 +959,71 @@ mod tests {
             .iter()
             .map(|h| h.product.title.as_str())
             .collect()
+    }
+
+    #[test]
+    fn matched_words_filter_and_score_as_the_words_themselves() {
+        let (live, mut writer) = Live::create().unwrap();
+        let titles = [
+            "Navy wool blazer",
+            "Navy cotton shirt",
+            "Grey wool trousers",
+            "Navy wool coat with a navy lining",
+            "White linen shirt",
+        ];
+        // Three commits make three segments; the last one replaces products
+        // of the first two, leaving deleted documents behind in them.
+        for (batch, ids) in [(0, 1..=12), (1, 13..=24), (2, 4..=8)] {
+            let docs: Vec<ProductDoc> = ids
+                .clone()
+                .map(|id| {
+                    let title = titles[(id as usize + batch) % titles.len()];
+                    sample(id, "jackets", 1_000 * id as i64, title, &[])
+                })
+                .collect();
+            let replaced: Vec<u64> = if batch == 2 { ids.collect() } else { vec![] };
+            live.replace(&mut writer, &replaced, &docs).unwrap();
+            live.commit(&mut writer).unwrap();
+        }
+        let searcher = live.reader.searcher();
+        assert_eq!(searcher.segment_readers().len(), 3);
+        let f = &live.fields;
+        let filter_sets = [
+            Filters::default(),
+            Filters {
+                in_stock: true,
+                ..Filters::default()
+            },
+            Filters {
+                min_price: Some(3_000),
+                max_price: Some(15_000),
+                ..Filters::default()
+            },
+        ];
+        let hits = |query: &dyn Query| {
+            let (count, top) = searcher
+                .search(query, &(Count, TopDocs::with_limit(50)))
+                .unwrap();
+            let mut top: Vec<(DocAddress, f32)> = top.into_iter().map(|(s, a)| (a, s)).collect();
+            top.sort_by_key(|(a, _)| *a);
+            (count, top)
+        };
+        for q in ["navy", "wool", "navy wool", "shirt linen", "tweed"] {
+            for all in [true, false] {
+                let text = text_query(f, &searcher, &words(q), all);
+                let matched = Matched::gather(&searcher, &*text).unwrap();
+                for filters in &filter_sets {
+                    let direct = hits(&*and(text.box_clone(), filters.clauses(f, None)));
+                    let through = hits(&*and(Box::new(matched.clone()), filters.clauses(f, None)));
+                    assert_eq!(direct.0, through.0, "{q} {all} {filters:?}");
+                    assert_eq!(direct.1.len(), through.1.len(), "{q} {all} {filters:?}");
+                    for ((a, x), (b, y)) in direct.1.iter().zip(&through.1) {
+                        assert_eq!(a, b, "{q} {all} {filters:?}");
+                        assert!((x - y).abs() < 1e-4, "{q}: score {x} against {y}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

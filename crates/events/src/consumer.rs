@@ -207,16 +207,26 @@ impl Consumer {
         let mut workers = JoinSet::new();
         let mut lag_measured = Instant::now();
         loop {
+            // The lag is measured on a timer too, not only when a message
+            // comes: once a partition has been read to its end no message
+            // comes, and the gauge would keep whatever it last read while
+            // the flood was still arriving (seen: 320 on a cell that had
+            // applied every event). Dropping `recv` on the timer loses
+            // nothing: a message leaves librdkafka's queue only when it is
+            // returned.
+            let until_measured = settings.lag_interval.saturating_sub(lag_measured.elapsed());
             let message = tokio::select! {
                 _ = shutdown.changed() => break,
-                message = consumer.recv() => message,
+                _ = tokio::time::sleep(until_measured) => None,
+                message = consumer.recv() => Some(message),
             };
             match message {
-                Err(error) => {
+                None => {}
+                Some(Err(error)) => {
                     tracing::warn!(group = %settings.group, %error, "receiving failed; retrying");
                     tokio::time::sleep(settings.backoff_min).await;
                 }
-                Ok(message) => {
+                Some(Ok(message)) => {
                     let message = message.detach();
                     let queue = queues
                         .entry((message.topic().to_owned(), message.partition()))
@@ -571,9 +581,29 @@ impl Consumer {
             let Ok(positions) = consumer.position() else {
                 return;
             };
+            // A partition not read from since it was assigned (a restarted
+            // service with nothing new to read) has no position yet: its
+            // committed offset is where reading would start.
+            let unread = positions
+                .elements()
+                .iter()
+                .any(|e| !matches!(e.offset(), Offset::Offset(_)));
+            let committed = if unread {
+                consumer.committed(Duration::from_secs(1)).ok()
+            } else {
+                None
+            };
             for element in positions.elements() {
-                let Offset::Offset(position) = element.offset() else {
-                    continue;
+                let position = match element.offset() {
+                    Offset::Offset(position) => position,
+                    _ => match committed
+                        .as_ref()
+                        .and_then(|c| c.find_partition(element.topic(), element.partition()))
+                        .map(|e| e.offset())
+                    {
+                        Some(Offset::Offset(position)) => position,
+                        _ => continue,
+                    },
                 };
                 if let Ok((_, high)) = consumer.fetch_watermarks(
                     element.topic(),

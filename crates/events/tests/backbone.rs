@@ -188,6 +188,7 @@ impl Backbone {
         settings.backoff_min = Duration::from_millis(20);
         settings.backoff_max = Duration::from_millis(100);
         settings.max_attempts = max_attempts;
+        settings.lag_interval = LAG_INTERVAL;
         let registry = prometheus::Registry::new();
         let metrics = EventMetrics::new(&registry).unwrap();
         let mut consumer =
@@ -239,6 +240,33 @@ impl RunningConsumer {
         self.task.await.unwrap().unwrap();
         self.registry
     }
+}
+
+/// How often the test consumers measure their lag.
+const LAG_INTERVAL: Duration = Duration::from_millis(300);
+
+/// Each partition's `events_consumer_lag`, as (partition, lag).
+fn lags(registry: &prometheus::Registry) -> Vec<(String, i64)> {
+    registry
+        .gather()
+        .iter()
+        .filter(|family| family.name() == "events_consumer_lag")
+        .flat_map(|family| {
+            family
+                .get_metric()
+                .iter()
+                .map(|m| {
+                    let partition = m
+                        .get_label()
+                        .iter()
+                        .find(|l| l.name() == "partition")
+                        .map(|l| l.value().to_owned())
+                        .unwrap_or_default();
+                    (partition, m.get_gauge().get_value() as i64)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 fn counter(registry: &prometheus::Registry, name: &str) -> u64 {
@@ -729,6 +757,51 @@ async fn a_restarted_consumer_resumes_from_its_committed_offset() {
         0,
         "the restarted consumer re-read committed events"
     );
+    let _ = stop.send(true);
+    task.await.unwrap();
+}
+
+/// Once a consumer has read a partition to its end no message comes to
+/// measure the lag on, so it is measured on a timer: a benchmark waiting for
+/// the lag to reach 0 once waited forever on a cell that had applied every
+/// event, its gauge stuck at what it read mid-flood.
+#[tokio::test]
+async fn the_lag_reads_zero_once_every_event_is_read() {
+    let backbone = backbone(2).await;
+    let group = testkit::unique("group-");
+    for sequence in 0..20 {
+        backbone
+            .write(&format!("k{sequence}"), sequence, true)
+            .await;
+    }
+    let (_relay, stop, task) = backbone.relay();
+    backbone.wait_all_sent().await;
+    let consumer = backbone.consumer(&group, Counter::new("lag"));
+    backbone.wait_effect("lag", 20).await;
+    // Nothing more arrives; a few intervals later both partitions read 0.
+    tokio::time::sleep(LAG_INTERVAL * 4).await;
+    let registry = consumer.stop().await;
+
+    let read = lags(&registry);
+    assert_eq!(
+        read.len(),
+        2,
+        "a partition's lag was never measured: {read:?}"
+    );
+    assert!(read.iter().all(|(_, lag)| *lag == 0), "{read:?}");
+
+    // Restarted with nothing new to read, it has no read position: the
+    // lag comes from the committed offsets.
+    let consumer = backbone.consumer(&group, Counter::new("lag"));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let registry = consumer.stop().await;
+    let read = lags(&registry);
+    assert_eq!(
+        read.len(),
+        2,
+        "a restarted consumer measured no lag: {read:?}"
+    );
+    assert!(read.iter().all(|(_, lag)| *lag == 0), "{read:?}");
     let _ = stop.send(true);
     task.await.unwrap();
 }
