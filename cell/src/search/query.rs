@@ -409,9 +409,12 @@ pub fn text_query(f: &Fields, searcher: &Searcher, words: &[Word], all: bool) ->
 /// pass without its own filter intersect their filters with this list
 /// instead of matching the words against the index again: a search with
 /// two filters set matched its words three times before.
+/// One segment's matched documents and their scores, in document order.
+type SegmentHits = Arc<[(DocId, Score)]>;
+
 #[derive(Debug, Clone)]
 struct Matched {
-    segments: Arc<HashMap<SegmentId, Arc<[(DocId, Score)]>>>,
+    segments: Arc<HashMap<SegmentId, SegmentHits>>,
 }
 
 impl Matched {
@@ -453,7 +456,7 @@ impl Weight for Matched {
 /// One segment's matched documents as a scorer: `seek` is a binary search,
 /// so an intersection led by a narrow filter skips through it.
 struct MatchedDocs {
-    docs: Arc<[(DocId, Score)]>,
+    docs: SegmentHits,
     at: usize,
     boost: Score,
 }
@@ -490,7 +493,7 @@ impl Scorer for MatchedDocs {
 /// Collects every matched document and its score, per segment.
 struct Gather;
 
-type Gathered = Vec<(SegmentId, Arc<[(DocId, Score)]>)>;
+type Gathered = Vec<(SegmentId, SegmentHits)>;
 
 struct GatherSegment {
     segment: SegmentId,
