@@ -404,14 +404,14 @@ pub fn text_query(f: &Fields, searcher: &Searcher, words: &[Word], all: bool) ->
     ))
 }
 
+/// One segment's matched documents and their scores, in document order.
+type SegmentHits = Arc<[(DocId, Score)]>;
+
 /// The documents a query matched, with their scores, found once per search
 /// and kept per segment in document order. The main pass and each facet's
 /// pass without its own filter intersect their filters with this list
 /// instead of matching the words against the index again: a search with
 /// two filters set matched its words three times before.
-/// One segment's matched documents and their scores, in document order.
-type SegmentHits = Arc<[(DocId, Score)]>;
-
 #[derive(Debug, Clone)]
 struct Matched {
     segments: Arc<HashMap<SegmentId, SegmentHits>>,
