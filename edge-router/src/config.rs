@@ -44,6 +44,10 @@ pub struct EdgeSettings {
     pub topology: PathBuf,
     pub static_dir: PathBuf,
     pub threads: usize,
+    /// Whether idle worker threads take tasks queued on busy ones (one
+    /// multi-threaded runtime) rather than each thread serving the
+    /// connections it was handed (a single-threaded runtime per thread).
+    pub work_stealing: bool,
     pub grace_period_s: u64,
     pub graceful_shutdown_timeout_s: u64,
     pub upstream_connect_timeout_ms: u64,

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::Bytes;
+use http::HeaderValue;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::*;
 use pingora::proxy::FailToProxy;
@@ -45,7 +46,8 @@ pub struct EdgeProxy {
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub secure_cookies: bool,
-    pub content_security_policy: Arc<str>,
+    /// Checked when the config was (`edge.content_security_policy`).
+    pub content_security_policy: HeaderValue,
     pub max_body_bytes: u64,
     pub per_ip: RateLimiter<IpAddr>,
     pub per_shopper: RateLimiter<ShopperKey>,
@@ -74,7 +76,7 @@ pub struct RequestContext {
     /// access token is at hand — reaches the account's cell.
     signing_in: Option<ShopperKey>,
     upstream_failed: bool,
-    content_security_policy: Arc<str>,
+    content_security_policy: HeaderValue,
 }
 
 impl RequestContext {
@@ -687,15 +689,21 @@ async fn respond_json(
 }
 
 /// The headers every answer of the shop carries, proxied or the edge's own.
-fn security_headers(header: &mut ResponseHeader, content_security_policy: &str) -> Result<()> {
-    header.insert_header(
-        "strict-transport-security",
-        "max-age=31536000; includeSubDomains",
-    )?;
-    header.insert_header("content-security-policy", content_security_policy)?;
-    header.insert_header("x-content-type-options", "nosniff")?;
-    header.insert_header("referrer-policy", "strict-origin-when-cross-origin")?;
-    header.insert_header("x-frame-options", "DENY")?;
+/// Their values are made once (a `&str` would be copied and checked again
+/// on every response).
+fn security_headers(
+    header: &mut ResponseHeader,
+    content_security_policy: &HeaderValue,
+) -> Result<()> {
+    const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+    const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+    const REFERRER: HeaderValue = HeaderValue::from_static("strict-origin-when-cross-origin");
+    const DENY: HeaderValue = HeaderValue::from_static("DENY");
+    header.insert_header("strict-transport-security", HSTS)?;
+    header.insert_header("content-security-policy", content_security_policy.clone())?;
+    header.insert_header("x-content-type-options", NOSNIFF)?;
+    header.insert_header("referrer-policy", REFERRER)?;
+    header.insert_header("x-frame-options", DENY)?;
     Ok(())
 }
 

@@ -103,7 +103,8 @@ pub fn prepare(config: &Config) -> anyhow::Result<(EdgeProxy, TableRefresh, Heal
         connect_timeout: Duration::from_millis(edge.upstream_connect_timeout_ms),
         read_timeout: Duration::from_millis(edge.upstream_read_timeout_ms),
         secure_cookies: edge.secure_cookies,
-        content_security_policy: edge.content_security_policy.clone().into(),
+        content_security_policy: http::HeaderValue::from_str(&edge.content_security_policy)
+            .context("edge.content_security_policy: not a valid header value")?,
         max_body_bytes: edge.max_body_bytes,
         per_ip: RateLimiter::new(
             edge.rate_limit_per_ip,
@@ -167,6 +168,7 @@ pub fn run(config: &Config, proxy: EdgeProxy, refresh: TableRefresh, checks: Hea
     let edge = &config.edge;
     let conf = ServerConf {
         threads: edge.threads,
+        work_stealing: edge.work_stealing,
         grace_period_seconds: Some(edge.grace_period_s),
         graceful_shutdown_timeout_seconds: Some(edge.graceful_shutdown_timeout_s),
         ..ServerConf::default()

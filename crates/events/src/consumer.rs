@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
@@ -25,6 +25,7 @@ use sqlx::MySqlPool;
 use sqlx::mysql::MySqlConnection;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
 use tracing::Instrument;
 use wire::events::EventPayload;
 
@@ -205,28 +206,32 @@ impl Consumer {
         tracing::info!(group = %settings.group, topics = ?topics, "consumer started");
         let mut queues: HashMap<(String, i32), mpsc::Sender<OwnedMessage>> = HashMap::new();
         let mut workers = JoinSet::new();
-        let mut lag_measured = Instant::now();
+        // The lag is measured on a timer, not when a message comes: once a
+        // partition has been read to its end no message comes, and the gauge
+        // would keep whatever it last read while the flood was still
+        // arriving (seen: 320 on a cell that had applied every event).
+        // Dropping `recv` on a tick loses nothing: a message leaves
+        // librdkafka's queue only when it is returned.
+        let mut measure = tokio::time::interval(settings.lag_interval);
+        measure.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // An interval's first tick is at once; the first reading is due one
+        // interval in, once the group has handed out its partitions.
+        measure.reset();
         loop {
-            // The lag is measured on a timer too, not only when a message
-            // comes: once a partition has been read to its end no message
-            // comes, and the gauge would keep whatever it last read while
-            // the flood was still arriving (seen: 320 on a cell that had
-            // applied every event). Dropping `recv` on the timer loses
-            // nothing: a message leaves librdkafka's queue only when it is
-            // returned.
-            let until_measured = settings.lag_interval.saturating_sub(lag_measured.elapsed());
             let message = tokio::select! {
                 _ = shutdown.changed() => break,
-                _ = tokio::time::sleep(until_measured) => None,
-                message = consumer.recv() => Some(message),
+                _ = measure.tick() => {
+                    this.measure_lag(&consumer).await;
+                    continue;
+                }
+                message = consumer.recv() => message,
             };
             match message {
-                None => {}
-                Some(Err(error)) => {
+                Err(error) => {
                     tracing::warn!(group = %settings.group, %error, "receiving failed; retrying");
                     tokio::time::sleep(settings.backoff_min).await;
                 }
-                Some(Ok(message)) => {
+                Ok(message) => {
                     let message = message.detach();
                     let queue = queues
                         .entry((message.topic().to_owned(), message.partition()))
@@ -248,10 +253,6 @@ impl Consumer {
                         break;
                     }
                 }
-            }
-            if lag_measured.elapsed() >= settings.lag_interval {
-                this.measure_lag(&consumer).await;
-                lag_measured = Instant::now();
             }
         }
         drop(queues);

@@ -245,6 +245,13 @@ impl RunningConsumer {
 /// How often the test consumers measure their lag.
 const LAG_INTERVAL: Duration = Duration::from_millis(300);
 
+/// Every one of `partitions` partitions has a lag reading, and each is 0.
+fn assert_lags_zero(registry: &prometheus::Registry, partitions: usize, missing: &str) {
+    let read = lags(registry);
+    assert_eq!(read.len(), partitions, "{missing}: {read:?}");
+    assert!(read.iter().all(|(_, lag)| *lag == 0), "{read:?}");
+}
+
 /// Each partition's `events_consumer_lag`, as (partition, lag).
 fn lags(registry: &prometheus::Registry) -> Vec<(String, i64)> {
     registry
@@ -782,26 +789,14 @@ async fn the_lag_reads_zero_once_every_event_is_read() {
     tokio::time::sleep(LAG_INTERVAL * 4).await;
     let registry = consumer.stop().await;
 
-    let read = lags(&registry);
-    assert_eq!(
-        read.len(),
-        2,
-        "a partition's lag was never measured: {read:?}"
-    );
-    assert!(read.iter().all(|(_, lag)| *lag == 0), "{read:?}");
+    assert_lags_zero(&registry, 2, "a partition's lag was never measured");
 
     // Restarted with nothing new to read, it has no read position: the
     // lag comes from the committed offsets.
     let consumer = backbone.consumer(&group, Counter::new("lag"));
     tokio::time::sleep(Duration::from_secs(4)).await;
     let registry = consumer.stop().await;
-    let read = lags(&registry);
-    assert_eq!(
-        read.len(),
-        2,
-        "a restarted consumer measured no lag: {read:?}"
-    );
-    assert!(read.iter().all(|(_, lag)| *lag == 0), "{read:?}");
+    assert_lags_zero(&registry, 2, "a restarted consumer measured no lag");
     let _ = stop.send(true);
     task.await.unwrap();
 }
