@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::Bytes;
-use http::HeaderValue;
+use http::{HeaderValue, StatusCode};
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::*;
 use pingora::proxy::FailToProxy;
@@ -335,20 +335,21 @@ impl ProxyHttp for EdgeProxy {
         _error: Option<&Error>,
         ctx: &mut RequestContext,
     ) {
-        let status = session
-            .response_written()
-            .map(|response| response.status.as_u16())
-            .unwrap_or(0);
+        let status = session.response_written().map(|response| response.status);
         let elapsed = ctx.started.elapsed();
-        self.metrics
-            .observe(ctx.target(), status, elapsed, ctx.upstream_failed);
+        self.metrics.observe(
+            ctx.target(),
+            status.as_ref().map_or("0", StatusCode::as_str),
+            elapsed,
+            ctx.upstream_failed,
+        );
         let request = session.req_header();
         tracing::info!(
             request_id = %ctx.request_id,
             trace_id = %ctx.trace.trace_id(),
             http.method = %request.method,
             http.path = request.uri.path(),
-            http.status = status,
+            http.status = status.map_or(0, |status| status.as_u16()),
             target = ctx.target(),
             duration_ms = elapsed.as_secs_f64() * 1000.0,
             "request finished"

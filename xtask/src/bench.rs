@@ -81,8 +81,9 @@ pub enum BenchTarget {
     },
     /// The edge against nginx (`hash $cookie_sk consistent` over the same
     /// cells) and straight to a cell: the same wrk load through each, for
-    /// throughput and for latency. Needs the local stack running (`cargo
-    /// xtask up --detach`); installs wrk and nginx from Debian if missing.
+    /// throughput and for latency, with each proxy's CPU time per request.
+    /// Needs the local stack running (`cargo xtask up --detach`), or
+    /// `--stand-in`; installs wrk and nginx from Debian if missing.
     Edge {
         /// Connections of the throughput load.
         #[arg(long, default_value_t = 64)]
@@ -106,6 +107,12 @@ pub enum BenchTarget {
         /// The cell path asked for.
         #[arg(long, default_value = "/api/categories")]
         path: String,
+        /// In front of three stand-in cells (nginx answering a fixed JSON
+        /// document) instead of the stack's: the proxies' own cost, with the
+        /// proxies pinned to one core; needs no stack. Writes
+        /// target/reports/bench-edge-stand-in.json.
+        #[arg(long)]
+        stand_in: bool,
     },
 }
 
@@ -133,6 +140,7 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
             duration_s,
             rounds,
             path,
+            stand_in,
         } => bench_edge::run(&bench_edge::EdgeBench {
             connections,
             latency_connections,
@@ -141,6 +149,7 @@ pub fn run(target: BenchTarget) -> anyhow::Result<()> {
             duration_s,
             rounds,
             path,
+            stand_in,
         }),
         BenchTarget::Checkout {
             concurrency,

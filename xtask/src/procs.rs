@@ -104,6 +104,10 @@ impl Managed {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn stop(mut self, timeout: Duration) {
         stop_pid(self.child.id(), &self.name, timeout);
         let _ = self.child.wait();
