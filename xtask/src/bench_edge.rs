@@ -24,6 +24,7 @@
 //! stand-in to the others (`taskset`), and the report goes to
 //! target/reports/bench-edge-stand-in.json.
 
+use std::ffi::OsStr;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -466,11 +467,11 @@ fn wrk(load: &Load<'_>, server: Option<u32>) -> anyhow::Result<Run> {
 }
 
 /// `program`, run on `cpus` when given.
-fn pinned(program: &str, cpus: Option<&str>) -> Command {
+fn pinned(program: impl AsRef<OsStr>, cpus: Option<&str>) -> Command {
     match cpus {
         Some(cpus) => {
             let mut command = Command::new("taskset");
-            command.args(["-c", cpus, program]);
+            command.args(["-c", cpus]).arg(program);
             command
         }
         None => Command::new(program),
@@ -649,7 +650,7 @@ fn start_edge(upstream: &Upstream, workers: u32, cores: &Cores) -> anyhow::Resul
     ));
     let edge = Listening::start(
         "edge",
-        pinned(&binary.to_string_lossy(), cores.proxies.as_deref())
+        pinned(&binary, cores.proxies.as_deref())
             .current_dir(&root)
             .env("EDGE__EDGE__LISTEN", listen.to_string())
             .env("EDGE__EDGE__TOPOLOGY", &upstream.topology)
@@ -790,10 +791,18 @@ impl Upstream {
         for cell in &mut topology.cells {
             cell.http = free_address()?;
         }
-        let listens: String = topology
+        let cells: Vec<(String, SocketAddr)> = topology
             .cells
             .iter()
-            .map(|cell| format!("        listen {};\n", cell.http))
+            .map(|cell| (cell.id.clone(), cell.http))
+            .collect();
+        let addresses: Vec<String> = cells
+            .iter()
+            .map(|(_, address)| address.to_string())
+            .collect();
+        let listens: String = addresses
+            .iter()
+            .map(|address| format!("        listen {address};\n"))
             .collect();
         let conf = format!(
             "worker_processes 1;\n\
@@ -814,19 +823,13 @@ impl Upstream {
         );
         let conf_path = dir.join("nginx.conf");
         std::fs::write(&conf_path, conf)?;
-        let first = topology
-            .cells
+        let first = cells
             .first()
-            .map(|cell| cell.http)
+            .map(|(_, address)| *address)
             .context("cells.yaml lists no cells")?;
         step(&format!(
             "starting the stand-in cells on {} ({})",
-            topology
-                .cells
-                .iter()
-                .map(|cell| cell.http.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+            addresses.join(", "),
             conf_path.display()
         ));
         let stand_in = Listening::start(
@@ -844,11 +847,7 @@ impl Upstream {
         Ok(Self {
             topology: path,
             routing_cache,
-            cells: topology
-                .cells
-                .iter()
-                .map(|cell| (cell.id.clone(), cell.http))
-                .collect(),
+            cells,
             stand_in: Some(stand_in),
         })
     }
